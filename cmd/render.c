@@ -1,0 +1,76 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "pass.h"
+
+unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol)
+{
+	size_t i = 0;
+	for (unsigned r = 0; r < row && i < len; i++)
+		if (src[i] == '\n')
+			r++;
+	unsigned col = 1;
+	for (size_t k = 0; k < bytecol && i + k < len; k++)
+		if (((unsigned char)src[i + k] & 0xC0) != 0x80)
+			col++;
+	return col;
+}
+
+void render_finding(FILE *out, const struct unit *u, const struct finding *f)
+{
+	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
+	fprintf(out, "%s:%u:%u: %s %s", u->path, f->row + 1, col, f->pass->code, f->message);
+	if (f->applicability == FIX_SAFE && f->nedits)
+		fputs(" [*]", out);
+	else if (f->applicability == FIX_UNSAFE && f->nedits)
+		fprintf(out, " (unsafe fix: %s)", f->reason ? f->reason : "behaviour may change");
+	else if (f->reason)
+		fprintf(out, " (no fix: %s)", f->reason);
+	fputc('\n', out);
+}
+
+void render_error(const char *path, const char *msg, bool has_pos, unsigned row, unsigned col)
+{
+	if (has_pos)
+		fprintf(stderr, "error: %s:%u:%u: %s\n", path, row + 1, col + 1, msg);
+	else
+		fprintf(stderr, "error: %s: %s\n", path, msg);
+}
+
+static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+void render_summary(FILE *out, const struct options *o, const struct totals *t)
+{
+	if (o->quiet || o->mode == MODE_CHECK)
+		return;
+	if (o->mode == MODE_DIFF) {
+		if (t->fixed)
+			fprintf(stderr, "Would fix %zu %s in %zu %s.\n", t->fixed, plural(t->fixed, "finding", "findings"),
+				t->changed_files, plural(t->changed_files, "file", "files"));
+		else
+			fprintf(stderr, "No fixes available.\n");
+		return;
+	}
+	if (o->mode == MODE_FIX) {
+		if (t->findings || t->fixed)
+			fprintf(out, "Found %zu %s (%zu fixed, %zu remaining).\n", t->findings + t->fixed,
+				plural(t->findings + t->fixed, "finding", "findings"), t->fixed, t->findings);
+		else
+			fprintf(out, "All checks passed!\n");
+	} else if (t->findings) {
+		fprintf(out, "Found %zu %s.\n", t->findings, plural(t->findings, "finding", "findings"));
+		if (t->fixable)
+			fprintf(out, "[*] %zu fixable with the `--fix` option", t->fixable);
+		if (t->unsafe_fixable)
+			fprintf(out, "%s%zu hidden %s can be enabled with the `--unsafe-fixes` option",
+				t->fixable ? " (" : "", t->unsafe_fixable, plural(t->unsafe_fixable, "fix", "fixes"));
+		if (t->fixable || t->unsafe_fixable)
+			fprintf(out, "%s.\n", t->fixable && t->unsafe_fixable ? ")" : "");
+	} else {
+		fprintf(out, "All checks passed!\n");
+	}
+	if (t->errors)
+		fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,
+			plural((size_t)t->errors, "file", "files"));
+}

@@ -1,0 +1,40 @@
+/* Thin helpers over tree-sitter for the Python grammar: parsing, node text, field access and
+ * an iterative pre-order walk (no recursion, so deeply nested input cannot overflow the stack). */
+#ifndef SPIPFIX_SYNTAX_H
+#define SPIPFIX_SYNTAX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <tree_sitter/api.h>
+
+const TSLanguage *syn_language(void);
+
+/* Parse `len` bytes of UTF-8. Returns a new tree (free with ts_tree_delete) or NULL. */
+TSTree *syn_parse(const char *src, size_t len);
+
+/* First ERROR or MISSING node in pre-order, or a null node when the tree is clean. */
+TSNode syn_first_error(TSNode root);
+
+bool syn_is(TSNode n, const char *type);
+TSNode syn_field(TSNode n, const char *field);
+/* Compare the text of `n` in `src` with a NUL-terminated string. */
+bool syn_text_eq(TSNode n, const char *src, const char *s);
+size_t syn_len(TSNode n);
+
+/* Pre-order walk over `root` and its descendants. The callback returns 1 to descend into the
+ * node's children, 0 to skip them, -1 to stop the walk. Returns -1 when stopped, else 0. */
+typedef int (*syn_visit_fn)(TSNode n, void *ctx);
+int syn_walk(TSNode root, syn_visit_fn fn, void *ctx);
+
+/* True for nodes that open a new Python scope: function_definition, lambda, class_definition,
+ * and the comprehensions / generator expression. */
+bool syn_is_scope(TSNode n);
+bool syn_is_comprehension(TSNode n);
+bool syn_is_function(TSNode n); /* function_definition or lambda */
+
+
+/* Queries from the .scm files in grammar/queries, embedded at build time. */
+extern const char syn_query_nested_function[];
+
+#endif

@@ -1,0 +1,447 @@
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <opcode.h>
+
+#include "bridge.h"
+
+#include <string.h>
+
+static char *opnames[256];
+
+int bridge_init(void)
+{
+	if (Py_IsInitialized())
+		return 0;
+	PyConfig cfg;
+	PyConfig_InitIsolatedConfig(&cfg);
+	cfg.site_import = 0;
+	cfg.install_signal_handlers = 0;
+	cfg.write_bytecode = 0;
+	cfg.user_site_directory = 0;
+	PyStatus st = PyConfig_SetString(&cfg, &cfg.program_name, L"/usr/bin/python3");
+	if (!PyStatus_Exception(st))
+		st = PyWideStringList_Append(&cfg.warnoptions, L"ignore");
+	if (!PyStatus_Exception(st))
+		st = Py_InitializeFromConfig(&cfg);
+	PyConfig_Clear(&cfg);
+	if (PyStatus_Exception(st)) {
+		fprintf(stderr, "spipfix: cannot start the embedded Python: %s\n",
+			st.err_msg ? st.err_msg : "unknown error");
+		return -1;
+	}
+	/* opcode names from the interpreter itself (new reference: mod, names) */
+	PyObject *mod = PyImport_ImportModule("opcode");
+	PyObject *names = mod ? PyObject_GetAttrString(mod, "opname") : NULL;
+	if (names && PyList_Check(names)) {
+		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names) && i < 256; i++) {
+			const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i));
+			opnames[i] = s ? strdup(s) : NULL;
+		}
+	}
+	Py_XDECREF(names);
+	Py_XDECREF(mod);
+	PyErr_Clear();
+	return 0;
+}
+
+void bridge_fini(void)
+{
+	for (int i = 0; i < 256; i++) {
+		free(opnames[i]);
+		opnames[i] = NULL;
+	}
+	if (Py_IsInitialized())
+		Py_FinalizeEx();
+}
+
+const char *bridge_opname(int op)
+{
+	return op >= 0 && op < 256 && opnames[op] ? opnames[op] : "?";
+}
+
+bool bridge_op_reads_local(int op)
+{
+	switch (op) {
+	case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case LOAD_DEREF: case STORE_DEREF:
+	case DELETE_DEREF: case LOAD_CLOSURE: case LOAD_CLASSDEREF: case MAKE_CELL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool bridge_op_is_global_load(int op) { return op == LOAD_GLOBAL || op == LOAD_NAME; }
+
+bool bridge_op_is_call(int op) { return op == CALL || op == CALL_FUNCTION_EX; }
+
+static void decref(void *p) { Py_XDECREF((PyObject *)p); }
+
+/* Borrowed -> arena string copy of a str object, or "" */
+static const char *arena_pystr(struct arena *a, PyObject *s)
+{
+	const char *c = s && PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : NULL;
+	if (!c) {
+		PyErr_Clear();
+		return "";
+	}
+	return arena_strdup(a, c);
+}
+
+static bool is_backward_jump(int op)
+{
+	return op == JUMP_BACKWARD || op == POP_JUMP_BACKWARD_IF_FALSE ||
+	       op == POP_JUMP_BACKWARD_IF_TRUE || op == POP_JUMP_BACKWARD_IF_NONE ||
+	       op == POP_JUMP_BACKWARD_IF_NOT_NONE;
+}
+
+/* Decode co_code (CACHE skipped, EXTENDED_ARG folded) with co_positions. Returns 0 / -1. */
+static int decode(struct arena *a, struct code_info *ci)
+{
+	PyCodeObject *co = ci->code;
+	PyObject *bytes = PyCode_GetCode(co); /* new reference */
+	PyObject *pos = NULL, *it = NULL;
+	int rc = -1;
+	if (!bytes)
+		goto out;
+	Py_ssize_t n = PyBytes_GET_SIZE(bytes);
+	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
+	int *lines = arena_alloc(a, sizeof(int) * 4 * (size_t)(n / 2 + 1));
+	ci->insns = arena_alloc(a, sizeof(struct insn) * (size_t)(n / 2 + 1));
+	if (!lines || !ci->insns)
+		goto out;
+	it = PyObject_CallMethod((PyObject *)co, "co_positions", NULL); /* new reference */
+	Py_ssize_t u = 0;
+	while (it && (pos = PyIter_Next(it)) != NULL) {
+		for (int k = 0; k < 4; k++) {
+			PyObject *v = PyTuple_Check(pos) && PyTuple_GET_SIZE(pos) == 4 ? PyTuple_GET_ITEM(pos, k) : Py_None;
+			lines[u * 4 + k] = v == Py_None ? -1 : (int)PyLong_AsLong(v);
+		}
+		Py_DECREF(pos);
+		if (++u > n / 2)
+			break;
+	}
+	for (; u <= n / 2; u++)
+		for (int k = 0; k < 4; k++)
+			lines[u * 4 + k] = -1;
+	PyErr_Clear();
+	int ext = 0;
+	size_t k = 0;
+	for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
+		int op = b[i], arg = b[i + 1] | ext;
+		if (op == CACHE)
+			continue;
+		if (op == EXTENDED_ARG) {
+			ext = arg << 8;
+			continue;
+		}
+		ext = 0;
+		struct insn *in = &ci->insns[k++];
+		in->offset = (int)i;
+		in->op = op;
+		in->arg = arg;
+		in->line = lines[i / 2 * 4 + 0];
+		in->end_line = lines[i / 2 * 4 + 1];
+		in->col = lines[i / 2 * 4 + 2];
+		in->end_col = lines[i / 2 * 4 + 3];
+	}
+	ci->ninsns = k;
+	rc = 0;
+out:
+	Py_XDECREF(it);
+	Py_XDECREF(bytes);
+	return rc;
+}
+
+static enum code_kind kind_of(PyCodeObject *co, const char *name, bool is_module)
+{
+	if (is_module)
+		return CK_MODULE;
+	if (!strcmp(name, "<lambda>"))
+		return CK_LAMBDA;
+	if (!strcmp(name, "<listcomp>") || !strcmp(name, "<setcomp>") || !strcmp(name, "<dictcomp>") ||
+	    !strcmp(name, "<genexpr>"))
+		return CK_COMPREHENSION;
+	return (co->co_flags & CO_OPTIMIZED) ? CK_FUNCTION : CK_CLASS;
+}
+
+struct walk {
+	struct unit *u;
+	size_t cap;
+};
+
+static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_info *parent, int depth)
+{
+	struct unit *u = w->u;
+	if (depth > 200)
+		return NULL;
+	if (u->ncodes == w->cap) {
+		/* indices stay valid: children refer to parents by pointer, so grow by copying and
+		 * fixing parents */
+		size_t ncap = w->cap ? w->cap * 2 : 64;
+		struct code_info *nv = arena_grow(&u->arena, u->codes, sizeof *nv, u->ncodes, ncap);
+		if (!nv)
+			return NULL;
+		for (size_t i = 0; i < u->ncodes; i++)
+			if (nv[i].parent)
+				nv[i].parent = nv + (nv[i].parent - u->codes);
+		if (parent)
+			parent = nv + (parent - u->codes);
+		u->codes = nv;
+		w->cap = ncap;
+	}
+	size_t idx = u->ncodes++;
+	struct code_info *ci = &u->codes[idx];
+	memset(ci, 0, sizeof *ci);
+	ci->code = co;
+	ci->parent = parent;
+	ci->qualname = arena_pystr(&u->arena, co->co_qualname);
+	ci->name = arena_pystr(&u->arena, co->co_name);
+	ci->firstlineno = co->co_firstlineno;
+	ci->flags = co->co_flags;
+	ci->kind = kind_of(co, ci->name, parent == NULL);
+	ci->nfreevars = co->co_nfreevars;
+	ci->site = -1;
+	ci->freevars = "";
+	if (ci->nfreevars) {
+		PyObject *fv = PyCode_GetFreevars(co); /* new reference */
+		PyObject *sep = PyUnicode_FromString(",");
+		PyObject *j = fv && sep ? PyUnicode_Join(sep, fv) : NULL;
+		ci->freevars = arena_pystr(&u->arena, j);
+		Py_XDECREF(j);
+		Py_XDECREF(sep);
+		Py_XDECREF(fv);
+		PyErr_Clear();
+	}
+	if (decode(&u->arena, ci) < 0)
+		return NULL;
+	/* backward jumps of this code object: [target, jump] ranges */
+	PyObject *consts = co->co_consts;
+	for (size_t i = 0; i < ci->ninsns; i++) {
+		struct insn *in = &ci->insns[i];
+		if (in->op != LOAD_CONST || in->arg >= PyTuple_GET_SIZE(consts))
+			continue;
+		PyObject *c = PyTuple_GET_ITEM(consts, in->arg);
+		if (!PyCode_Check(c))
+			continue;
+		/* children: recurse; then record where the parent builds the function */
+		size_t site_idx = i;
+		struct code_info *child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1);
+		if (!child)
+			return NULL;
+		ci = &u->codes[idx]; /* the array may have moved */
+		in = &ci->insns[site_idx];
+		if (site_idx + 1 < ci->ninsns && ci->insns[site_idx + 1].op == MAKE_FUNCTION) {
+			child->site = (int)site_idx + 1;
+			child->make_flags = ci->insns[site_idx + 1].arg;
+			child->site_line = in->line;
+			child->site_col = in->col;
+			int mo = ci->insns[site_idx + 1].offset;
+			for (size_t j = 0; j < ci->ninsns; j++) {
+				struct insn *jp = &ci->insns[j];
+				if (!is_backward_jump(jp->op))
+					continue;
+				int target = jp->offset + 2 - jp->arg * 2;
+				if (target <= mo && mo < jp->offset)
+					child->site_in_loop = true;
+			}
+		}
+	}
+	return &u->codes[idx];
+}
+
+static void set_compile_error(struct unit *u)
+{
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	const char *tname = type ? ((PyTypeObject *)type)->tp_name : "error";
+	const char *msg = NULL;
+	if (value && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
+		PyObject *m = PyObject_GetAttrString(value, "msg");       /* new reference */
+		PyObject *ln = PyObject_GetAttrString(value, "lineno");   /* new reference */
+		PyObject *off = PyObject_GetAttrString(value, "offset");  /* new reference */
+		msg = arena_pystr(&u->arena, m);
+		if (ln && PyLong_Check(ln)) {
+			long l = PyLong_AsLong(ln);
+			long o = off && PyLong_Check(off) ? PyLong_AsLong(off) : 1;
+			u->error_row = l > 0 ? (uint32_t)(l - 1) : 0;
+			u->error_col = o > 0 ? (uint32_t)(o - 1) : 0;
+			u->error_has_pos = true;
+		}
+		Py_XDECREF(m);
+		Py_XDECREF(ln);
+		Py_XDECREF(off);
+	} else if (value) {
+		PyObject *s = PyObject_Str(value); /* new reference */
+		msg = arena_pystr(&u->arena, s);
+		Py_XDECREF(s);
+	}
+	u->error = arena_printf(&u->arena, "Python %d.%d cannot compile this file (%s: %s); no fixes", PY_MAJOR_VERSION,
+				PY_MINOR_VERSION, tname, msg ? msg : "?");
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	PyErr_Clear();
+}
+
+/* Returns a new reference to the module code object, or NULL with a Python error set. */
+static PyObject *compile_text(const char *src, const char *filename)
+{
+	PyObject *fn = PyUnicode_DecodeFSDefault(filename); /* new reference */
+	if (!fn)
+		return NULL;
+	PyCompilerFlags flags = _PyCompilerFlags_INIT;
+	PyObject *co = Py_CompileStringObject(src, fn, Py_file_input, &flags, -1);
+	Py_DECREF(fn);
+	return co;
+}
+
+int bridge_compile(struct unit *u)
+{
+	PyObject *co = compile_text(u->src, u->path);
+	if (!co) {
+		set_compile_error(u);
+		return -1;
+	}
+	if (arena_defer(&u->arena, decref, co) < 0) {
+		Py_DECREF(co);
+		return -1;
+	}
+	u->module_code = co;
+	struct walk w = {.u = u};
+	if (!add_code(&w, (PyCodeObject *)co, NULL, 0)) {
+		PyErr_Clear();
+		u->error = "cannot index the compiled code objects (nesting too deep?)";
+		return -1;
+	}
+	return 0;
+}
+
+int bridge_compiles(struct arena *a, const char *src, size_t len, const char *filename, const char **msg)
+{
+	(void)len;
+	PyObject *co = compile_text(src, filename);
+	if (co) {
+		Py_DECREF(co);
+		return 0;
+	}
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+	*msg = arena_pystr(a, s);
+	Py_XDECREF(s);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	return -1;
+}
+
+const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const struct insn *in)
+{
+	PyCodeObject *co = ci->code;
+	PyObject *tuple = NULL;
+	int idx = in->arg;
+	switch (in->op) {
+	case LOAD_GLOBAL:
+		tuple = co->co_names;
+		idx >>= 1;
+		break;
+	case LOAD_NAME: case STORE_NAME: case LOAD_ATTR: case LOAD_METHOD: case STORE_GLOBAL:
+	case STORE_ATTR: case IMPORT_NAME: case IMPORT_FROM: case DELETE_NAME: case DELETE_GLOBAL:
+		tuple = co->co_names;
+		break;
+	default:
+		if (bridge_op_reads_local(in->op))
+			tuple = co->co_localsplusnames;
+		break;
+	}
+	if (!tuple || idx < 0 || idx >= PyTuple_GET_SIZE(tuple))
+		return NULL;
+	return arena_pystr(&u->arena, PyTuple_GET_ITEM(tuple, idx));
+}
+
+struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col)
+{
+	struct code_info *hit = NULL;
+	int n = 0;
+	for (size_t i = 0; i < u->ncodes; i++) {
+		struct code_info *ci = &u->codes[i];
+		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+			continue;
+		hit = ci;
+		n++;
+	}
+	if (n <= 1)
+		return hit;
+	/* several code objects share (qualname, first line): the site position decides */
+	hit = NULL;
+	n = 0;
+	for (size_t i = 0; i < u->ncodes; i++) {
+		struct code_info *ci = &u->codes[i];
+		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+			continue;
+		if (ci->site_line == line && ci->site_col == col) {
+			hit = ci;
+			n++;
+		}
+	}
+	return n == 1 ? hit : NULL;
+}
+
+int bridge_local_kind(const struct code_info *ci, const char *name)
+{
+	PyCodeObject *co = ci->code;
+	PyObject *names = co->co_localsplusnames;
+	PyObject *kinds = co->co_localspluskinds;
+	for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+		const char *s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
+		if (!s || strcmp(s, name) != 0)
+			continue;
+		unsigned char k = (unsigned char)PyBytes_AS_STRING(kinds)[i];
+		return (k & 0x80 /* CO_FAST_FREE */) ? 2 : 1;
+	}
+	PyErr_Clear();
+	return 0;
+}
+
+int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
+{
+	int n = 0;
+	*first_line = 0;
+	for (size_t c = 0; c < u->ncodes; c++) {
+		struct code_info *ci = &u->codes[c];
+		for (size_t i = 0; i < ci->ninsns; i++) {
+			struct insn *in = &ci->insns[i];
+			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME);
+			bool global_store = in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL;
+			if (ci->kind == CK_MODULE && in->op == IMPORT_STAR)
+				return -1;
+			if (!module_store && !global_store)
+				continue;
+			const char *s = bridge_insn_name(u, ci, in);
+			if (!s || strcmp(s, name) != 0)
+				continue;
+			if (module_store && !*first_line)
+				*first_line = in->line;
+			n++;
+		}
+	}
+	return n;
+}
+
+bool bridge_is_builtin(const char *name)
+{
+	PyObject *b = PyEval_GetBuiltins(); /* borrowed; NULL outside a frame */
+	if (!b) {
+		PyObject *mod = PyImport_ImportModule("builtins"); /* new reference */
+		if (!mod) {
+			PyErr_Clear();
+			return false;
+		}
+		int has = PyObject_HasAttrString(mod, name);
+		Py_DECREF(mod);
+		return has;
+	}
+	return PyDict_GetItemString(b, name) != NULL;
+}

@@ -1,0 +1,74 @@
+/* The CPython bridge: compiles a unit with the embedded interpreter (never runs it) and indexes
+ * its code objects by (qualified name, first line), with the bytecode facts the passes need. */
+#ifndef SPIPFIX_BRIDGE_H
+#define SPIPFIX_BRIDGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "unit.h"
+
+enum code_kind { CK_MODULE, CK_CLASS, CK_FUNCTION, CK_LAMBDA, CK_COMPREHENSION };
+
+/* One decoded instruction (CACHE entries skipped, EXTENDED_ARG folded in). */
+struct insn {
+	int offset;         /* byte offset in co_code */
+	int op, arg;
+	int line, end_line; /* 1-based; 0 when unknown */
+	int col, end_col;   /* 0-based UTF-8 byte columns; -1 when unknown */
+};
+
+struct code_info {
+	void *code;              /* PyCodeObject*, borrowed: the module code keeps it alive */
+	struct code_info *parent;
+	const char *qualname, *name;
+	int firstlineno, flags;
+	enum code_kind kind;
+	int nfreevars;
+	const char *freevars;    /* comma-separated co_freevars, "" when empty */
+	struct insn *insns;
+	size_t ninsns;
+	/* the site in the parent that builds a function from this code object */
+	int site;                /* index into parent->insns of MAKE_FUNCTION, -1 if none */
+	int make_flags;          /* MAKE_FUNCTION oparg: 1 defaults, 2 kwdefaults, 4 annotations, 8 closure */
+	bool site_in_loop;       /* MAKE_FUNCTION lies inside a backward jump's range */
+	int site_line, site_col; /* position of the LOAD_CONST of this code object */
+	int matched;             /* number of tree candidates that matched it */
+};
+
+/* Initialise the embedded interpreter, isolated and without `site`. Returns 0 / -1. */
+int bridge_init(void);
+void bridge_fini(void);
+
+/* Compile u->src and fill u->codes. On a compile error returns -1 with u->error (and its
+ * position) set; nothing is executed. */
+int bridge_compile(struct unit *u);
+
+/* Compile arbitrary text; returns 0 when it compiles, else -1 and a message in the arena. */
+int bridge_compiles(struct arena *a, const char *src, size_t len, const char *filename, const char **msg);
+
+/* The name an instruction refers to (LOAD_GLOBAL/NAME/ATTR/METHOD -> co_names, FAST/DEREF ops ->
+ * locals-plus names), or NULL. Returned string lives in the unit's arena. */
+const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const struct insn *in);
+
+/* Look up the code object for a candidate. Returns the single match or NULL (none or several). */
+struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col);
+
+/* How `name` is bound in code object ci: 0 not at all, 1 local or cell, 2 free variable. */
+int bridge_local_kind(const struct code_info *ci, const char *name);
+
+/* Module-level bindings of `name`, from the bytecode: the number of STORE_NAME/DELETE_NAME in the
+ * module code plus STORE_GLOBAL/DELETE_GLOBAL anywhere; -1 when the module does `import *`
+ * (any name may be rebound). *first_line receives the line of the first module-level store. */
+int bridge_global_bindings(struct unit *u, const char *name, int *first_line);
+
+/* Is `name` an attribute of the embedded interpreter's builtins module? */
+bool bridge_is_builtin(const char *name);
+
+/* Opcode classification used by the passes. */
+bool bridge_op_reads_local(int op);  /* LOAD_FAST, LOAD_DEREF, LOAD_CLOSURE, STORE_FAST, ... */
+bool bridge_op_is_global_load(int op);
+bool bridge_op_is_call(int op);
+const char *bridge_opname(int op);
+
+#endif

@@ -1,0 +1,224 @@
+#include "safety.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "pass.h"
+#include "unit.h"
+
+#define MAX_ROUNDS 16
+
+void fix_result_free(struct fix_result *r)
+{
+	free(r->text);
+	if (r->error_owned)
+		free((char *)r->error);
+	memset(r, 0, sizeof *r);
+}
+
+static bool wanted(const struct finding *f, bool unsafe)
+{
+	if (!f->nedits)
+		return false;
+	return f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE);
+}
+
+int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout)
+{
+	size_t cap = 0, n = 0;
+	struct edit *acc = NULL;
+	int taken = 0;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		if (!wanted(f, unsafe))
+			continue;
+		bool clash = false;
+		for (size_t k = 0; k < f->nedits && !clash; k++)
+			for (size_t j = 0; j < n && !clash; j++)
+				clash = edit_overlaps(&f->edits[k], &acc[j]);
+		if (clash) {
+			unit_debug(u, f->pass, "%u:%u: fix deferred to the next round (overlaps another fix)",
+				   f->row + 1, f->col + 1);
+			continue;
+		}
+		if (n + f->nedits > cap) {
+			cap = (n + f->nedits) * 2;
+			struct edit *na = realloc(acc, cap * sizeof *na);
+			if (!na) {
+				free(acc);
+				return -1;
+			}
+			acc = na;
+		}
+		for (size_t k = 0; k < f->nedits; k++) {
+			acc[n] = f->edits[k];
+			acc[n].seq = (unsigned)n; /* insertions at one point keep finding order */
+			n++;
+		}
+		taken++;
+	}
+	*out = acc;
+	*nout = n;
+	return taken;
+}
+
+static void set_error(struct fix_result *r, const char *fmt, const char *a, const char *b)
+{
+	size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
+	char *m = malloc(n);
+	if (m) {
+		snprintf(m, n, fmt, a, b);
+		r->error = m;
+		r->error_owned = true;
+	} else {
+		r->error = "out of memory";
+	}
+}
+
+/* Key of a fixed finding: "SPF101 qualname". */
+struct keys {
+	char **v;
+	size_t n;
+};
+
+static bool keys_has(struct keys *k, const char *s)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->v[i], s))
+			return true;
+	return false;
+}
+
+static void keys_free(struct keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+}
+
+int safety_fix(const char *path, const char *buf, size_t len, const struct fix_options *o, struct fix_result *r)
+{
+	memset(r, 0, sizeof *r);
+	char *cur = NULL; /* NULL: the original buffer */
+	size_t curlen = len;
+	struct keys fixed = {0};
+	int rc = -1;
+	for (int round = 0;; round++) {
+		const char *text = cur ? cur : buf;
+		struct unit u;
+		unit_init(&u, path, text, curlen);
+		u.debug = o->debug;
+		if (unit_analyse(&u, o->select) < 0) {
+			if (round == 0)
+				set_error(r, "%s%s", u.error ? u.error : "cannot analyse", "");
+			else
+				set_error(r, "refusing to fix: the rewritten text does not analyse (%s)%s",
+					  u.error ? u.error : "?", "");
+			unit_free(&u);
+			goto out;
+		}
+		/* idempotence: a finding fixed in an earlier round must not come back */
+		bool again = false;
+		for (size_t i = 0; i < u.nfindings && round > 0; i++) {
+			struct finding *f = &u.findings[i];
+			if (!wanted(f, o->unsafe) || !f->code)
+				continue;
+			char key[512];
+			snprintf(key, sizeof key, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+			again |= keys_has(&fixed, key);
+		}
+		if (again) {
+			set_error(r, "refusing to fix: a fix is proposed again after it was applied (not idempotent)%s%s",
+				  "", "");
+			unit_free(&u);
+			goto out;
+		}
+		struct edit *edits = NULL;
+		size_t nedits = 0;
+		int taken = safety_pick(&u, o->unsafe, &edits, &nedits);
+		if (taken < 0) {
+			unit_free(&u);
+			r->error = "out of memory";
+			goto out;
+		}
+		if (taken == 0) {
+			free(edits);
+			unit_free(&u);
+			break;
+		}
+		if (round >= MAX_ROUNDS) {
+			free(edits);
+			unit_free(&u);
+			r->error = "refusing to fix: fixes did not converge";
+			goto out;
+		}
+		for (size_t i = 0; i < u.nfindings; i++) {
+			struct finding *f = &u.findings[i];
+			if (!wanted(f, o->unsafe) || !f->code)
+				continue;
+			char key[512];
+			snprintf(key, sizeof key, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+			char **nv = realloc(fixed.v, (fixed.n + 1) * sizeof *nv);
+			if (nv) {
+				fixed.v = nv;
+				fixed.v[fixed.n] = strdup(key);
+				if (fixed.v[fixed.n])
+					fixed.n++;
+			}
+		}
+		if (edits_sort_check(edits, nedits, u.len) < 0) {
+			free(edits);
+			unit_free(&u);
+			r->error = "internal error: overlapping edits";
+			goto out;
+		}
+		size_t outlen;
+		char *applied = edits_apply(u.src, u.len, edits, nedits, &outlen);
+		free(edits);
+		char *next = applied ? malloc(u.bom + outlen + 1) : NULL;
+		if (next) {
+			memcpy(next, text, u.bom);
+			memcpy(next + u.bom, applied, outlen + 1);
+		}
+		free(applied);
+		unit_free(&u);
+		if (!next) {
+			r->error = "out of memory";
+			goto out;
+		}
+		/* safety net 1: the result parses cleanly and compiles */
+		const char *nsrc = next + (curlen >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0);
+		size_t nlen = u.bom + outlen - (size_t)(nsrc - next);
+		TSTree *t = syn_parse(nsrc, nlen);
+		bool clean = t && ts_node_is_null(syn_first_error(ts_tree_root_node(t)));
+		if (t)
+			ts_tree_delete(t);
+		struct arena a = {0};
+		const char *msg = NULL;
+		bool compiles = clean && bridge_compiles(&a, nsrc, nlen, path, &msg) == 0;
+		if (!compiles) {
+			set_error(r, "refusing to fix: the rewritten text %s%s",
+				  clean ? "does not compile: " : "does not parse cleanly", msg ? msg : "");
+			arena_free(&a);
+			free(next);
+			goto out;
+		}
+		arena_free(&a);
+		free(cur);
+		cur = next;
+		curlen = u.bom + outlen;
+		r->applied += (size_t)taken;
+	}
+	rc = 0;
+	if (cur) {
+		r->text = cur;
+		r->len = curlen;
+		cur = NULL;
+	}
+out:
+	free(cur);
+	keys_free(&fixed);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/* The fix engine and its safety net (design section 4): rounds of analyse -> pick
+ * non-overlapping fixes -> apply, each result re-parsed and compiled, until no fix applies; a
+ * fix proposed again for a finding already fixed stops the file (not idempotent). */
+#ifndef SPIPFIX_SAFETY_H
+#define SPIPFIX_SAFETY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fix_options {
+	const char *const *select; /* pass codes/prefixes, NULL = all */
+	bool unsafe;               /* apply unsafe fixes too */
+	const char *debug;         /* --debug pass */
+};
+
+struct fix_result {
+	char *text;          /* malloc'd rewritten file (BOM kept); NULL when nothing changed */
+	size_t len;
+	size_t applied;      /* fixes applied over all rounds */
+	const char *error;   /* static or malloc'd (error_owned) reason the file was refused */
+	bool error_owned;
+};
+
+/* buf must be NUL-terminated at len. Returns 0 (r->text may be NULL: no change) or -1 with
+ * r->error set, in which case nothing is to be written. */
+int safety_fix(const char *path, const char *buf, size_t len, const struct fix_options *o, struct fix_result *r);
+void fix_result_free(struct fix_result *r);
+
+/* Pick the fixes to apply from an analysed unit: non-overlapping, in finding order. Returns a
+ * malloc'd array of edits in *out (count in *nout; caller frees) and the number of fixes
+ * taken, or -1 on allocation failure. */
+struct unit;
+struct edit;
+int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout);
+
+#endif

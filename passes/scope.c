@@ -1,0 +1,253 @@
+#include "scope.h"
+
+#include <string.h>
+
+static const TSNode null_node = {{0}, 0, 0};
+
+/* Is `child` (a direct child of the for_in_clause `clause`) on the iterable side of `in`? */
+static bool in_iterable(TSNode clause, TSNode child)
+{
+	uint32_t n = ts_node_child_count(clause);
+	for (uint32_t i = 0; i < n; i++) {
+		TSNode c = ts_node_child(clause, i);
+		if (!ts_node_is_named(c) && !strcmp(ts_node_type(c), "in"))
+			return ts_node_start_byte(child) > ts_node_start_byte(c);
+	}
+	return false;
+}
+
+static bool is_first_for_in(TSNode clause)
+{
+	TSNode comp = ts_node_parent(clause);
+	uint32_t n = ts_node_named_child_count(comp);
+	for (uint32_t i = 0; i < n; i++) {
+		TSNode c = ts_node_named_child(comp, i);
+		if (syn_is(c, "for_in_clause"))
+			return ts_node_eq(c, clause);
+	}
+	return false;
+}
+
+TSNode scope_parent(TSNode n)
+{
+	TSNode child = n;
+	bool skip_comp = false;
+	for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); child = p, p = ts_node_parent(p)) {
+		const char *t = ts_node_type(p);
+		if (!strcmp(t, "function_definition") || !strcmp(t, "lambda") || !strcmp(t, "class_definition")) {
+			if (ts_node_eq(child, syn_field(p, "body")))
+				return p;
+		} else if (!strcmp(t, "for_in_clause")) {
+			if (in_iterable(p, child) && is_first_for_in(p))
+				skip_comp = true;
+		} else if (syn_is_comprehension(p)) {
+			if (skip_comp)
+				skip_comp = false;
+			else
+				return p;
+		}
+	}
+	return null_node;
+}
+
+bool scope_is_function_like(TSNode s)
+{
+	while (!ts_node_is_null(s)) {
+		if (syn_is_function(s))
+			return true;
+		if (!syn_is_comprehension(s))
+			return false;
+		s = scope_parent(s);
+	}
+	return false;
+}
+
+TSNode scope_enclosing_def(TSNode n)
+{
+	for (TSNode s = scope_parent(n); !ts_node_is_null(s); s = scope_parent(s))
+		if (syn_is(s, "function_definition"))
+			return s;
+	return null_node;
+}
+
+static const char *own_name(struct unit *u, TSNode n)
+{
+	const char *t = ts_node_type(n);
+	if (!strcmp(t, "lambda"))
+		return "<lambda>";
+	if (!strcmp(t, "list_comprehension"))
+		return "<listcomp>";
+	if (!strcmp(t, "set_comprehension"))
+		return "<setcomp>";
+	if (!strcmp(t, "dictionary_comprehension"))
+		return "<dictcomp>";
+	if (!strcmp(t, "generator_expression"))
+		return "<genexpr>";
+	TSNode nm = syn_field(n, "name");
+	if (ts_node_is_null(nm))
+		return "?";
+	return arena_strndup(&u->arena, u->src + ts_node_start_byte(nm), syn_len(nm));
+}
+
+/* Does scope `fn` contain `global name` in its own scope? */
+struct gdecl {
+	struct unit *u;
+	TSNode fn;
+	const char *name;
+	bool found;
+};
+
+static int find_global(TSNode n, void *vctx)
+{
+	struct gdecl *g = vctx;
+	if (!ts_node_eq(n, g->fn) && syn_is_scope(n))
+		return 0;
+	if (syn_is(n, "global_statement")) {
+		uint32_t k = ts_node_named_child_count(n);
+		for (uint32_t i = 0; i < k; i++)
+			if (syn_text_eq(ts_node_named_child(n, i), g->u->src, g->name)) {
+				g->found = true;
+				return -1;
+			}
+		return 0;
+	}
+	return 1;
+}
+
+const char *scope_qualname(struct unit *u, TSNode n)
+{
+	const char *name = own_name(u, n);
+	TSNode p = scope_parent(n);
+	if (ts_node_is_null(p))
+		return name;
+	if (syn_is(p, "function_definition") && (syn_is(n, "function_definition") || syn_is(n, "class_definition"))) {
+		struct gdecl g = {u, p, name, false};
+		syn_walk(syn_field(p, "body"), find_global, &g);
+		if (g.found)
+			return name;
+	}
+	const char *pq = scope_qualname(u, p);
+	if (syn_is_function(p))
+		return arena_printf(&u->arena, "%s.<locals>.%s", pq, name);
+	return arena_printf(&u->arena, "%s.%s", pq, name);
+}
+
+TSNode scope_def_statement(TSNode def)
+{
+	TSNode p = ts_node_parent(def);
+	if (syn_is(p, "decorated_definition"))
+		return p;
+	return def;
+}
+
+int scope_firstlineno(TSNode n)
+{
+	if (syn_is(n, "function_definition") || syn_is(n, "class_definition"))
+		n = scope_def_statement(n);
+	return (int)ts_node_start_point(n).row + 1;
+}
+
+TSNode scope_toplevel_statement(TSNode n)
+{
+	TSNode prev = n;
+	for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); prev = p, p = ts_node_parent(p))
+		if (syn_is(p, "module"))
+			return prev;
+	return prev;
+}
+
+struct dyn {
+	struct unit *u;
+	TSNode fn;
+	const char *found;
+};
+
+static int find_dynamic(TSNode n, void *vctx)
+{
+	struct dyn *d = vctx;
+	if (!ts_node_eq(n, d->fn) && syn_is_scope(n))
+		return 0;
+	if (syn_is(n, "call")) {
+		TSNode f = syn_field(n, "function");
+		static const char *const names[] = {"locals", "vars", "exec", "eval"};
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+			if (syn_text_eq(f, d->u->src, names[i])) {
+				d->found = names[i];
+				return -1;
+			}
+	}
+	return 1;
+}
+
+const char *scope_dynamic_call(struct unit *u, TSNode fn)
+{
+	struct dyn d = {u, fn, NULL};
+	TSNode body = syn_field(fn, "body");
+	if (!ts_node_is_null(body))
+		syn_walk(body, find_dynamic, &d);
+	return d.found;
+}
+
+struct uses {
+	struct unit *u;
+	const char *name;
+	void (*fn)(TSNode, void *);
+	void *ctx;
+};
+
+static int visit_use(TSNode n, void *vctx)
+{
+	struct uses *s = vctx;
+	if (syn_is(n, "identifier")) {
+		if (syn_text_eq(n, s->u->src, s->name))
+			s->fn(n, s->ctx);
+		return 0;
+	}
+	/* obj.attr: the attribute name is not a use of a variable */
+	if (syn_is(n, "attribute")) {
+		TSNode obj = syn_field(n, "object");
+		if (!ts_node_is_null(obj))
+			syn_walk(obj, visit_use, s);
+		return 0;
+	}
+	/* f(name=...): the keyword is not a use */
+	if (syn_is(n, "keyword_argument")) {
+		TSNode v = syn_field(n, "value");
+		if (!ts_node_is_null(v))
+			syn_walk(v, visit_use, s);
+		return 0;
+	}
+	return 1;
+}
+
+void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TSNode, void *), void *ctx)
+{
+	struct uses s = {u, name, fn, ctx};
+	syn_walk(root, visit_use, &s);
+}
+
+struct infile {
+	struct unit *u;
+	const char *name;
+	bool found;
+};
+
+static int visit_infile(TSNode n, void *vctx)
+{
+	struct infile *s = vctx;
+	if (syn_is(n, "identifier")) {
+		if (syn_text_eq(n, s->u->src, s->name)) {
+			s->found = true;
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+bool scope_name_in_file(struct unit *u, const char *name)
+{
+	struct infile s = {u, name, false};
+	syn_walk(u->root, visit_infile, &s);
+	return s.found;
+}

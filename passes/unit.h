@@ -1,0 +1,80 @@
+/* The unit: one input file with its tree, its compiled code objects, its findings and their
+ * edits, all owned by one arena. */
+#ifndef SPIPFIX_UNIT_H
+#define SPIPFIX_UNIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "edit.h"
+#include "syntax.h"
+
+struct pass;
+struct code_info;
+
+enum applicability { FIX_NONE = 0, FIX_UNSAFE = 1, FIX_SAFE = 2 };
+
+struct finding {
+	const struct pass *pass;
+	size_t start, end;      /* byte range reported (offsets in unit->src) */
+	uint32_t row, col;      /* 0-based row, 0-based byte column of start */
+	uint32_t end_row, end_col;
+	const char *message;
+	enum applicability applicability;
+	const char *fix_title;  /* what the fix does, NULL without a fix */
+	const char *reason;     /* why the fix is unsafe or missing, NULL when safe */
+	struct edit *edits;
+	size_t nedits;
+	TSNode node;            /* the candidate node the finding is about */
+	const struct code_info *code; /* the code object that proved it */
+	void *data;             /* pass-private */
+	const char *facts;      /* one line of bytecode facts, for --debug and JSON */
+};
+
+struct unit {
+	const char *path;       /* as given by the user */
+	struct arena arena;
+	const char *buf;        /* whole file as read (not owned) */
+	size_t buflen;
+	size_t bom;             /* 3 when the file starts with a UTF-8 BOM, else 0 */
+	const char *src;        /* buf + bom: what is parsed and compiled */
+	size_t len;
+	const char *nl;         /* "\n" or "\r\n": the file's newline */
+	TSTree *tree;
+	TSNode root;
+	void *module_code;      /* PyObject* module code object (new reference, released by arena) */
+	struct code_info *codes;
+	size_t ncodes;
+	struct finding *findings;
+	size_t nfindings, capfindings;
+	const char **reserved;  /* module-level names chosen by rewrites in this unit */
+	size_t nreserved;
+	const char *debug;      /* pass code whose details go to stderr, or NULL */
+	/* the reason the unit could not be analysed (set by unit_analyse on failure) */
+	const char *error;
+	uint32_t error_row, error_col; /* 0-based, when the error has a position */
+	bool error_has_pos;
+};
+
+/* Load src (not copied; must outlive the unit). Returns 0 / -1 with u->error set. */
+int unit_init(struct unit *u, const char *path, const char *buf, size_t buflen);
+/* Parse, compile and run every enabled pass. Returns 0, or -1 with u->error set (file skipped). */
+int unit_analyse(struct unit *u, const char *const *select);
+void unit_free(struct unit *u);
+
+struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at);
+/* 0-based (row, byte col) of a byte offset in unit->src. */
+void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col);
+/* A module-level name starting from `base` that no identifier of the file, no builtin and no
+ * earlier reservation uses: base, base_2, base_3, ... Returns an arena string or NULL. */
+const char *unit_reserve_name(struct unit *u, const char *base);
+/* Start of the line holding byte offset off, and the end of that line (past its newline). */
+size_t unit_line_start(const struct unit *u, size_t off);
+size_t unit_line_end(const struct unit *u, size_t off);
+/* Print to stderr when --debug names this pass. */
+void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif
