@@ -225,29 +225,3 @@ void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TS
 	struct uses s = {u, name, fn, ctx};
 	syn_walk(root, visit_use, &s);
 }
-
-struct infile {
-	struct unit *u;
-	const char *name;
-	bool found;
-};
-
-static int visit_infile(TSNode n, void *vctx)
-{
-	struct infile *s = vctx;
-	if (syn_is(n, "identifier")) {
-		if (syn_text_eq(n, s->u->src, s->name)) {
-			s->found = true;
-			return -1;
-		}
-		return 0;
-	}
-	return 1;
-}
-
-bool scope_name_in_file(struct unit *u, const char *name)
-{
-	struct infile s = {u, name, false};
-	syn_walk(u->root, visit_infile, &s);
-	return s.found;
-}

@@ -39,7 +39,5 @@ const char *scope_dynamic_call(struct unit *u, TSNode fn);
 /* Call fn(node, ctx) for every identifier node under `root` whose text is `name`. */
 void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TSNode, void *), void *ctx);
 
-/* Is `name` used as an identifier anywhere in the file? */
-bool scope_name_in_file(struct unit *u, const char *name);
 
 #endif

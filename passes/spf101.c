@@ -473,19 +473,21 @@ static bool in_multiline_string(const struct strings *s, size_t off)
 	return false;
 }
 
-/* The first line of the comments directly above statement `stmt` (no blank line between). */
+/* The first line of the whole-line comments directly above statement `stmt` at the same
+ * indentation (no blank line between): they move with it. */
 static size_t attached_comments_start(struct unit *u, TSNode stmt)
 {
 	size_t start = unit_line_start(u, ts_node_start_byte(stmt));
-	for (TSNode p = ts_node_prev_sibling(stmt); syn_is(p, "comment"); p = ts_node_prev_sibling(p)) {
-		size_t ls = unit_line_start(u, ts_node_start_byte(p));
-		/* only whole-line comments ending on the line right above */
-		for (size_t i = ls; i < ts_node_start_byte(p); i++)
-			if (u->src[i] != ' ' && u->src[i] != '\t')
-				return start;
-		if (unit_line_end(u, ts_node_start_byte(p)) != start)
-			return start;
-		start = ls;
+	size_t indent = ts_node_start_byte(stmt) - start;
+	while (start > 0) {
+		size_t prev = unit_line_start(u, start - 1);
+		if (start - prev <= indent || memcmp(u->src + prev, u->src + start, indent) != 0 ||
+		    u->src[prev + indent] != '#')
+			break;
+		TSNode c = ts_node_descendant_for_byte_range(u->root, (uint32_t)(prev + indent), (uint32_t)(prev + indent + 1));
+		if (!syn_is(c, "comment"))
+			break;
+		start = prev;
 	}
 	return start;
 }
@@ -570,10 +572,13 @@ static int rewrite(struct unit *u, struct finding *f)
 		/* the site */
 		struct buf site = {.a = &u->arena};
 		TSNode block = ts_node_parent(stmt);
+		/* removing the def must not leave the block empty; sibling defs may be lifted in the
+		 * same round, so they do not count as statements that stay */
 		uint32_t others = 0, cnt = ts_node_named_child_count(block);
 		for (uint32_t i = 0; i < cnt; i++) {
 			TSNode c = ts_node_named_child(block, i);
-			if (!syn_is(c, "comment") && !ts_node_eq(c, stmt))
+			if (!syn_is(c, "comment") && !ts_node_eq(c, stmt) && !syn_is(c, "function_definition") &&
+			    !syn_is(c, "decorated_definition"))
 				others++;
 		}
 		if (l->used) {

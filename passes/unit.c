@@ -91,13 +91,55 @@ void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...
 	va_end(ap);
 }
 
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+struct ident_ctx {
+	struct unit *u;
+	const char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int collect_ident(TSNode n, void *vctx)
+{
+	struct ident_ctx *c = vctx;
+	if (!syn_is(n, "identifier"))
+		return 1;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		const char **nv = arena_grow(&c->u->arena, c->v, sizeof *nv, c->n, cap);
+		if (!nv) {
+			c->oom = true;
+			return -1;
+		}
+		c->v = nv;
+		c->cap = cap;
+	}
+	c->v[c->n++] = arena_strndup(&c->u->arena, c->u->src + ts_node_start_byte(n), syn_len(n));
+	return 0;
+}
+
+bool unit_has_identifier(struct unit *u, const char *name)
+{
+	if (!u->idents) {
+		struct ident_ctx c = {u, NULL, 0, 0, false};
+		syn_walk(u->root, collect_ident, &c);
+		if (c.oom)
+			return true; /* unknown: treat as taken */
+		qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
+		u->idents = c.v ? c.v : arena_alloc(&u->arena, sizeof *c.v);
+		u->nidents = c.n;
+	}
+	return bsearch(&name, u->idents, u->nidents, sizeof *u->idents, cmp_cstr) != NULL;
+}
+
 const char *unit_reserve_name(struct unit *u, const char *base)
 {
 	for (int k = 1; k < 10000; k++) {
 		const char *cand = k == 1 ? base : arena_printf(&u->arena, "%s_%d", base, k);
 		if (!cand)
 			return NULL;
-		bool taken = scope_name_in_file(u, cand) || bridge_is_builtin(cand);
+		bool taken = unit_has_identifier(u, cand) || bridge_is_builtin(cand);
 		for (size_t i = 0; !taken && i < u->nreserved; i++)
 			taken = strcmp(u->reserved[i], cand) == 0;
 		if (taken)
@@ -137,15 +179,37 @@ static int cmp_findings(const void *pa, const void *pb)
 	return strcmp(a->pass->code, b->pass->code);
 }
 
+/* Compiled queries, one per distinct query text, kept for the life of the process. */
+static TSQuery *query_for(const struct pass *p)
+{
+	static struct {
+		const char *text;
+		TSQuery *q;
+	} cache[16];
+	for (size_t i = 0; i < sizeof cache / sizeof *cache; i++) {
+		if (cache[i].text == p->query)
+			return cache[i].q;
+		if (!cache[i].text) {
+			uint32_t eoff;
+			TSQueryError etype;
+			TSQuery *q = ts_query_new(syn_language(), p->query, (uint32_t)strlen(p->query), &eoff, &etype);
+			if (!q) {
+				fprintf(stderr, "spipfix: internal error: query of %s does not compile at %u\n", p->code, eoff);
+				return NULL;
+			}
+			cache[i].text = p->query;
+			cache[i].q = q;
+			return q;
+		}
+	}
+	return NULL;
+}
+
 static int run_pass(struct unit *u, const struct pass *p)
 {
-	uint32_t eoff;
-	TSQueryError etype;
-	TSQuery *q = ts_query_new(syn_language(), p->query, (uint32_t)strlen(p->query), &eoff, &etype);
-	if (!q) {
-		fprintf(stderr, "spipfix: internal error: query of %s does not compile at %u\n", p->code, eoff);
+	TSQuery *q = query_for(p);
+	if (!q)
 		return -1;
-	}
 	TSQueryCursor *qc = ts_query_cursor_new();
 	ts_query_cursor_exec(qc, q, u->root);
 	TSQueryMatch m;
@@ -160,7 +224,6 @@ static int run_pass(struct unit *u, const struct pass *p)
 		}
 	}
 	ts_query_cursor_delete(qc);
-	ts_query_delete(q);
 	/* check, then rewrite; dropped findings are compacted away */
 	size_t keep = first;
 	for (size_t i = first; rc == 0 && i < u->nfindings; i++) {
