@@ -1,0 +1,132 @@
+"""The command-line contract: exit codes, output streams, bad input left byte for byte, other
+files still processed, atomic in-place writes. Run with Debian's /usr/bin/python3."""
+import argparse
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+CLOSURE_FREE = "def outer(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n"
+CLEAN = "def f(x):\n    return x + 1\n"
+
+failures = []
+passed = 0
+
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failures.append(name)
+        print(f"FAIL {name} {detail}")
+
+
+def run(args, cwd):
+    p = subprocess.run([SPIPFIX, *args], cwd=cwd, capture_output=True, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def write(d, name, data):
+    path = os.path.join(d, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+    return path
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        write(d, "clean.py", CLEAN)
+        rc, out, err = run(["clean.py"], d)
+        check("clean file exits 0", rc == 0, f"rc={rc} {err}")
+        check("clean file says all checks passed", "All checks passed!" in out, out)
+
+        write(d, "a.py", CLOSURE_FREE)
+        rc, out, err = run(["a.py"], d)
+        check("finding exits 1", rc == 1, f"rc={rc}")
+        check("diagnostic format", out.startswith("a.py:2:9: SPF101 ") and "[*]" in out.splitlines()[0], out)
+        check("summary line", "Found 1 finding." in out, out)
+
+        rc, out, err = run(["--check", "a.py"], d)
+        check("--check prints only findings", rc == 1 and out.count("\n") == 1 and "Found" not in out, out)
+
+        rc, out, err = run(["--diff", "a.py"], d)
+        check("--diff exits 1 with a diff", rc == 1 and out.startswith("--- a.py\n+++ a.py\n@@"), out)
+        check("--diff writes nothing", read(os.path.join(d, "a.py")) == CLOSURE_FREE.encode())
+
+        rc, out, err = run(["--diff", "clean.py"], d)
+        check("--diff exits 0 without a diff", rc == 0 and out == "", f"rc={rc} {out}")
+
+        os.chmod(os.path.join(d, "a.py"), 0o640)
+        rc, out, err = run(["--fix", "a.py"], d)
+        fixed = read(os.path.join(d, "a.py")).decode()
+        check("--fix rewrites", "def _outer_key(x):" in fixed and "key = _outer_key" in fixed, fixed)
+        check("--fix exits 0 when all fixed", rc == 0, f"rc={rc} {out} {err}")
+        check("--fix keeps the mode", stat.S_IMODE(os.stat(os.path.join(d, "a.py")).st_mode) == 0o640)
+        check("--fix leaves no temp file", [n for n in os.listdir(d) if "spipfix-" in n] == [])
+        rc, out, err = run(["--fix", "a.py"], d)
+        check("second --fix changes nothing", read(os.path.join(d, "a.py")).decode() == fixed and rc == 0)
+
+        # bad input: reported, left byte for byte, the other files still processed
+        bad = {
+            "nul.py": b"def f():\n    def g(): pass\n\x00\n",
+            "latin.py": b"def f():\n    s = '\xe9'\n    def g(): pass\n",
+            "cookie.py": b"# -*- coding: latin-1 -*-\ndef f():\n    s = '\xe9'\n    def g(): pass\n",
+            "syntax.py": b"def f(:\n    def g(): pass\n",
+            "py312.py": b"type Alias = int\ndef f():\n    def g(): pass\n    return g()\n",
+        }
+        for name, data in bad.items():
+            write(d, "bad/" + name, data)
+        write(d, "bad/good.py", CLOSURE_FREE)
+        rc, out, err = run(["--fix", "bad"], d)
+        check("bad input exits 2", rc == 2, f"rc={rc}")
+        for name, data in bad.items():
+            check(f"bad input {name} untouched", read(os.path.join(d, "bad", name)) == data)
+            check(f"bad input {name} reported", f"bad/{name}" in err, err)
+        check("good file next to bad ones still fixed", "_outer_key" in read(os.path.join(d, "bad/good.py")).decode())
+        check("py312 error names the interpreter", "cannot compile" in err, err)
+
+        rc, out, err = run(["missing.py", "clean.py"], d)
+        check("missing path exits 2", rc == 2 and "missing.py" in err, f"rc={rc} {err}")
+
+        # folder walking: skipped folders, symlink loops
+        write(d, "tree/pkg/m.py", CLOSURE_FREE)
+        for skip in (".git", "__pycache__", "build", "dist", "site-packages", "venv"):
+            write(d, f"tree/{skip}/m.py", CLOSURE_FREE)
+        write(d, "tree/venv/pyvenv.cfg", "home = /usr/bin\n")
+        os.symlink("..", os.path.join(d, "tree/pkg/loop"))
+        rc, out, err = run(["--check", "tree"], d)
+        check("folder walk finds pkg/m.py only", out.count("SPF101") == 1 and "tree/pkg/m.py" in out, out + err)
+        check("symlink loop does not hang or fail", rc == 1, f"rc={rc} {err}")
+
+        rc, out, err = run(["--frobnicate", "a.py"], d)
+        check("unknown option exits 2", rc == 2, f"rc={rc}")
+        rc, out, err = run([], d)
+        check("no paths exits 2", rc == 2, f"rc={rc}")
+        rc, out, err = run(["--help"], d)
+        check("--help lists rules", rc == 0 and "SPF101" in out and "--unsafe-fixes" in out, out)
+
+        # CRLF and BOM survive a fix byte for byte outside the edit
+        data = b"\xef\xbb\xbfimport os\r\n\r\n\r\ndef outer():\r\n    def inner():\r\n        return os.sep\r\n    return inner()\r\n"
+        p = write(d, "crlf.py", data)
+        rc, out, err = run(["--fix", "crlf.py"], d)
+        new = read(p)
+        check("BOM kept", new.startswith(b"\xef\xbb\xbf"), repr(new[:10]))
+        check("CRLF kept", b"\n" not in new.replace(b"\r\n", b""), repr(new))
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spipfix", required=True)
+    SPIPFIX = os.path.abspath(ap.parse_args().spipfix)
+    sys.exit(main())
