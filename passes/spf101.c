@@ -259,6 +259,11 @@ static void on_use(TSNode n, void *vctx)
 	if (syn_is(p, "assignment") && ts_node_eq(syn_field(p, "left"), n) && ts_node_eq(syn_field(p, "right"), s->nd->node))
 		return;
 	s->uses++;
+	/* a rebinding (another def of the name, `name = ...`) is not an escape */
+	if ((syn_is(p, "function_definition") || syn_is(p, "class_definition")) && ts_node_eq(syn_field(p, "name"), n))
+		return;
+	if (syn_is(p, "assignment") && ts_node_eq(syn_field(p, "left"), n))
+		return;
 	if (!s->escape)
 		s->escape = escape_of(s->u, s->nd, n);
 }
