@@ -198,8 +198,12 @@ static void report(const char *path, const char *text, size_t len, const struct 
 	unit_init(&u, path, text, len);
 	u.debug = o->debug;
 	if (unit_analyse(&u, o->select) < 0) {
-		render_error(path, u.error, u.error_has_pos, u.error_row, u.error_col);
-		t->errors++;
+		render_error(u.error_is_note ? "warning" : "error", path, u.error, u.error_has_pos, u.error_row,
+			     u.error_col);
+		if (u.error_is_note)
+			t->notes++;
+		else
+			t->errors++;
 		unit_free(&u);
 		return;
 	}
@@ -256,7 +260,7 @@ void process_file(const char *path, const struct options *o, struct totals *t)
 	if (safety_fix(path, buf, len, &fo, &r) < 0) {
 		/* report the reason; the findings themselves are still worth showing */
 		if (strncmp(r.error, "refusing", 8) == 0) {
-			render_error(path, r.error, false, 0, 0);
+			render_error("error", path, r.error, false, 0, 0);
 			t->errors++;
 			if (o->mode == MODE_FIX)
 				report(path, buf, len, o, t, true);

@@ -25,6 +25,7 @@ struct totals {
 	size_t fixed;        /* applied (fix) or would apply (diff) */
 	size_t files, changed_files;
 	int errors;          /* files that could not be read or analysed */
+	int notes;           /* files skipped for a reason that is not an error (newer syntax) */
 };
 
 /* discover.c: expand the paths into a sorted list of .py files (strdup'd; free with
@@ -38,7 +39,8 @@ void process_file(const char *path, const struct options *o, struct totals *t);
 
 /* render.c */
 void render_finding(FILE *out, const struct unit *u, const struct finding *f);
-void render_error(const char *path, const char *msg, bool has_pos, unsigned row, unsigned col);
+/* level: "error" (counts for exit 2) or "warning" */
+void render_error(const char *level, const char *path, const char *msg, bool has_pos, unsigned row, unsigned col);
 void render_summary(FILE *out, const struct options *o, const struct totals *t);
 /* 1-based column in Unicode characters of a 0-based byte column on line `row`. */
 unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol);

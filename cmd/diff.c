@@ -8,15 +8,23 @@
 static int print_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l, void *payload)
 {
 	(void)d;
-	(void)h;
 	FILE *out = payload;
 	switch (l->origin) {
 	case GIT_DIFF_LINE_HUNK_HDR:
+		/* plain `@@ -a,b +c,d @@`, without git's function-context suffix; a count of 1 is
+		 * left out, as GNU diff does */
+		fprintf(out, "@@ -%d", h->old_start);
+		if (h->old_lines != 1)
+			fprintf(out, ",%d", h->old_lines);
+		fprintf(out, " +%d", h->new_start);
+		if (h->new_lines != 1)
+			fprintf(out, ",%d", h->new_lines);
+		fputs(" @@\n", out);
+		break;
 	case GIT_DIFF_LINE_CONTEXT:
 	case GIT_DIFF_LINE_ADDITION:
 	case GIT_DIFF_LINE_DELETION:
-		if (l->origin != GIT_DIFF_LINE_HUNK_HDR)
-			fputc(l->origin, out);
+		fputc(l->origin, out);
 		fwrite(l->content, 1, l->content_len, out);
 		break;
 	case GIT_DIFF_LINE_CONTEXT_EOFNL:

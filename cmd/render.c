@@ -30,12 +30,12 @@ void render_finding(FILE *out, const struct unit *u, const struct finding *f)
 	fputc('\n', out);
 }
 
-void render_error(const char *path, const char *msg, bool has_pos, unsigned row, unsigned col)
+void render_error(const char *level, const char *path, const char *msg, bool has_pos, unsigned row, unsigned col)
 {
 	if (has_pos)
-		fprintf(stderr, "error: %s:%u:%u: %s\n", path, row + 1, col + 1, msg);
+		fprintf(stderr, "%s: %s:%u:%u: %s\n", level, path, row + 1, col + 1, msg);
 	else
-		fprintf(stderr, "error: %s: %s\n", path, msg);
+		fprintf(stderr, "%s: %s: %s\n", level, path, msg);
 }
 
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }

@@ -398,6 +398,8 @@ static int check(struct unit *u, struct finding *f)
 	const char *dyn = syn_is(fnscope, "function_definition") || syn_is(fnscope, "lambda")
 				  ? scope_dynamic_call(u, fnscope) : NULL;
 	if (dyn)
+		l->used = true; /* eval/exec may name it in a string: keep the local */
+	if (dyn)
 		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
 						   "check 6: the enclosing function calls %s(), which can see the local "
 						   "function object", dyn));
@@ -615,7 +617,8 @@ static int rewrite(struct unit *u, struct finding *f)
 		puts_(&lifted, u->nl);
 		puts_(&lifted, unit_indent);
 		puts_(&lifted, "return ");
-		bool multi = ts_node_start_point(body).row != ts_node_end_point(body).row;
+		bool multi = ts_node_start_point(body).row != ts_node_end_point(body).row &&
+			     !syn_is(body, "parenthesized_expression");
 		if (multi)
 			puts_(&lifted, "(");
 		put(&lifted, u->src + ts_node_start_byte(body), syn_len(body));

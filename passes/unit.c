@@ -256,9 +256,13 @@ int unit_analyse(struct unit *u, const char *const *select)
 	}
 	u->tree = t;
 	u->root = ts_tree_root_node(t);
-	if (bridge_compile(u) < 0)
-		return -1;
 	TSNode err = syn_first_error(u->root);
+	if (bridge_compile(u) < 0) {
+		/* the grammar accepts what CPython 3.11 rejects: most likely newer syntax, which is
+		 * a note, not an error of the user's */
+		u->error_is_note = ts_node_is_null(err);
+		return -1;
+	}
 	if (!ts_node_is_null(err)) {
 		/* CPython accepts what tree-sitter does not: never fix from a broken tree */
 		TSPoint at = ts_node_start_point(err);

@@ -58,6 +58,7 @@ struct unit {
 	const char *error;
 	uint32_t error_row, error_col; /* 0-based, when the error has a position */
 	bool error_has_pos;
+	bool error_is_note;     /* not the user's error (newer syntax): warn, don't fail */
 };
 
 /* Load src (not copied; must outlive the unit). Returns 0 / -1 with u->error set. */

@@ -1,0 +1,3 @@
+import input as m
+
+print(m.render([("name", "spipfix"), ("version", 1)]))

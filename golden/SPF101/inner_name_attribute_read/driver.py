@@ -1,0 +1,3 @@
+import input as m
+
+print(m.run_step(4), m.LOG)

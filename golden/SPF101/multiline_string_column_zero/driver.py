@@ -1,0 +1,3 @@
+import input as m
+
+print(m.build_query("users", 10))

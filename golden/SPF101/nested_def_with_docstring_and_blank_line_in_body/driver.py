@@ -1,0 +1,3 @@
+import input as m
+
+print(m.slugs(["Hello, World!", "  spipfix -- lift  ", ""]))

@@ -1,0 +1,10 @@
+"""Pairs, typed with Python 3.12 syntax (run with --unsafe-fixes)."""
+
+type Pair = tuple[int, int]
+
+
+def swap_all(pairs):
+    def swap(p):
+        return (p[1], p[0])
+
+    return [swap(p) for p in pairs]
