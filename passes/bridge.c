@@ -413,7 +413,10 @@ int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
 		struct code_info *ci = &u->codes[c];
 		for (size_t i = 0; i < ci->ninsns; i++) {
 			struct insn *in = &ci->insns[i];
-			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME);
+			/* module code stores with STORE_NAME, or STORE_GLOBAL when a function of the
+			 * module declares the name `global` */
+			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME ||
+								      in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL);
 			bool global_store = in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL;
 			if (ci->kind == CK_MODULE && in->op == IMPORT_STAR)
 				return -1;

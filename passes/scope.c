@@ -120,7 +120,8 @@ const char *scope_qualname(struct unit *u, TSNode n)
 	TSNode p = scope_parent(n);
 	if (ts_node_is_null(p))
 		return name;
-	if (syn_is(p, "function_definition") && (syn_is(n, "function_definition") || syn_is(n, "class_definition"))) {
+	if ((syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&
+	    (syn_is(n, "function_definition") || syn_is(n, "class_definition"))) {
 		struct gdecl g = {u, p, name, false};
 		syn_walk(syn_field(p, "body"), find_global, &g);
 		if (g.found)
@@ -165,9 +166,9 @@ struct dyn {
 static int find_dynamic(TSNode n, void *vctx)
 {
 	struct dyn *d = vctx;
-	if (!ts_node_eq(n, d->fn) && syn_is_scope(n))
-		return 0;
-	if (syn_is(n, "call")) {
+	/* nested scopes are walked too: their defaults, decorators, annotations and first
+	 * iterable run in this frame; scope_parent tells which calls do */
+	if (syn_is(n, "call") && ts_node_eq(scope_parent(n), d->fn)) {
 		TSNode f = syn_field(n, "function");
 		static const char *const names[] = {"locals", "vars", "exec", "eval"};
 		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
