@@ -86,7 +86,8 @@ char **discover(char *const *paths, int npaths, size_t *nfiles, int *errors)
 				fprintf(stderr, "error: %s: %s\n", paths[i], strerror(errno));
 				l.errors++;
 			}
-			qsort(l.v + from, l.n - from, sizeof *l.v, cmp_str);
+			if (l.n - from > 1)
+				qsort(l.v + from, l.n - from, sizeof *l.v, cmp_str);
 		} else {
 			/* a file named explicitly is analysed whatever its name */
 			if (push(&l, paths[i]) < 0)

@@ -53,7 +53,8 @@ char *edits_apply(const char *src, size_t srclen, const struct edit *e, size_t n
 	for (size_t i = 0; i < n; i++) {
 		memcpy(out + o, src + at, e[i].start - at);
 		o += e[i].start - at;
-		memcpy(out + o, e[i].text, e[i].len);
+		if (e[i].len)
+			memcpy(out + o, e[i].text, e[i].len);
 		o += e[i].len;
 		at = e[i].end;
 	}

@@ -126,7 +126,8 @@ bool unit_has_identifier(struct unit *u, const char *name)
 		syn_walk(u->root, collect_ident, &c);
 		if (c.oom)
 			return true; /* unknown: treat as taken */
-		qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
+		if (c.n > 1)
+			qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
 		u->idents = c.v ? c.v : arena_alloc(&u->arena, sizeof *c.v);
 		u->nidents = c.n;
 	}
@@ -277,6 +278,7 @@ int unit_analyse(struct unit *u, const char *const *select)
 			u->error = "internal error while running the passes";
 			return -1;
 		}
-	qsort(u->findings, u->nfindings, sizeof *u->findings, cmp_findings);
+	if (u->nfindings > 1)
+		qsort(u->findings, u->nfindings, sizeof *u->findings, cmp_findings);
 	return 0;
 }
