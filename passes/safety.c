@@ -83,6 +83,11 @@ struct keys {
 	size_t n;
 };
 
+static void finding_key(const struct finding *f, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+}
+
 static bool keys_has(struct keys *k, const char *s)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -126,7 +131,7 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			if (!wanted(f, o->unsafe) || !f->code)
 				continue;
 			char key[512];
-			snprintf(key, sizeof key, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+			finding_key(f, key, sizeof key);
 			again |= keys_has(&fixed, key);
 		}
 		if (again) {
@@ -159,7 +164,7 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			if (!wanted(f, o->unsafe) || !f->code)
 				continue;
 			char key[512];
-			snprintf(key, sizeof key, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+			finding_key(f, key, sizeof key);
 			char **nv = realloc(fixed.v, (fixed.n + 1) * sizeof *nv);
 			if (nv) {
 				fixed.v = nv;
