@@ -120,7 +120,7 @@ const char *scope_qualname(struct unit *u, TSNode n)
 	TSNode p = scope_parent(n);
 	if (ts_node_is_null(p))
 		return name;
-	if ((syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&
+	if (unit_has_global_statement(u) && (syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&
 	    (syn_is(n, "function_definition") || syn_is(n, "class_definition"))) {
 		struct gdecl g = {u, p, name, false};
 		syn_walk(syn_field(p, "body"), find_global, &g);

@@ -134,6 +134,26 @@ bool unit_has_identifier(struct unit *u, const char *name)
 	return bsearch(&name, u->idents, u->nidents, sizeof *u->idents, cmp_cstr) != NULL;
 }
 
+static int find_global_stmt(TSNode n, void *vctx)
+{
+	if (syn_is(n, "global_statement")) {
+		*(bool *)vctx = true;
+		return -1;
+	}
+	return 1;
+}
+
+bool unit_has_global_statement(struct unit *u)
+{
+	if (!u->globals_known) {
+		bool found = false;
+		syn_walk(u->root, find_global_stmt, &found);
+		u->has_global_stmt = found;
+		u->globals_known = true;
+	}
+	return u->has_global_stmt;
+}
+
 const char *unit_reserve_name(struct unit *u, const char *base)
 {
 	for (int k = 1; k < 10000; k++) {
@@ -211,20 +231,39 @@ static int run_pass(struct unit *u, const struct pass *p)
 	TSQuery *q = query_for(p);
 	if (!q)
 		return -1;
-	TSQueryCursor *qc = ts_query_cursor_new();
-	ts_query_cursor_exec(qc, q, u->root);
-	TSQueryMatch m;
+	/* passes sharing a query share its matches: run each query once per unit */
+	if (u->cand_query != q) {
+		TSQueryCursor *qc = ts_query_cursor_new();
+		ts_query_cursor_exec(qc, q, u->root);
+		TSQueryMatch m;
+		size_t cap = 0;
+		u->ncands = 0;
+		while (ts_query_cursor_next_match(qc, &m)) {
+			for (uint16_t i = 0; i < m.capture_count; i++) {
+				uint32_t nlen;
+				const char *cname = ts_query_capture_name_for_id(q, m.captures[i].index, &nlen);
+				if (nlen != 9 || memcmp(cname, "candidate", 9) != 0)
+					continue;
+				if (u->ncands == cap) {
+					cap = cap ? cap * 2 : 64;
+					TSNode *nv = arena_grow(&u->arena, u->cands, sizeof *nv, u->ncands, cap);
+					if (!nv) {
+						ts_query_cursor_delete(qc);
+						return -1;
+					}
+					u->cands = nv;
+				}
+				u->cands[u->ncands++] = m.captures[i].node;
+			}
+		}
+		ts_query_cursor_delete(qc);
+		u->cand_query = q;
+	}
 	int rc = 0;
 	size_t first = u->nfindings;
-	while (rc == 0 && ts_query_cursor_next_match(qc, &m)) {
-		for (uint16_t i = 0; i < m.capture_count; i++) {
-			uint32_t nlen;
-			const char *cname = ts_query_capture_name_for_id(q, m.captures[i].index, &nlen);
-			if (nlen == 9 && !memcmp(cname, "candidate", 9) && p->find(u, p, m.captures[i].node) < 0)
-				rc = -1;
-		}
-	}
-	ts_query_cursor_delete(qc);
+	for (size_t i = 0; rc == 0 && i < u->ncands; i++)
+		if (p->find(u, p, u->cands[i]) < 0)
+			rc = -1;
 	/* check, then rewrite; dropped findings are compacted away */
 	size_t keep = first;
 	for (size_t i = first; rc == 0 && i < u->nfindings; i++) {

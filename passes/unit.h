@@ -51,6 +51,10 @@ struct unit {
 	size_t nfindings, capfindings;
 	const char **idents;    /* sorted identifiers of the file, built on first use */
 	size_t nidents;
+	bool globals_known, has_global_stmt;
+	const void *cand_query; /* TSQuery whose @candidate captures are in cands */
+	TSNode *cands;
+	size_t ncands;
 	const char **reserved;  /* module-level names chosen by rewrites in this unit */
 	size_t nreserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
@@ -70,6 +74,8 @@ void unit_free(struct unit *u);
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at);
 /* 0-based (row, byte col) of a byte offset in unit->src. */
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col);
+/* Does the file contain any `global` statement? (computed once) */
+bool unit_has_global_statement(struct unit *u);
 /* Is `name` the text of any identifier in the file? */
 bool unit_has_identifier(struct unit *u, const char *name);
 /* A module-level name starting from `base` that no identifier of the file, no builtin and no
