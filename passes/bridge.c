@@ -109,12 +109,7 @@ static int decode(struct arena *a, struct code_info *ci)
 	ci->insns = arena_alloc(a, sizeof(struct insn) * (size_t)(n / 2 + 1));
 	if (!lines || !ci->insns)
 		goto out;
-	/* positions are only read for code objects that build other functions (their sites and
-	 * the spans of defaults/annotations/decorators): leaf code objects skip co_positions */
-	bool parent = false;
-	for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(co->co_consts) && !parent; i++)
-		parent = PyCode_Check(PyTuple_GET_ITEM(co->co_consts, i));
-	it = parent ? PyObject_CallMethod((PyObject *)co, "co_positions", NULL) : NULL; /* new reference */
+	it = PyObject_CallMethod((PyObject *)co, "co_positions", NULL); /* new reference */
 	Py_ssize_t u = 0;
 	while (it && (pos = PyIter_Next(it)) != NULL) {
 		for (int k = 0; k < 4; k++) {
