@@ -422,8 +422,8 @@ int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
 				return -1;
 			if (!module_store && !global_store)
 				continue;
-			const char *s = bridge_insn_name(u, ci, in);
-			if (!s || strcmp(s, name) != 0)
+			PyObject *nm = PyTuple_GET_ITEM(((PyCodeObject *)ci->code)->co_names, in->arg);
+			if (!PyUnicode_Check(nm) || PyUnicode_CompareWithASCIIString(nm, name) != 0)
 				continue;
 			if (module_store && !*first_line)
 				*first_line = in->line;

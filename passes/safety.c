@@ -1,5 +1,6 @@
 #include "safety.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,17 +65,21 @@ int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout)
 	return taken;
 }
 
-static void set_error(struct fix_result *r, const char *fmt, const char *a, const char *b)
+static void set_error(struct fix_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct fix_result *r, const char *fmt, ...)
 {
-	size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
-	char *m = malloc(n);
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *m = n >= 0 ? malloc((size_t)n + 1) : NULL;
 	if (m) {
-		snprintf(m, n, fmt, a, b);
-		r->error = m;
-		r->error_owned = true;
-	} else {
-		r->error = "out of memory";
+		va_start(ap, fmt);
+		vsnprintf(m, (size_t)n + 1, fmt, ap);
+		va_end(ap);
 	}
+	r->error = m ? m : "out of memory";
+	r->error_owned = m != NULL;
 }
 
 /* Key of a fixed finding: "SPF101 qualname". */
@@ -117,10 +122,9 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 		u.debug = o->debug;
 		if (unit_analyse(&u, o->select) < 0) {
 			if (round == 0)
-				set_error(r, "%s%s", u.error ? u.error : "cannot analyse", "");
+				set_error(r, "%s", u.error ? u.error : "cannot analyse");
 			else
-				set_error(r, "refusing to fix: the rewritten text does not analyse (%s)%s",
-					  u.error ? u.error : "?", "");
+				set_error(r, "refusing to fix: the rewritten text does not analyse (%s)", u.error ? u.error : "?");
 			unit_free(&u);
 			goto out;
 		}
@@ -135,8 +139,7 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			again |= keys_has(&fixed, key);
 		}
 		if (again) {
-			set_error(r, "refusing to fix: a fix is proposed again after it was applied (not idempotent)%s%s",
-				  "", "");
+			set_error(r, "refusing to fix: a fix is proposed again after it was applied (not idempotent)");
 			unit_free(&u);
 			goto out;
 		}
@@ -194,8 +197,8 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			goto out;
 		}
 		/* safety net 1: the result parses cleanly and compiles */
-		const char *nsrc = next + (curlen >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0);
-		size_t nlen = u.bom + outlen - (size_t)(nsrc - next);
+		const char *nsrc = next + u.bom;
+		size_t nlen = outlen;
 		TSTree *t = syn_parse(nsrc, nlen);
 		bool clean = t && ts_node_is_null(syn_first_error(ts_tree_root_node(t)));
 		if (t)

@@ -105,8 +105,6 @@ static void collect_spans(TSNode fn, struct spans *s, size_t *ndecorators)
 		TSNode p = ts_node_named_child(params, i);
 		add_span(s, syn_field(p, "value"), true);
 		add_span(s, syn_field(p, "type"), false);
-		if (syn_is(p, "typed_parameter")) /* *args: T / x: T have the type as a field */
-			add_span(s, syn_field(p, "type"), false);
 	}
 	add_span(s, syn_field(fn, "return_type"), false);
 }
@@ -141,6 +139,25 @@ static bool is_immutable_literal(TSNode v)
 	return false;
 }
 
+/* Is the module-level statement holding line `line` (1-based) a compound statement (if, try,
+ * for, while, with, match), so that a binding inside it may not happen? */
+static bool bound_conditionally(struct unit *u, int line)
+{
+	uint32_t n = ts_node_named_child_count(u->root);
+	for (uint32_t i = 0; i < n; i++) {
+		TSNode c = ts_node_named_child(u->root, i);
+		if ((int)ts_node_start_point(c).row + 1 > line || (int)ts_node_end_point(c).row + 1 < line)
+			continue;
+		static const char *const compound[] = {"if_statement", "try_statement", "for_statement",
+						       "while_statement", "with_statement", "match_statement"};
+		for (size_t k = 0; k < sizeof compound / sizeof *compound; k++)
+			if (syn_is(c, compound[k]))
+				return true;
+		return false;
+	}
+	return true; /* not found: assume the worst */
+}
+
 /* Is a global name read when building the function safe to read once, at import, before the
  * top-level statement at `line`? */
 static void check_global(struct unit *u, const char *name, int line, struct verdict *v)
@@ -153,6 +170,14 @@ static void check_global(struct unit *u, const char *name, int line, struct verd
 		return;
 	else if (n == 0)
 		demote(v, FIX_NONE, arena_printf(&u->arena, "check 2: `%s` is not bound in the module", name));
+	else if (first == 0)
+		demote(v, FIX_NONE, arena_printf(&u->arena,
+						 "check 2: `%s` is bound only inside functions (`global`); the lifted def "
+						 "could raise NameError at import", name));
+	else if (bound_conditionally(u, first))
+		demote(v, FIX_NONE, arena_printf(&u->arena,
+						 "check 2: `%s` is bound inside a compound statement at module level; "
+						 "the lifted def could raise NameError at import", name));
 	else if (first >= line)
 		demote(v, FIX_NONE, arena_printf(&u->arena,
 						 "check 2: `%s` is defined after the outer function; the lifted def would "
@@ -331,16 +356,17 @@ static int check(struct unit *u, struct finding *f)
 	int top_line = (int)ts_node_start_point(scope_toplevel_statement(node)).row + 1;
 
 	/* check 2: what builds defaults, annotations and decorators reads nothing of the parent */
-	static struct spans spans;
-	memset(&spans, 0, sizeof spans);
+	struct spans *sp = arena_alloc(&u->arena, sizeof *sp);
+	if (!sp)
+		return -1;
 	size_t ndecorators;
-	collect_spans(node, &spans, &ndecorators);
-	if (spans.overflow)
+	collect_spans(node, sp, &ndecorators);
+	if (sp->overflow)
 		demote(&v, FIX_NONE, "check 2: too many defaults and annotations to verify");
 	for (size_t i = 0; i < parent->ninsns; i++) {
 		const struct insn *in = &parent->insns[i];
-		for (size_t k = 0; k < spans.count; k++) {
-			if (!insn_in_node(in, spans.n[k]))
+		for (size_t k = 0; k < sp->count; k++) {
+			if (!insn_in_node(in, sp->n[k]))
 				continue;
 			const char *name = bridge_insn_name(u, parent, in);
 			if (bridge_op_reads_local(in->op))
@@ -349,16 +375,16 @@ static int check(struct unit *u, struct finding *f)
 								  "enclosing function", name ? name : "?"));
 			else if (bridge_op_is_global_load(in->op) && name)
 				check_global(u, name, top_line, &v);
-			else if (bridge_op_is_call(in->op) && spans.is_default[k])
+			else if (bridge_op_is_call(in->op) && sp->is_default[k])
 				demote(&v, FIX_UNSAFE, "check 4: a default is computed by a call; lifted, it would be "
 						       "computed once at import instead of on every call");
 			break;
 		}
 	}
 	/* the tree agrees: no identifier in those spans names a local of the parent */
-	for (size_t k = 0; k < spans.count; k++) {
+	for (size_t k = 0; k < sp->count; k++) {
 		struct local_scan ls = {u, parent, NULL};
-		syn_walk(spans.n[k], find_local, &ls);
+		syn_walk(sp->n[k], find_local, &ls);
 		if (ls.name)
 			demote(&v, FIX_NONE, arena_printf(&u->arena,
 							  "check 2: a default, annotation or decorator names `%s`, a local "
@@ -370,13 +396,13 @@ static int check(struct unit *u, struct finding *f)
 		demote(&v, FIX_UNSAFE, "check 3: the def is decorated; the decorator would run once at import "
 				       "instead of on every call");
 	/* check 4: mutable defaults */
-	for (size_t k = 0; k < spans.count; k++)
-		if (spans.is_default[k] && !is_immutable_literal(spans.n[k]))
+	for (size_t k = 0; k < sp->count; k++)
+		if (sp->is_default[k] && !is_immutable_literal(sp->n[k]))
 			demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
 							   "check 4: the default `%.*s` is not an immutable constant; lifted, "
 							   "one object would be shared by every call",
-							   (int)(syn_len(spans.n[k]) > 40 ? 40 : syn_len(spans.n[k])),
-							   u->src + ts_node_start_byte(spans.n[k])));
+							   (int)(syn_len(sp->n[k]) > 40 ? 40 : syn_len(sp->n[k])),
+							   u->src + ts_node_start_byte(sp->n[k])));
 
 	/* check 5: the function object does not escape */
 	struct use_scan us = {u, nd, is_def ? syn_field(node, "name") : (TSNode){{0}, 0, 0}, 0, NULL};
@@ -540,10 +566,11 @@ static int rewrite(struct unit *u, struct finding *f)
 			return fail(u, f, "the def shares its line with other code");
 		size_t from = attached_comments_start(u, stmt);
 		size_t to = unit_line_end(u, ts_node_end_byte(stmt) > 0 ? ts_node_end_byte(stmt) - 1 : 0);
-		static struct strings strs;
-		strs.count = 0;
-		syn_walk(stmt, find_strings, &strs);
-		if (strs.count == 1024)
+		struct strings *strs = arena_alloc(&u->arena, sizeof *strs);
+		if (!strs)
+			return -1;
+		syn_walk(stmt, find_strings, strs);
+		if (strs->count == 1024)
 			return fail(u, f, "too many multi-line strings to preserve");
 		TSNode nm = syn_field(node, "name");
 		for (size_t at = from; at < to;) {
@@ -551,7 +578,7 @@ static int rewrite(struct unit *u, struct finding *f)
 			if (le > to)
 				le = to;
 			size_t copy_from = at;
-			if (!in_multiline_string(&strs, at)) {
+			if (!in_multiline_string(strs, at)) {
 				size_t k = at;
 				while (k < le && (u->src[k] == ' ' || u->src[k] == '\t'))
 					k++;

@@ -1,0 +1,3 @@
+import input
+
+print(input.outer())

@@ -1,0 +1,4 @@
+import input
+
+input.setup()
+print(input.outer())
