@@ -425,6 +425,12 @@ static int check(struct unit *u, struct finding *f)
 				  ? scope_dynamic_call(u, fnscope) : NULL;
 	if (dyn)
 		l->used = true; /* eval/exec may name it in a string: keep the local */
+	/* A def nobody uses is dead code: lifting it would only move it to module level, shifting
+	 * every line below (tracebacks, inspect.getsource) for the cost of building it. */
+	if (named && !l->used && !us.escape)
+		demote(&v, FIX_NONE, arena_printf(&u->arena,
+						  "`%s` is never used in the enclosing function; delete it rather than "
+						  "lift it", l->short_name));
 	if (dyn)
 		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
 						   "check 6: the enclosing function calls %s(), which can see the local "

@@ -5,7 +5,8 @@ Usage:
     /usr/bin/python3 tests/golden_run.py --spipfix PATH [--update]
         [--filter SUBSTR] GOLDEN_DIR
 
-Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, args?, driver.py?}
+Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report?, args?,
+                                   driver.py?}
 
 For every case:
   * `spipfix --diff ARGS input.py` (cwd = a fresh temp dir holding a byte
@@ -15,6 +16,10 @@ For every case:
   * `spipfix --fix ARGS input.py` in another temp dir must produce the file
     that expected.diff describes (the original when it is empty), and a
     second `--fix` must not change it again (idempotence).
+  * With expected.report: the diagnostics of `spipfix ARGS input.py` (stdout)
+    must equal it, so a negative case also proves the finding is reported and
+    says why it is not fixed.  --update writes it for every case whose
+    expected.diff is empty.
   * With driver.py and a non-empty expected.diff: `python3 driver.py` run
     next to the original input.py and next to the fixed input.py must give
     the same stdout and exit code.
@@ -200,6 +205,20 @@ def run_case(case_dir, case_name, spipfix, update):
             if rc != want_rc:
                 problems.append("spipfix --diff exit code %d, want %d (%s diff)"
                                 % (rc, want_rc, "non-empty" if actual else "empty"))
+
+        # 1b. the diagnostics, for cases that pin them
+        report_path = os.path.join(case_dir, "expected.report")
+        if os.path.exists(report_path) or (update and not expected):
+            rc, report, err = run([spipfix] + args + ["input.py"], diff_dir)
+            if rc not in (0, 1):
+                problems.append("spipfix (report) failed: " + describe(rc, err))
+            if update:
+                write_bytes(report_path, report)
+            want_report = read_bytes(report_path)
+            if report != want_report:
+                problems.append("diagnostics differ from expected.report:\n"
+                                + indent(show_bytes_diff(want_report, report,
+                                                         "expected", "actual")))
 
         # 2. --fix: must yield the file expected.diff describes, idempotently
         fix_dir = os.path.join(tmp, "fix")
