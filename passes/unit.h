@@ -31,6 +31,8 @@ struct finding {
 	const struct code_info *code; /* the code object that proved it */
 	void *data;             /* pass-private */
 	const char *facts;      /* one line of bytecode facts, for --debug and JSON */
+	const char *key;        /* with the code object, tells this finding apart across fix
+				 * rounds (NULL: the code object alone does) */
 };
 
 struct unit {
