@@ -532,6 +532,10 @@ out:
 }
 
 bool bridge_op_is_const_load(int op) { return op == LOAD_CONST; }
+bool bridge_op_is_local_load(int op)
+{
+	return op == LOAD_FAST || op == LOAD_DEREF || op == LOAD_CLOSURE || op == LOAD_CLASSDEREF;
+}
 bool bridge_op_is_attr_load(int op) { return op == LOAD_ATTR || op == LOAD_METHOD; }
 bool bridge_op_is_call_setup(int op) { return op == PUSH_NULL || op == KW_NAMES || op == PRECALL || op == CALL; }
 

@@ -86,6 +86,7 @@ bool bridge_op_is_global_load(int op);
 bool bridge_op_is_call(int op);
 const char *bridge_opname(int op);
 bool bridge_op_is_const_load(int op);  /* LOAD_CONST */
+bool bridge_op_is_local_load(int op);  /* LOAD_FAST, LOAD_DEREF, LOAD_CLOSURE, LOAD_CLASSDEREF */
 bool bridge_op_is_attr_load(int op);   /* LOAD_ATTR, LOAD_METHOD */
 bool bridge_op_is_call_setup(int op);  /* PUSH_NULL, KW_NAMES, PRECALL, CALL */
 /* STORE_GLOBAL, DELETE_GLOBAL, STORE_ATTR, DELETE_ATTR, STORE_SUBSCR, DELETE_SUBSCR,

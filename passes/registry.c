@@ -8,6 +8,7 @@ const struct pass *const pass_registry[] = {
 	&pass_spf101,
 	&pass_spf102,
 	&pass_spf201,
+	&pass_spf301,
 	NULL,
 };
 
