@@ -791,7 +791,18 @@ static int rewrite(struct unit *u, struct finding *fd)
 	fd->nedits = 0;
 	if (need_import) {
 		size_t at = module_head_end(u, false);
+		/* right above a def or class: keep two blank lines between them */
+		bool above_def = false;
+		uint32_t k = ts_node_named_child_count(u->root);
+		for (uint32_t i = 0; i < k && !above_def; i++) {
+			TSNode s = ts_node_named_child(u->root, i);
+			above_def = unit_line_start(u, ts_node_start_byte(s)) == at &&
+				    (syn_is(s, "function_definition") || syn_is(s, "class_definition") ||
+				     syn_is(s, "decorated_definition"));
+		}
 		const char *t = module_line_text(u, at, "import functools");
+		if (t && above_def)
+			t = arena_printf(&u->arena, "%s%s%s", t, u->nl, u->nl);
 		if (!t)
 			return -1;
 		fd->edits[fd->nedits++] = (struct edit){at, at, t, strlen(t), 0};
