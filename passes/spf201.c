@@ -75,30 +75,32 @@ static bool same_end(const struct insn *in, TSNode n)
  * NULL when it agrees, else what disagrees. */
 static const char *cross_check(struct unit *u, const struct code_info *ci, TSNode call, const struct hoist *h, int nargs)
 {
-	bool call_seen = false;
-	for (size_t i = 0; i < ci->ninsns; i++)
-		if (bridge_op_is_call(ci->insns[i].op) && same_end(&ci->insns[i], call)) {
-			if (ci->insns[i].arg != nargs || !bridge_op_is_call_setup(ci->insns[i].op))
-				return "the CALL's argument count disagrees with the tree";
-			call_seen = true;
-		}
-	if (!call_seen)
+	/* the first CALL ending where the call ends (a `finally` body is compiled twice: the
+	 * first copy is checked) */
+	int call_at = -1;
+	for (size_t i = 0; i < ci->ninsns && call_at < 0; i++)
+		if (bridge_op_is_call(ci->insns[i].op) && same_end(&ci->insns[i], call))
+			call_at = (int)i;
+	if (call_at < 0)
 		return "no CALL instruction ends where the call ends";
-	int first = bridge_next_insn_in(ci, 0, ts_node_start_point(h->callee), ts_node_end_point(h->callee));
-	if (first < 0 || ci->insns[first].op == 0 || !bridge_op_is_global_load(ci->insns[first].op))
+	if (ci->insns[call_at].arg != nargs || !bridge_op_is_call_setup(ci->insns[call_at].op))
+		return "the CALL's argument count disagrees with the tree";
+	/* LOAD_NAME would be a class body: not a function's call */
+	if (ci->kind == CK_CLASS || ci->kind == CK_MODULE)
+		return "not inside a function";
+	TSPoint cs = ts_node_start_point(h->callee), ce = ts_node_end_point(h->callee);
+	int first = bridge_next_insn_in(ci, 0, cs, ce);
+	if (first < 0 || first > call_at || !bridge_op_is_global_load(ci->insns[first].op))
 		return "the callee is not loaded as a global";
 	const char *nm = bridge_insn_name(u, ci, &ci->insns[first]);
 	if (!nm || strcmp(nm, h->root) != 0)
 		return "the global load names another variable";
-	/* LOAD_NAME would be a class body: not a function's call */
-	if (ci->kind == CK_CLASS || ci->kind == CK_MODULE)
-		return "not inside a function";
-	for (int i = first + 1; (i = bridge_next_insn_in(ci, i, ts_node_start_point(h->callee),
-							 ts_node_end_point(h->callee))) >= 0; i++)
-		if (!bridge_op_is_attr_load(ci->insns[i].op))
-			return "the callee is not a plain attribute chain";
+	for (int i = first + 1; (i = bridge_next_insn_in(ci, i, cs, ce)) >= 0 && i < call_at; i++)
+		if (!bridge_op_is_attr_load(ci->insns[i].op) && !bridge_op_is_call_setup(ci->insns[i].op))
+			return "the callee is not a plain attribute chain"; /* KW_NAMES may sit on a method */
 	int consts = 0;
-	for (int i = 0; (i = bridge_next_insn_in(ci, i, ts_node_start_point(h->args), ts_node_end_point(h->args))) >= 0; i++) {
+	TSPoint as = ts_node_start_point(h->args), ae = ts_node_end_point(h->args);
+	for (int i = 0; (i = bridge_next_insn_in(ci, i, as, ae)) >= 0 && i < call_at; i++) {
 		if (!bridge_op_is_const_load(ci->insns[i].op))
 			return arena_printf(&u->arena, "an argument is computed (%s), not a constant",
 					    bridge_opname(ci->insns[i].op));
