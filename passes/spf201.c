@@ -205,6 +205,9 @@ static int check(struct unit *u, struct finding *f)
 	if (!qualified || !h->attrs)
 		return -1;
 	const struct pure_callable *pc = purity_lookup(qualified);
+	if (pc && (pc->flags & PURE_IMMUTABLE) && !(pc->flags & PURE_HOIST))
+		return none(f, arena_printf(&u->arena, "`%s` is pure but cheap and idiomatic inline; it is not hoisted",
+					    qualified));
 	if (!pc || !(pc->flags & PURE_HOIST))
 		return none(f, arena_printf(&u->arena, "`%s` is not on the allow-list of pure callables with immutable "
 						  "results", qualified));
