@@ -494,6 +494,7 @@ static const char *fetch_error(struct arena *a)
 int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err)
 {
 	int rc = -1;
+	*err = NULL;
 	PyObject *globals = NULL, *code = NULL, *res = NULL;
 	PyObject *obj = PyImport_ImportModule(module); /* new reference */
 	for (const char *p = attrs; obj && p && *p;) {
@@ -520,10 +521,22 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
 	res = PyEval_EvalCode(code, globals, globals); /* new reference */
 	if (!res || PyObject_Hash(res) == -1)
 		goto out;
+	/* a value unequal to itself (a NaN) compares differently once shared: [x] == [x] holds
+	 * for one object and not for two */
+	PyObject *eq = PyObject_RichCompare(res, res, Py_EQ); /* new reference */
+	int same = eq ? PyObject_IsTrue(eq) : -1;
+	Py_XDECREF(eq);
+	if (same != 1) {
+		if (same == 0)
+			*err = "the value is not equal to itself (NaN)";
+		goto out;
+	}
 	rc = 0;
 out:
-	if (rc < 0)
-		*err = PyErr_Occurred() ? fetch_error(&u->arena) : "cannot evaluate";
+	if (rc < 0 && PyErr_Occurred())
+		*err = fetch_error(&u->arena);
+	else if (rc < 0 && !*err)
+		*err = "cannot evaluate";
 	Py_XDECREF(res);
 	Py_XDECREF(code);
 	Py_XDECREF(globals);

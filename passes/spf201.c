@@ -320,7 +320,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		return 0;
 	}
 	h->name = name;
-	size_t n = insert ? 2 : 1;
+	size_t n = insert ? 3 : 1;
 	f->edits = arena_alloc(&u->arena, n * sizeof *f->edits);
 	if (!f->edits)
 		return -1;
@@ -330,9 +330,11 @@ static int rewrite(struct unit *u, struct finding *f)
 		const char *t = line ? module_line_text(u, at, line) : NULL;
 		if (!t)
 			return -1;
-		f->edits[f->nedits++] = (struct edit){at, at, t, strlen(t), 0};
+		f->edits[f->nedits++] = (struct edit){at, at, t, strlen(t), 0, false};
+		if (module_separator(u, at, &f->edits[f->nedits]))
+			f->nedits++;
 	}
-	f->edits[f->nedits++] = (struct edit){ts_node_start_byte(f->node), ts_node_end_byte(f->node), name, strlen(name), 0};
+	f->edits[f->nedits++] = (struct edit){ts_node_start_byte(f->node), ts_node_end_byte(f->node), name, strlen(name), 0, false};
 	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant", name);
 	return 0;
 }
