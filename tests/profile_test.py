@@ -212,10 +212,10 @@ def reference(roots, cwd, codes):
             r["instructions"] += n
             r["test_instructions"] += n if is_test(rel) else 0
             r["pyc_bytes"] += 16 + len(marshal.dumps(code))
-            r["oo_saved_bytes"] += len(marshal.dumps(code)) - len(marshal.dumps(code2))
+            r["oo_saved_bytes"] += max(0, len(marshal.dumps(code)) - len(marshal.dumps(code2)))
             mem = memory(code)
             r["memory_bytes"] += mem
-            r["annotation_memory_bytes"] += mem - memory(stripped)
+            r["annotation_memory_bytes"] += max(0, mem - memory(stripped))
             for k, v in sequences(code).items():
                 r["sequences"][k] += v
         for code, v in rule_counts(root, cwd).items():
