@@ -105,7 +105,8 @@ static const char helper_src[] =
 	"    tree = _Strip().visit(ast.parse(src, filename))\n"
 	"    return compile(tree, filename, 'exec', dont_inherit=True, optimize=0)\n";
 
-/* Run helper_src once; returns 0 / -1. */
+/* Run helper_src once; pr->helpers (its globals) and pr->getsizeof become new references.
+ * Returns 0 / -1. */
 static int helpers_init(struct profiler *pr)
 {
 	PyObject *g = PyDict_New();                        /* new reference */

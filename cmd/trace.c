@@ -512,7 +512,8 @@ static void trace_usage(FILE *out)
 	      out);
 }
 
-/* Opcode names of the running interpreter (opcode.opname). Returns 0 / -1. */
+/* Opcode names of the running interpreter (opcode.opname), copied; no reference is kept.
+ * Returns 0 / -1. */
 static int load_opnames(void)
 {
 	PyObject *mod = PyImport_ImportModule("opcode");                  /* new reference */
