@@ -460,6 +460,13 @@ struct code_info *bridge_code_of(struct unit *u, TSNode scope)
 
 static bool pos_le(int l1, int c1, int l2, int c2) { return l1 < l2 || (l1 == l2 && c1 <= c2); }
 
+bool bridge_insn_ends_at(const struct insn *in, TSNode n)
+{
+	TSPoint s = ts_node_start_point(n), e = ts_node_end_point(n);
+	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column &&
+	       pos_le((int)s.row + 1, (int)s.column, in->line, in->col);
+}
+
 int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSPoint end)
 {
 	int sl = (int)start.row + 1, sc = (int)start.column, el = (int)end.row + 1, ec = (int)end.column;

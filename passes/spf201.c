@@ -20,6 +20,7 @@ struct hoist {
 	struct global_ref ref;
 	const char *module, *attrs; /* what bridge_eval_call imports and reads */
 	const char *name;           /* the module constant chosen by rewrite */
+	size_t start;               /* where the call's text starts (the callee) */
 };
 
 static const char *text_of(struct unit *u, TSNode n)
@@ -64,11 +65,6 @@ static int constant_args(struct unit *u, TSNode args)
 	return n;
 }
 
-static bool same_end(const struct insn *in, TSNode n)
-{
-	TSPoint e = ts_node_end_point(n);
-	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column;
-}
 
 /* The bytecode's word: a CALL with `nargs` arguments ends where the call ends; the callee is a
  * LOAD_GLOBAL of root followed by attribute loads; every argument is one LOAD_CONST. Returns
@@ -79,7 +75,7 @@ static const char *cross_check(struct unit *u, const struct code_info *ci, TSNod
 	 * first copy is checked) */
 	int call_at = -1;
 	for (size_t i = 0; i < ci->ninsns && call_at < 0; i++)
-		if (bridge_op_is_call(ci->insns[i].op) && same_end(&ci->insns[i], call))
+		if (bridge_op_is_call(ci->insns[i].op) && bridge_insn_ends_at(&ci->insns[i], call))
 			call_at = (int)i;
 	if (call_at < 0)
 		return "no CALL instruction ends where the call ends";
@@ -120,6 +116,11 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	if (!h)
 		return -1;
 	h->callee = syn_field(call, "function");
+	/* the grammar reads `*f(x)` in a display as a call whose function is `*f`: the call is
+	 * f(x), starting at f */
+	if (syn_is(h->callee, "list_splat"))
+		h->callee = ts_node_named_child(h->callee, 0);
+	h->start = ts_node_start_byte(h->callee);
 	h->args = syn_field(call, "arguments");
 	int nargs = constant_args(u, h->args);
 	if (nargs <= 0 || !name_chain(u, h->callee, &h->root, &h->rest))
@@ -134,11 +135,13 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	struct finding *f = unit_add_finding(u, self, call);
 	if (!f)
 		return -1;
+	f->start = h->start;
+	unit_position(u, f->start, &f->row, &f->col);
 	h->callee_text = text_of(u, h->callee);
 	f->node = call;
 	f->code = ci;
 	f->data = h;
-	f->key = text_of(u, call);
+	f->key = arena_strndup(&u->arena, u->src + h->start, ts_node_end_byte(call) - h->start);
 	TSNode outer = scope_enclosing_def(call);
 	const char *where = ts_node_is_null(outer) ? "a lambda" :
 			    arena_printf(&u->arena, "`%.*s`", (int)syn_len(syn_field(outer, "name")),
@@ -229,7 +232,7 @@ static void upper_words(char *out, size_t cap, size_t *len, const char *s, size_
 	for (size_t i = 0; i < n && *len + 2 < cap && *len - start < max; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) && c < 128) {
-			if (sep)
+			if (sep && *len > 1) /* never a second leading '_': `__X` is mangled in a class */
 				out[(*len)++] = '_';
 			sep = false;
 			out[(*len)++] = (char)toupper(c);
@@ -334,7 +337,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		if (module_separator(u, at, &f->edits[f->nedits]))
 			f->nedits++;
 	}
-	f->edits[f->nedits++] = (struct edit){ts_node_start_byte(f->node), ts_node_end_byte(f->node), name, strlen(name), 0, false};
+	f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
 	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant", name);
 	return 0;
 }

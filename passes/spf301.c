@@ -266,11 +266,6 @@ static int visit(TSNode n, void *vctx)
 	return 1;
 }
 
-static bool same_end(const struct insn *in, TSNode n)
-{
-	TSPoint e = ts_node_end_point(n);
-	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column;
-}
 
 static bool inside(const struct insn *in, TSNode n)
 {
@@ -297,7 +292,7 @@ static const char *cross_check(struct unit *u, struct fn *f)
 			if (bridge_op_is_call(in->op)) {
 				bool ok = false;
 				for (size_t k = 0; k < f->ncalls && !ok; k++)
-					ok = same_end(in, f->calls[k]);
+					ok = bridge_insn_ends_at(in, f->calls[k]);
 				if (!ok)
 					return "its bytecode makes a call the tree did not prove pure";
 			} else if (bridge_op_is_global_load(in->op) || bridge_op_is_attr_load(in->op)) {
