@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "bridge.h"
 #include "cmd.h"
 #include "pass.h"
@@ -53,6 +54,8 @@ static const char **split_select(char *s)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	struct options o = {.mode = MODE_REPORT};
 	enum { OPT_DIFF = 256, OPT_FIX, OPT_UNSAFE, OPT_CHECK, OPT_SELECT, OPT_DEBUG, OPT_VERSION };
 	static const struct option longopts[] = {
