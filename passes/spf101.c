@@ -13,14 +13,25 @@ struct lift {
 	bool used;               /* the name is used elsewhere in the parent scope */
 };
 
-static int find(struct unit *u, const struct pass *self, TSNode node)
+void *lift_new(struct unit *u, const struct nested *n)
 {
 	struct lift *l = arena_alloc(&u->arena, sizeof *l);
-	if (!l)
-		return -1;
-	int r = nested_resolve(u, self, node, &l->n);
+	if (l) {
+		l->n = *n;
+		l->short_name = nested_short_name(u, n->node);
+	}
+	return l;
+}
+
+static int find(struct unit *u, const struct pass *self, TSNode node)
+{
+	struct nested n;
+	int r = nested_resolve(u, self, node, &n);
 	if (r <= 0)
 		return r;
+	struct lift *l = lift_new(u, &n);
+	if (!l)
+		return -1;
 	if (l->n.code->nfreevars) {
 		unit_debug(u, self, "%u:%u: %s captures %s: not SPF101", ts_node_start_point(node).row + 1,
 			   ts_node_start_point(node).column + 1, l->n.qualname, l->n.code->freevars);
@@ -36,7 +47,6 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	f->node = node;
 	f->code = l->n.code;
 	f->data = l;
-	l->short_name = nested_short_name(u, node);
 	const char *outer = ts_node_is_null(l->n.outer_def) ? "lambda" : nested_short_name(u, l->n.outer_def);
 	f->message = is_def ? arena_printf(&u->arena,
 					   "Nested function `%s` captures nothing from `%s` but is rebuilt on every call",
@@ -345,7 +355,7 @@ static bool inside_class(TSNode n)
 	return false;
 }
 
-static int check(struct unit *u, struct finding *f)
+int lift_check(struct unit *u, struct finding *f)
 {
 	struct lift *l = f->data;
 	struct nested *nd = &l->n;
@@ -540,7 +550,7 @@ static int fail(struct unit *u, struct finding *f, const char *why)
 	return 0;
 }
 
-static int rewrite(struct unit *u, struct finding *f)
+int lift_rewrite(struct unit *u, struct finding *f)
 {
 	struct lift *l = f->data;
 	TSNode node = l->n.node;
@@ -679,6 +689,6 @@ const struct pass pass_spf101 = {
 	.summary = "a nested def or lambda that captures nothing is rebuilt on every call; lift it",
 	.query = syn_query_nested_function,
 	.find = find,
-	.check = check,
-	.rewrite = rewrite,
+	.check = lift_check,
+	.rewrite = lift_rewrite,
 };

@@ -9,6 +9,8 @@ Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report?, arg
                                    driver.py?}
 
 For every case:
+  * Under GOLDEN_DIR/SPFnnn/, ARGS starts with `--select SPFnnn` unless the
+    case's args file has a --select; other folders (multipass/) run every rule.
   * `spipfix --diff ARGS input.py` (cwd = a fresh temp dir holding a byte
     exact copy of input.py) must print exactly expected.diff; exit code 1
     iff the diff is non-empty, 0 otherwise.  An empty expected.diff means
@@ -175,6 +177,11 @@ def run_case(case_dir, case_name, spipfix, update):
     args_path = os.path.join(case_dir, "args")
     if os.path.exists(args_path):
         args = shlex.split(read_bytes(args_path).decode("utf-8"))
+    # a case under golden/SPFnnn/ runs that rule alone unless its args choose;
+    # cases under other folders (golden/multipass/) run every rule
+    rule = os.path.basename(os.path.dirname(case_dir))
+    if re.fullmatch(r"SPF\d+", rule) and not any(a.startswith("--select") for a in args):
+        args = ["--select", rule] + args
     expected_path = os.path.join(case_dir, "expected.diff")
     driver_path = os.path.join(case_dir, "driver.py")
 
