@@ -178,25 +178,16 @@ static bool fixable(const struct finding *f, bool unsafe)
 	return f->nedits && (f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE));
 }
 
-static bool same_edits(const struct finding *a, const struct finding *b)
+/* Two findings with one fix: their edits change the same places (SPF102 proposes SPF101's lift
+ * of the same def; only the reserved name may differ, and the fix engine applies one of them). */
+static bool same_places(const struct finding *a, const struct finding *b)
 {
 	if (a->nedits != b->nedits)
 		return false;
-	for (size_t i = 0; i < a->nedits; i++) {
-		const struct edit *x = &a->edits[i], *y = &b->edits[i];
-		if (x->start != y->start || x->end != y->end || x->len != y->len || memcmp(x->text, y->text, x->len))
-			return false;
-	}
-	return true;
-}
-
-static bool findings_overlap(const struct finding *a, const struct finding *b)
-{
 	for (size_t i = 0; i < a->nedits; i++)
-		for (size_t j = 0; j < b->nedits; j++)
-			if (edit_overlaps(&a->edits[i], &b->edits[j]))
-				return true;
-	return false;
+		if (a->edits[i].start != b->edits[i].start || a->edits[i].end != b->edits[i].end)
+			return false;
+	return true;
 }
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
@@ -377,8 +368,79 @@ static const char *finding_qualname(struct unit *u, const struct finding *f)
 	return ts_node_is_null(n) ? "<module>" : scope_qualname(u, n);
 }
 
-/* Analyse one file and add a row (and its job) per finding with a fix. Returns 0 / -1 (the file
- * could not be analysed: reported on stderr). */
+static bool same_edit(const struct edit *a, const struct edit *b)
+{
+	return a->start == b->start && a->end == b->end && a->len == b->len && !memcmp(a->text, b->text, a->len);
+}
+
+/* Do two fixes conflict? Identical edits (the same `import functools`) do not: the fix engine
+ * applies them once. */
+static bool findings_overlap(const struct finding *a, const struct finding *b)
+{
+	for (size_t i = 0; i < a->nedits; i++)
+		for (size_t j = 0; j < b->nedits; j++)
+			if (!same_edit(&a->edits[i], &b->edits[j]) && edit_overlaps(&a->edits[i], &b->edits[j]))
+				return true;
+	return false;
+}
+
+static size_t registry_index(const struct pass *p)
+{
+	size_t i = 0;
+	while (pass_registry[i] && pass_registry[i] != p)
+		i++;
+	return i;
+}
+
+/* One finding with a fix, while its file is analysed. */
+struct pending {
+	struct finding *f;
+	enum strategy st;
+	const struct edit *site; /* ST_SITE: the one edit inside a function body */
+	size_t group;
+	bool skip;
+};
+
+/* Work out where the row's code is in the original and in its group's rewritten text `ed` (n
+ * sorted edits, out[i]: where edit i's text starts in the rewritten text). */
+static void place(struct unit *u, struct pending *p, const struct edit *ed, const size_t *out, size_t n,
+		  struct bench_row *r, struct job *jb)
+{
+	if (p->st == ST_SITE) {
+		size_t i = 0;
+		while (i < n && !same_edit(&ed[i], p->site))
+			i++;
+		if (i == n) {
+			r->skip = xstrdup("the fix's edit is not in the rewritten text (internal error)");
+			return;
+		}
+		jb->a_start = ed[i].start;
+		jb->a_end = ed[i].end;
+		jb->b_start = out[i];
+		jb->b_end = out[i] + ed[i].len;
+		r->per_call = per_call(u, probe(u, ed[i].start, ed[i].end));
+		return;
+	}
+	TSNode def = p->f->node;
+	TSNode nm = syn_field(def, "name");
+	struct call_scan cs = {u, arena_strndup(&u->arena, u->src + ts_node_start_byte(nm), syn_len(nm)), def, ed, n,
+			       {{0}, 0, 0}, false};
+	syn_walk(u->root, find_call, &cs);
+	if (ts_node_is_null(cs.best)) {
+		r->skip = xprintf("no call of `%s` in the module to time", cs.name);
+		return;
+	}
+	jb->a_start = ts_node_start_byte(cs.best);
+	jb->a_end = ts_node_end_byte(cs.best);
+	map_range(ed, n, jb->a_start, jb->a_end, &jb->b_start, &jb->b_end);
+	jb->warm = true;
+	r->per_call = 1;
+}
+
+/* Analyse one file and add a row (and its job) per finding with a fix. Fixes whose edits do not
+ * overlap share one rewritten text (a group), picked as the fix engine picks them: pass by pass
+ * in registry order, identical edits applied once. Returns 0 / -1 (the file could not be
+ * analysed: reported on stderr). */
 static int collect(struct ctx *c, struct bfile *bf)
 {
 	struct unit u;
@@ -391,46 +453,34 @@ static int collect(struct ctx *c, struct bfile *bf)
 	}
 	bf->src = u.src;
 	bf->len = u.len;
-	size_t first = c->rep.nrows;
-	size_t nf = u.nfindings;
-	struct finding **fs = calloc(nf ? nf : 1, sizeof *fs);  /* one per row */
-	size_t *group = calloc(nf ? nf : 1, sizeof *group);
-	size_t nrows = 0, ngroups = 0;
-	if (!fs || !group) {
+	size_t first = c->rep.nrows, np = 0, ngroups = 0;
+	struct pending *ps = calloc(u.nfindings ? u.nfindings : 1, sizeof *ps); /* one per row */
+	if (!ps) {
 		fputs("spipfix: out of memory\n", stderr);
 		exit(2);
 	}
-	for (size_t i = 0; i < nf; i++) {
+	/* rows, in source order; a second finding of the same fix (SPF102 next to SPF101) joins
+	 * the first one's row */
+	for (size_t i = 0; i < u.nfindings; i++) {
 		struct finding *f = &u.findings[i];
 		if (!fixable(f, c->o->unsafe_fixes)) {
 			c->rep.not_fixable++;
 			continue;
 		}
-		size_t k;
-		for (k = 0; k < nrows && !same_edits(fs[k], f); k++)
-			;
-		if (k < nrows) { /* another finding of the same fix (SPF102 next to SPF101) */
+		size_t k = 0;
+		while (k < np && !same_places(ps[k].f, f))
+			k++;
+		if (k < np) {
 			struct bench_row *r = &c->rep.rows[first + k];
 			char *codes = xprintf("%s,%s", r->codes, f->pass->code);
 			free(r->codes);
 			r->codes = codes;
 			continue;
 		}
-		fs[nrows] = f;
-		/* the first group whose fixes this one does not overlap */
-		size_t g;
-		for (g = 0; g < ngroups; g++) {
-			bool clash = false;
-			for (size_t j = 0; j < nrows && !clash; j++)
-				clash = group[j] == g && findings_overlap(fs[j], f);
-			if (!clash)
-				break;
-		}
-		group[nrows] = g;
-		if (g == ngroups)
-			ngroups++;
-		nrows++;
+		struct pending *p = &ps[np++];
+		p->f = f;
 		struct bench_row *r = add_row(c);
+		c->jobs[first + np - 1].file = (size_t)(bf - c->files);
 		r->path = xstrdup(bf->path);
 		r->line = f->row + 1;
 		r->col = render_char_column(u.src, u.len, f->row, f->col);
@@ -438,104 +488,101 @@ static int collect(struct ctx *c, struct bfile *bf)
 		r->codes = xstrdup(f->pass->code);
 		r->title = xstrdup(f->fix_title ? f->fix_title : "fix");
 		r->applicability = f->applicability == FIX_SAFE ? "safe" : "unsafe";
+		bool known = false;
+		for (size_t s = 0; s < sizeof strategies / sizeof *strategies; s++)
+			if (!strcmp(strategies[s].code, f->pass->code)) {
+				p->st = strategies[s].s;
+				known = true;
+			}
+		r->strategy = p->st == ST_SITE ? "site" : "call";
+		if (p->st == ST_SITE) {
+			size_t nsite = 0;
+			for (size_t e = 0; e < f->nedits; e++)
+				if (in_function_body(&u, &f->edits[e])) {
+					nsite++;
+					p->site = &f->edits[e];
+				}
+			if (nsite != 1)
+				r->skip = nsite ? xprintf("the fix changes %zu places inside functions", nsite)
+						: xprintf("%s%s: the fix changes nothing inside a function",
+							  known ? "" : "no timing for ", f->pass->code);
+		} else if (!syn_is(f->node, "function_definition")) {
+			r->skip = xstrdup("the finding is not about a def");
+		}
+		p->skip = r->skip != NULL;
 	}
+	/* groups, in the fix engine's order */
+	for (size_t pass = 0; pass_registry[pass]; pass++)
+		for (size_t j = 0; j < np; j++) {
+			if (ps[j].skip || registry_index(ps[j].f->pass) != pass)
+				continue;
+			size_t g = 0;
+			for (;; g++) {
+				bool clash = false;
+				for (size_t k = 0; k < np && !clash; k++)
+					clash = k != j && !ps[k].skip && ps[k].group == g + 1 && findings_overlap(ps[k].f, ps[j].f);
+				if (!clash)
+					break;
+			}
+			ps[j].group = g + 1; /* 0: not placed yet */
+			ngroups = g + 1 > ngroups ? g + 1 : ngroups;
+		}
 	/* one rewritten text per group, and where each row's code is before and after */
 	bf->texts = calloc(ngroups ? ngroups : 1, sizeof *bf->texts);
+	if (!bf->texts) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
 	bf->ntexts = ngroups;
 	for (size_t g = 0; g < ngroups; g++) {
 		size_t n = 0;
-		for (size_t j = 0; j < nrows; j++)
-			n += group[j] == g ? fs[j]->nedits : 0;
-		struct edit *ed = calloc(n, sizeof *ed);
-		size_t *out = calloc(n, sizeof *out);
-		if (!ed || !out || !bf->texts) {
+		for (size_t j = 0; j < np; j++)
+			n += ps[j].group == g + 1 ? ps[j].f->nedits : 0;
+		struct edit *ed = calloc(n ? n : 1, sizeof *ed);
+		size_t *out = calloc(n ? n : 1, sizeof *out);
+		if (!ed || !out) {
 			fputs("spipfix: out of memory\n", stderr);
 			exit(2);
 		}
 		n = 0;
-		for (size_t j = 0; j < nrows; j++)
-			for (size_t k = 0; group[j] == g && k < fs[j]->nedits; k++) {
-				ed[n] = fs[j]->edits[k];
-				ed[n].seq = (unsigned)n;
-				n++;
+		for (size_t pass = 0; pass_registry[pass]; pass++)
+			for (size_t j = 0; j < np; j++) {
+				if (ps[j].group != g + 1 || registry_index(ps[j].f->pass) != pass)
+					continue;
+				for (size_t k = 0; k < ps[j].f->nedits; k++) {
+					bool dup = false;
+					for (size_t i = 0; i < n && !dup; i++)
+						dup = same_edit(&ed[i], &ps[j].f->edits[k]);
+					if (!dup) {
+						ed[n] = ps[j].f->edits[k];
+						ed[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
+						n++;
+					}
+				}
 			}
 		size_t outlen = 0;
 		bool ok = edits_sort_check(ed, n, u.len) == 0;
 		bf->texts[g] = ok ? edits_apply(u.src, u.len, ed, n, &outlen) : NULL;
-		/* where each edit's text starts in the rewritten text */
 		long delta = 0;
 		for (size_t i = 0; i < n; i++) {
 			out[i] = (size_t)((long)ed[i].start + delta);
 			delta += (long)ed[i].len - (long)(ed[i].end - ed[i].start);
 		}
-		unsigned seq0 = 0;
-		for (size_t j = 0; j < nrows; j++) {
-			if (group[j] != g)
+		for (size_t j = 0; j < np; j++) {
+			if (ps[j].group != g + 1)
 				continue;
-			struct finding *f = fs[j];
 			struct bench_row *r = &c->rep.rows[first + j];
 			struct job *jb = &c->jobs[first + j];
-			jb->file = (size_t)(bf - c->files);
 			jb->group = g;
-			unsigned my0 = seq0;
-			seq0 += (unsigned)f->nedits;
-			if (!ok || !bf->texts[g]) {
-				r->skip = xstrdup("the fix's edits overlap (internal error)");
-				continue;
-			}
-			enum strategy st = ST_SITE;
-			bool known = false;
-			for (size_t s = 0; s < sizeof strategies / sizeof *strategies; s++)
-				if (!strcmp(strategies[s].code, f->pass->code)) {
-					st = strategies[s].s;
-					known = true;
-				}
-			if (st == ST_SITE) {
-				r->strategy = "site";
-				size_t nsite = 0, at = 0;
-				for (size_t i = 0; i < n; i++)
-					if (ed[i].seq >= my0 && ed[i].seq < my0 + f->nedits && in_function_body(&u, &ed[i])) {
-						nsite++;
-						at = i;
-					}
-				if (nsite != 1) {
-					r->skip = nsite ? xprintf("the fix changes %zu places inside functions; not timed", nsite)
-						: xprintf("%s%s: the fix changes nothing inside a function", known ? "" : "no timing for ",
-							  f->pass->code);
-					continue;
-				}
-				jb->a_start = ed[at].start;
-				jb->a_end = ed[at].end;
-				jb->b_start = out[at];
-				jb->b_end = out[at] + ed[at].len;
-				r->per_call = per_call(&u, probe(&u, ed[at].start, ed[at].end));
-			} else {
-				r->strategy = "call";
-				TSNode def = f->node;
-				if (!syn_is(def, "function_definition")) {
-					r->skip = xstrdup("the finding is not about a def");
-					continue;
-				}
-				TSNode nm = syn_field(def, "name");
-				struct call_scan cs = {&u, arena_strndup(&u.arena, u.src + ts_node_start_byte(nm), syn_len(nm)),
-						       def, ed, n, {{0}, 0, 0}, false};
-				syn_walk(u.root, find_call, &cs);
-				if (ts_node_is_null(cs.best)) {
-					r->skip = xprintf("no call of `%s` in the module to time", cs.name);
-					continue;
-				}
-				jb->a_start = ts_node_start_byte(cs.best);
-				jb->a_end = ts_node_end_byte(cs.best);
-				map_range(ed, n, jb->a_start, jb->a_end, &jb->b_start, &jb->b_end);
-				jb->warm = true;
-				r->per_call = 1;
-			}
+			if (!bf->texts[g])
+				r->skip = xstrdup("the fixes' edits overlap (internal error)");
+			else
+				place(&u, &ps[j], ed, out, n, r, jb);
 		}
 		free(ed);
 		free(out);
 	}
-	free(fs);
-	free(group);
+	free(ps);
 	unit_free(&u);
 	return 0;
 }

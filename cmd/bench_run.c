@@ -236,8 +236,14 @@ static void show_tail(const char *path)
 	while (from > 0 && lines < 15)
 		if (buf[--from] == '\n' && from + 1 < len)
 			lines++;
-	fprintf(stderr, "  | %s", buf + from + (from > 0));
-	if (len && buf[len - 1] != '\n')
+	bool bol = true;
+	for (const char *p = buf + from + (from > 0); *p; p++) {
+		if (bol)
+			fputs("  | ", stderr);
+		fputc(*p, stderr);
+		bol = *p == '\n';
+	}
+	if (!bol)
 		fputc('\n', stderr);
 	free(buf);
 }
@@ -380,7 +386,9 @@ int bench_run(const struct bench_options *o, const char *path)
 		{"fixed", fixed, NULL, xprintf("%s/pycache-fixed", tmp), xprintf("%s/fixed.out", tmp),
 		 xprintf("%s/fixed.err", tmp)},
 	};
-	sides[1].pythonpath = import_root(fixed, is_dir);
+	/* the copy is put on the import path the way the original is: its parent when the original
+	 * is a package or a module, the copy itself when it is a source root */
+	sides[1].pythonpath = strcmp(sides[0].pythonpath, orig) ? xprintf("%s", fixed_parent) : xprintf("%s", fixed);
 	int status = 2;
 	bool keep = o->keep;
 	rep.original = calloc(o->rounds, sizeof(double));
