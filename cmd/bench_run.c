@@ -1,7 +1,7 @@
 /* spipfix bench --run COMMAND PATH: what all safe fixes do to a real workload. PATH is copied to
  * a temporary folder, the copy gets the fix engine's safe fixes (safety_fix, as --fix would apply
- * them), and COMMAND is timed against the original and the copy in alternation. The original
- * tree is only read. */
+ * them), and COMMAND is timed against a pristine copy and the fixed one in alternation. The
+ * original tree is only read. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -66,16 +66,19 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 
 static int copy_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)ftw;
 	const char *rel = path + strlen(copy_from);
 	char *dst = xprintf("%s%s", copy_to, rel);
 	int rc = 0;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
-	if (flag == FTW_D && !strcmp(base, "__pycache__")) {
-		free(dst);
-		return FTW_SKIP_SUBTREE;
-	}
+	/* caches and version control: nothing a workload imports, and possibly large */
+	static const char *const skip[] = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache",
+					   ".pytest_cache", ".spipfix_cache", "node_modules"};
+	for (size_t i = 0; flag == FTW_D && ftw->level > 0 && i < sizeof skip / sizeof *skip; i++)
+		if (!strcmp(base, skip[i])) {
+			free(dst);
+			return FTW_SKIP_SUBTREE;
+		}
 	if (flag == FTW_D)
 		rc = mkdir(dst, (st->st_mode & 0777) | 0700);
 	else if (flag == FTW_SL) {
@@ -208,6 +211,9 @@ static int run_once(const char *command, const char *cwd, const struct side_env 
 		setenv("PYTHONPYCACHEPREFIX", s->pycache, 1);
 		setenv("SPIPFIX_TREE", s->tree, 1);
 		setenv("SPIPFIX_BENCH_SIDE", s->name, 1);
+		char here[4096];
+		if (getcwd(here, sizeof here))
+			setenv("SPIPFIX_CWD", here, 1);
 		int out = open(s->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		int err = open(s->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -342,21 +348,6 @@ static bool is_package_dir(const char *dir)
 	return yes;
 }
 
-/* The folder to put on the import path for a tree: a package's or a module's parent; a plain
- * folder (a source root) itself. malloc'd. */
-static char *import_root(const char *tree, bool is_dir)
-{
-	if (is_dir && !is_package_dir(tree))
-		return xprintf("%s", tree);
-	char *s = xprintf("%s", tree);
-	char *slash = strrchr(s, '/');
-	if (slash && slash != s)
-		*slash = 0;
-	else if (slash)
-		slash[1] = 0;
-	return s;
-}
-
 int bench_run(const struct bench_options *o, const char *path)
 {
 	struct bench_run_report rep = {.command = o->run, .path = path, .rounds = o->rounds};
@@ -378,17 +369,23 @@ int bench_run(const struct bench_options *o, const char *path)
 	}
 	const char *base = strrchr(orig, '/');
 	base = base && base[1] ? base + 1 : "tree";
-	char *fixed_parent = xprintf("%s/fixed", tmp), *work = xprintf("%s/work", tmp);
-	char *fixed = xprintf("%s/%s", fixed_parent, base);
-	struct side_env sides[2] = {
-		{"original", orig, import_root(orig, is_dir), xprintf("%s/pycache-original", tmp),
-		 xprintf("%s/original.out", tmp), xprintf("%s/original.err", tmp)},
-		{"fixed", fixed, NULL, xprintf("%s/pycache-fixed", tmp), xprintf("%s/fixed.out", tmp),
-		 xprintf("%s/fixed.err", tmp)},
-	};
-	/* the copy is put on the import path the way the original is: its parent when the original
-	 * is a package or a module, the copy itself when it is a source root */
-	sides[1].pythonpath = strcmp(sides[0].pythonpath, orig) ? xprintf("%s", fixed_parent) : xprintf("%s", fixed);
+	/* both sides run against copies in the same temporary folder: the same file system for
+	 * both, and nothing the command writes into its tree reaches the original */
+	char *work = xprintf("%s/work", tmp);
+	char *parent[2] = {xprintf("%s/original", tmp), xprintf("%s/fixed", tmp)};
+	bool source_root = is_dir && !is_package_dir(orig);
+	struct side_env sides[2];
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "fixed" : "original";
+		sides[k].name = name;
+		sides[k].tree = xprintf("%s/%s", parent[k], base);
+		/* on the import path: the parent of a package or module, a source root itself */
+		sides[k].pythonpath = xprintf("%s", source_root ? sides[k].tree : parent[k]);
+		sides[k].pycache = xprintf("%s/pycache-%s", tmp, name);
+		sides[k].out = xprintf("%s/%s.out", tmp, name);
+		sides[k].err = xprintf("%s/%s.err", tmp, name);
+	}
+	const char *fixed = sides[1].tree;
 	int status = 2;
 	bool keep = o->keep;
 	rep.original = calloc(o->rounds, sizeof(double));
@@ -396,11 +393,14 @@ int bench_run(const struct bench_options *o, const char *path)
 	double *d = calloc(o->rounds, sizeof(double)), *ratios = calloc(o->rounds, sizeof(double));
 	if (!rep.original || !rep.fixed || !d || !ratios)
 		goto out;
-	if (mkdir(fixed_parent, 0700) < 0 || mkdir(work, 0700) < 0 || copy_tree(orig, fixed) < 0) {
-		fprintf(stderr, "error: cannot copy %s to %s\n", orig, fixed);
+	if (mkdir(work, 0700) < 0)
 		goto out;
-	}
-	if (fix_copy(o, fixed, &rep) < 0)
+	for (int k = 0; k < 2; k++)
+		if (mkdir(parent[k], 0700) < 0 || copy_tree(orig, sides[k].tree) < 0) {
+			fprintf(stderr, "error: cannot copy %s to %s\n", orig, sides[k].tree);
+			goto out;
+		}
+	if (fix_copy(o, sides[1].tree, &rep) < 0)
 		goto out;
 	if (!rep.fixes)
 		fprintf(stderr, "note: no fix applies to %s; both sides run the same code\n", path);
@@ -467,6 +467,8 @@ out:
 	else
 		remove_tree(tmp);
 	for (int k = 0; k < 2; k++) {
+		free(parent[k]);
+		free(sides[k].tree);
 		free(sides[k].pythonpath);
 		free(sides[k].pycache);
 		free(sides[k].out);
@@ -476,8 +478,6 @@ out:
 	free(ratios);
 	free(rep.original);
 	free(rep.fixed);
-	free(fixed);
-	free(fixed_parent);
 	free(work);
 	free(tmp);
 	free(orig);
