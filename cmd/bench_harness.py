@@ -70,6 +70,7 @@ def identity(path):
 def load(path, source):
     """Execute `source` as the module at `path` in a fresh module object and return (namespace,
     future flags). The real sys.modules entry is put back afterwards."""
+    path = os.path.abspath(path)
     name, package, root, is_pkg = identity(path)
     if root not in sys.path:
         sys.path.insert(0, root)
@@ -82,11 +83,13 @@ def load(path, source):
     mod = importlib.util.module_from_spec(spec)
     saved = sys.modules.get(name, _MISSING)
     sys.modules[name] = mod
+    cwd = os.getcwd()
     try:
         exec(code, mod.__dict__)
     except SystemExit as e:
         raise RuntimeError(f"the module called sys.exit({e.code!r}) at import") from None
     finally:
+        os.chdir(cwd)
         if saved is _MISSING:
             sys.modules.pop(name, None)
         else:

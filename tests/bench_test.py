@@ -229,6 +229,23 @@ def test_bad_input(d):
           "boom at import" in res.get("raising.py", {}).get("skipped", ""), res.get("raising.py"))
 
 
+def test_module_side_effects(d):
+    """A module that changes the working folder or exits at import: the others are still timed."""
+    body = "def f(xs):\n    def k(x):\n        return -x\n    return sorted(xs, key=k)\n"
+    write(d, "fx/a_dir/chdir.py", "import os\nos.chdir('/')\n" + body)  # first in sorted order
+    write(d, "fx/b_exit.py", "import sys\n" + body + "sys.exit(3)\n")
+    write(d, "fx/sibling.py", "VALUE = 1\n")
+    write(d, "fx/c_plain.py", "import sibling\n" + body)
+    rc, doc, err = bench_json(["a_dir/chdir.py", "b_exit.py", "c_plain.py"], cwd=os.path.join(d, "fx"))
+    res = {r["filename"]: r for r in doc.get("results", [])}
+    check("side effects: exit 0", rc == 0, f"rc={rc} {err}")
+    check("side effects: a module that changes folder is timed", "before_ns" in res.get("a_dir/chdir.py", {}), res)
+    check("side effects: a module that calls sys.exit is listed, not timed",
+          "sys.exit(3)" in res.get("b_exit.py", {}).get("skipped", ""), res.get("b_exit.py"))
+    check("side effects: a later module named relative to the starting folder imports its sibling",
+          "before_ns" in res.get("c_plain.py", {}), res.get("c_plain.py"))
+
+
 def test_unsafe(d):
     path = write(d, "unsafe/m.py", "def f():\n    def k(x):\n        return -x\n    return k\n")
     rc, doc, err = bench_json([path])
@@ -329,6 +346,7 @@ def main():
         test_text_and_html(a.cases, d)
         test_module_namespace(d)
         test_bad_input(d)
+        test_module_side_effects(d)
         test_unsafe(d)
         test_run(d)
     print(f"{passed} passed, {len(failures)} failed")
