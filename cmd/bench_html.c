@@ -55,8 +55,46 @@ static void short_qualname(FILE *out, const char *q)
 }
 
 #define BAR_H 22
-#define LABEL_W 360
 #define PLOT_W 480
+#define CHAR_W 7 /* about the width of a 12px character */
+
+/* Length of the folder part that every row's path shares ("a/b/" of "a/b/c.py", "a/b/d.py"). */
+static size_t common_dir(const struct bench_report *r)
+{
+	size_t n = 0;
+	bool first = true;
+	for (size_t i = 0; i < r->nrows; i++) {
+		const char *p = r->rows[i].path;
+		const char *slash = strrchr(p, '/');
+		size_t d = slash ? (size_t)(slash - p) + 1 : 0;
+		if (first) {
+			n = d;
+			first = false;
+			continue;
+		}
+		size_t k = 0;
+		while (k < n && k < d && p[k] == r->rows[0].path[k])
+			k++;
+		while (k > 0 && p[k - 1] != '/')
+			k--;
+		n = k;
+	}
+	return n;
+}
+
+static size_t label_len(const struct bench_row *w, size_t skip)
+{
+	size_t n = strlen(w->path + skip) + strlen(w->codes) + 16;
+	for (const char *q = w->qualname; *q;) {
+		if (!strncmp(q, "<locals>.", 9)) {
+			q += 9;
+			continue;
+		}
+		n++;
+		q++;
+	}
+	return n;
+}
 
 int bench_html_snippets(FILE *out, const struct bench_report *r)
 {
@@ -81,15 +119,20 @@ int bench_html_snippets(FILE *out, const struct bench_report *r)
 		lo = fmin(lo, fmin(a, b));
 	}
 	if (n) {
+		size_t skip = common_dir(r), chars = 0;
+		for (size_t i = 0; i < r->nrows; i++)
+			if (!r->rows[i].skip && label_len(&r->rows[i], skip) > chars)
+				chars = label_len(&r->rows[i], skip);
+		int label_w = (int)(chars > 90 ? 90 : chars) * CHAR_W + 16;
 		double span = hi - lo > 0 ? hi - lo : 1;
-		double x0 = LABEL_W + PLOT_W * (-lo / span); /* the zero line */
+		double x0 = label_w + PLOT_W * (-lo / span); /* the zero line */
 		int height = (int)n * BAR_H + 40;
 		fputs("<h2>Saved time per call</h2>\n<p class=\"legend\"><span style=\"background:#2a7f62\"></span>saves"
 		      "<span style=\"background:#c0392b\"></span>costs<span style=\"background:#aaa\"></span>within the "
 		      "noise &nbsp; (whisker: &plusmn; spread; ns per call of the enclosing function)</p>\n",
 		      out);
 		fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" role=\"img\">\n",
-			LABEL_W + PLOT_W + 90, height);
+			label_w + PLOT_W + 100, height);
 		size_t y = 0;
 		for (size_t i = 0; i < r->nrows; i++) {
 			const struct bench_row *w = &r->rows[i];
@@ -97,12 +140,12 @@ int bench_html_snippets(FILE *out, const struct bench_report *r)
 				continue;
 			double k = (double)(w->per_call ? w->per_call : 1);
 			double v = w->saved_ns * k, s = w->spread_ns * k;
-			double xv = LABEL_W + PLOT_W * ((v - lo) / span);
+			double xv = label_w + PLOT_W * ((v - lo) / span);
 			double xa = fmin(x0, xv), wd = fabs(xv - x0);
 			const char *color = w->noise ? "#aaa" : v < 0 ? "#c0392b" : "#2a7f62";
 			double top = 10 + (double)y * BAR_H;
-			fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL_W - 8, top + 14);
-			esc(out, w->path);
+			fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", label_w - 8, top + 14);
+			esc(out, w->path + skip);
 			fprintf(out, ":%u ", w->line);
 			short_qualname(out, w->qualname);
 			fputs(" ", out);
@@ -112,18 +155,17 @@ int bench_html_snippets(FILE *out, const struct bench_report *r)
 				wd < 0.5 ? 0.5 : wd, BAR_H - 6, color);
 			fprintf(out, "saved %.1f ns per call (&#177; %.1f)", v, s);
 			fputs("</title></rect>\n", out);
-			double l = LABEL_W + PLOT_W * ((v - s - lo) / span), rr = LABEL_W + PLOT_W * ((v + s - lo) / span);
+			double l = label_w + PLOT_W * ((v - s - lo) / span), rr = label_w + PLOT_W * ((v + s - lo) / span);
 			fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", l, rr,
 				top + BAR_H / 2.0 - 1, top + BAR_H / 2.0 - 1);
-			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%.1f ns</text>\n", fmax(xv, x0) + 6 + (v < 0 ? wd : 0),
-				top + 14, v);
+			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%.1f ns</text>\n", fmax(fmax(xv, x0), rr) + 6, top + 14, v);
 			y++;
 		}
 		double axis = 10 + (double)n * BAR_H;
 		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"6\" y2=\"%.1f\" stroke=\"#555\"/>\n", x0, x0, axis);
 		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">0</text>\n", x0, axis + 16);
 		if (hi > 0)
-			fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f ns</text>\n", LABEL_W + PLOT_W,
+			fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f ns</text>\n", label_w + PLOT_W,
 				axis + 16, hi);
 		fputs("</svg>\n", out);
 	}
