@@ -320,10 +320,51 @@ struct call_scan {
 	bool best_outside;
 };
 
+/* A literal constant, or a tuple of them (what a call site may pass to be timed alone). */
+static bool constant_expr(TSNode n)
+{
+	static const char *const lit[] = {"integer", "float", "true", "false", "none", "ellipsis"};
+	if (syn_is(n, "string") || syn_is(n, "concatenated_string")) {
+		/* an f-string with a replacement field reads variables */
+		for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+			if (syn_is(ts_node_named_child(n, i), "interpolation") ||
+			    (syn_is(ts_node_named_child(n, i), "string") && !constant_expr(ts_node_named_child(n, i))))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof lit / sizeof *lit; i++)
+		if (syn_is(n, lit[i]))
+			return true;
+	if (syn_is(n, "unary_operator"))
+		return constant_expr(ts_node_named_child(n, ts_node_named_child_count(n) - 1));
+	if (syn_is(n, "tuple") || syn_is(n, "parenthesized_expression")) {
+		for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+			if (!syn_is(ts_node_named_child(n, i), "comment") && !constant_expr(ts_node_named_child(n, i)))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static bool constant_arguments(TSNode call)
+{
+	TSNode args = syn_field(call, "arguments");
+	if (!syn_is(args, "argument_list"))
+		return false;
+	for (uint32_t i = 0; i < ts_node_named_child_count(args); i++) {
+		TSNode a = ts_node_named_child(args, i);
+		if (syn_is(a, "keyword_argument"))
+			a = syn_field(a, "value");
+		if (!syn_is(a, "comment") && !constant_expr(a))
+			return false;
+	}
+	return true;
+}
+
 static int find_call(TSNode n, void *vctx)
 {
 	struct call_scan *c = vctx;
-	if (!syn_is(n, "call") || !syn_text_eq(syn_field(n, "function"), c->u->src, c->name))
+	if (!syn_is(n, "call") || !syn_text_eq(syn_field(n, "function"), c->u->src, c->name) || !constant_arguments(n))
 		return 1;
 	size_t s = ts_node_start_byte(n), e = ts_node_end_byte(n), ns, ne;
 	if (!map_range(c->ed, c->ned, s, e, &ns, &ne))
@@ -427,7 +468,7 @@ static void place(struct unit *u, struct pending *p, const struct edit *ed, cons
 			       {{0}, 0, 0}, false};
 	syn_walk(u->root, find_call, &cs);
 	if (ts_node_is_null(cs.best)) {
-		r->skip = xprintf("no call of `%s` in the module to time", cs.name);
+		r->skip = xprintf("no call of `%s` with constant arguments in the module to time", cs.name);
 		return;
 	}
 	jb->a_start = ts_node_start_byte(cs.best);

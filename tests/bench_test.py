@@ -255,6 +255,26 @@ def test_unsafe(d):
     check("unsafe fixes: measured with --unsafe-fixes", len(res) == 1 and res[0]["applicability"] == "unsafe", doc)
 
 
+TOTAL = "def total(n):\n    acc = 0\n    for i in range(n):\n        acc += i * i\n    return acc\n\n\n"
+
+
+def test_memo_call_sites(d):
+    """SPF301 is timed at a call with constant arguments (a variable one would not run alone)."""
+    const = write(d, "memo/const.py", TOTAL + "def user(k):\n    return total(k) + total(300)\n")
+    var = write(d, "memo/var.py", TOTAL + "def user(k):\n    return total(k)\n")
+    rc, doc, err = bench_json(["--unsafe-fixes", const, var])
+    res = {(os.path.basename(r["filename"]), r["qualname"]): r for r in doc.get("results", [])
+           if r["code"] == "SPF301"}
+    c, v = res.get(("const.py", "total"), {}), res.get(("var.py", "total"), {})
+    if not c and not v:
+        check("memo call sites: SPF301 proposes (unsafe) fixes for `total`", False, doc)
+        return
+    check("memo call sites: the call with a constant argument is timed", c.get("before_code") == "total(300)"
+          and c.get("after_code") == "total(300)" and c.get("before_ns", 0) > 3 * c.get("after_ns", 1e9), c)
+    check("memo call sites: no constant call site is said, not a NameError",
+          "with constant arguments" in v.get("skipped", ""), v)
+
+
 def test_usage():
     rc, out, err = run(["bench"])
     check("usage: no paths is exit 2", rc == 2 and "no paths" in err, err)
@@ -348,6 +368,7 @@ def main():
         test_bad_input(d)
         test_module_side_effects(d)
         test_unsafe(d)
+        test_memo_call_sites(d)
         test_run(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
