@@ -149,6 +149,8 @@ struct ctx {
 	size_t cap;
 };
 
+/* Bench's bookkeeping (rows, labels, rewritten texts) is small next to the interpreter it runs:
+ * running out of memory for it ends the program with status 2 rather than a half report. */
 static char *xstrdup(const char *s)
 {
 	char *d = strdup(s ? s : "");
@@ -171,6 +173,16 @@ static char *xprintf(const char *fmt, ...)
 	}
 	va_end(ap);
 	return s;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
 }
 
 static bool fixable(const struct finding *f, bool unsafe)
@@ -478,32 +490,13 @@ static void place(struct unit *u, struct pending *p, const struct edit *ed, cons
 	r->per_call = 1;
 }
 
-/* Analyse one file and add a row (and its job) per finding with a fix. Fixes whose edits do not
- * overlap share one rewritten text (a group), picked as the fix engine picks them: pass by pass
- * in registry order, identical edits applied once. Returns 0 / -1 (the file could not be
- * analysed: reported on stderr). */
-static int collect(struct ctx *c, struct bfile *bf)
+/* One row per finding with a fix, in source order; a second finding of the same fix (SPF102
+ * next to SPF101) joins the first one's row. Fills ps (one per row). Returns the row count. */
+static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct pending *ps)
 {
-	struct unit u;
-	unit_init(&u, bf->path, bf->buf, strlen(bf->buf));
-	if (unit_analyse(&u, c->o->select) < 0) {
-		render_error(u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
-			     u.error_col);
-		unit_free(&u);
-		return -1;
-	}
-	bf->src = u.src;
-	bf->len = u.len;
-	size_t first = c->rep.nrows, np = 0, ngroups = 0;
-	struct pending *ps = calloc(u.nfindings ? u.nfindings : 1, sizeof *ps); /* one per row */
-	if (!ps) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	/* rows, in source order; a second finding of the same fix (SPF102 next to SPF101) joins
-	 * the first one's row */
-	for (size_t i = 0; i < u.nfindings; i++) {
-		struct finding *f = &u.findings[i];
+	size_t first = c->rep.nrows, np = 0;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
 		if (!fixable(f, c->o->unsafe_fixes)) {
 			c->rep.not_fixable++;
 			continue;
@@ -524,8 +517,8 @@ static int collect(struct ctx *c, struct bfile *bf)
 		c->jobs[first + np - 1].file = (size_t)(bf - c->files);
 		r->path = xstrdup(bf->path);
 		r->line = f->row + 1;
-		r->col = render_char_column(u.src, u.len, f->row, f->col);
-		r->qualname = xstrdup(finding_qualname(&u, f));
+		r->col = render_char_column(u->src, u->len, f->row, f->col);
+		r->qualname = xstrdup(finding_qualname(u, f));
 		r->codes = xstrdup(f->pass->code);
 		r->title = xstrdup(f->fix_title ? f->fix_title : "fix");
 		r->applicability = f->applicability == FIX_SAFE ? "safe" : "unsafe";
@@ -539,7 +532,7 @@ static int collect(struct ctx *c, struct bfile *bf)
 		if (p->st == ST_SITE) {
 			size_t nsite = 0;
 			for (size_t e = 0; e < f->nedits; e++)
-				if (in_function_body(&u, &f->edits[e])) {
+				if (in_function_body(u, &f->edits[e])) {
 					nsite++;
 					p->site = &f->edits[e];
 				}
@@ -552,85 +545,114 @@ static int collect(struct ctx *c, struct bfile *bf)
 		}
 		p->skip = r->skip != NULL;
 	}
-	/* groups, in the fix engine's order */
+	return np;
+}
+
+/* Put each row's fix in the first group whose fixes it does not overlap, taking fixes as the fix
+ * engine does (pass by pass in registry order). Groups are numbered from 1. Returns their count. */
+static size_t assign_groups(struct pending *ps, size_t np)
+{
+	size_t ngroups = 0;
 	for (size_t pass = 0; pass_registry[pass]; pass++)
 		for (size_t j = 0; j < np; j++) {
 			if (ps[j].skip || registry_index(ps[j].f->pass) != pass)
 				continue;
-			size_t g = 0;
+			size_t g = 1;
 			for (;; g++) {
 				bool clash = false;
 				for (size_t k = 0; k < np && !clash; k++)
-					clash = k != j && !ps[k].skip && ps[k].group == g + 1 && findings_overlap(ps[k].f, ps[j].f);
+					clash = k != j && !ps[k].skip && ps[k].group == g && findings_overlap(ps[k].f, ps[j].f);
 				if (!clash)
 					break;
 			}
-			ps[j].group = g + 1; /* 0: not placed yet */
-			ngroups = g + 1 > ngroups ? g + 1 : ngroups;
+			ps[j].group = g;
+			ngroups = g > ngroups ? g : ngroups;
 		}
-	/* one rewritten text per group, and where each row's code is before and after */
-	bf->texts = calloc(ngroups ? ngroups : 1, sizeof *bf->texts);
-	if (!bf->texts) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	bf->ntexts = ngroups;
-	for (size_t g = 0; g < ngroups; g++) {
-		size_t n = 0;
-		for (size_t j = 0; j < np; j++)
-			n += ps[j].group == g + 1 ? ps[j].f->nedits : 0;
-		struct edit *ed = calloc(n ? n : 1, sizeof *ed);
-		size_t *out = calloc(n ? n : 1, sizeof *out);
-		if (!ed || !out) {
-			fputs("spipfix: out of memory\n", stderr);
-			exit(2);
-		}
-		n = 0;
-		for (size_t pass = 0; pass_registry[pass]; pass++)
-			for (size_t j = 0; j < np; j++) {
-				if (ps[j].group != g + 1 || registry_index(ps[j].f->pass) != pass)
-					continue;
-				for (size_t k = 0; k < ps[j].f->nedits; k++) {
-					bool dup = false;
-					for (size_t i = 0; i < n && !dup; i++)
-						dup = same_edit(&ed[i], &ps[j].f->edits[k]);
-					if (!dup) {
-						ed[n] = ps[j].f->edits[k];
-						ed[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
-						n++;
-					}
+	return ngroups;
+}
+
+/* Group g's rewritten text (edits in the engine's order, identical ones once), and where each of
+ * its rows' code is before and after. */
+static void build_group(struct ctx *c, struct bfile *bf, struct unit *u, struct pending *ps, size_t np,
+			size_t first, size_t g)
+{
+	size_t n = 0;
+	for (size_t j = 0; j < np; j++)
+		n += ps[j].group == g + 1 ? ps[j].f->nedits : 0;
+	struct edit *ed = xcalloc(n ? n : 1, sizeof *ed);
+	size_t *out = xcalloc(n ? n : 1, sizeof *out);
+	n = 0;
+	for (size_t pass = 0; pass_registry[pass]; pass++)
+		for (size_t j = 0; j < np; j++) {
+			if (ps[j].group != g + 1 || registry_index(ps[j].f->pass) != pass)
+				continue;
+			for (size_t k = 0; k < ps[j].f->nedits; k++) {
+				bool dup = false;
+				for (size_t i = 0; i < n && !dup; i++)
+					dup = same_edit(&ed[i], &ps[j].f->edits[k]);
+				if (!dup) {
+					ed[n] = ps[j].f->edits[k];
+					ed[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
+					n++;
 				}
 			}
-		size_t outlen = 0;
-		bool ok = edits_sort_check(ed, n, u.len) == 0;
-		bf->texts[g] = ok ? edits_apply(u.src, u.len, ed, n, &outlen) : NULL;
-		long delta = 0;
-		for (size_t i = 0; i < n; i++) {
-			out[i] = (size_t)((long)ed[i].start + delta);
-			delta += (long)ed[i].len - (long)(ed[i].end - ed[i].start);
 		}
-		for (size_t j = 0; j < np; j++) {
-			if (ps[j].group != g + 1)
-				continue;
-			struct bench_row *r = &c->rep.rows[first + j];
-			struct job *jb = &c->jobs[first + j];
-			jb->group = g;
-			if (!bf->texts[g])
-				r->skip = xstrdup("the fixes' edits overlap (internal error)");
-			else
-				place(&u, &ps[j], ed, out, n, r, jb);
-		}
-		free(ed);
-		free(out);
+	size_t outlen = 0;
+	bool ok = edits_sort_check(ed, n, u->len) == 0;
+	bf->texts[g] = ok ? edits_apply(u->src, u->len, ed, n, &outlen) : NULL;
+	long delta = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (size_t)((long)ed[i].start + delta);
+		delta += (long)ed[i].len - (long)(ed[i].end - ed[i].start);
 	}
+	for (size_t j = 0; j < np; j++) {
+		if (ps[j].group != g + 1)
+			continue;
+		struct bench_row *r = &c->rep.rows[first + j];
+		c->jobs[first + j].group = g;
+		if (!bf->texts[g])
+			r->skip = xstrdup("the fixes' edits overlap (internal error)");
+		else
+			place(u, &ps[j], ed, out, n, r, &c->jobs[first + j]);
+	}
+	free(ed);
+	free(out);
+}
+
+/* Analyse one file and add a row (and its job) per finding with a fix. Fixes whose edits do not
+ * overlap share one rewritten text (a group). Returns 0 / -1 (the file could not be analysed:
+ * reported on stderr). */
+static int collect(struct ctx *c, struct bfile *bf)
+{
+	int rc = -1;
+	struct pending *ps = NULL;
+	struct unit u;
+	unit_init(&u, bf->path, bf->buf, strlen(bf->buf));
+	if (unit_analyse(&u, c->o->select) < 0) {
+		render_error(u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
+			     u.error_col);
+		goto out;
+	}
+	bf->src = u.src;
+	bf->len = u.len;
+	size_t first = c->rep.nrows;
+	ps = xcalloc(u.nfindings ? u.nfindings : 1, sizeof *ps);
+	size_t np = add_rows(c, bf, &u, ps);
+	bf->ntexts = assign_groups(ps, np);
+	bf->texts = xcalloc(bf->ntexts ? bf->ntexts : 1, sizeof *bf->texts);
+	for (size_t g = 0; g < bf->ntexts; g++)
+		build_group(c, bf, &u, ps, np, first, g);
+	rc = 0;
+out:
 	free(ps);
 	unit_free(&u);
-	return 0;
+	return rc;
 }
 
 /* ---- timing in the embedded interpreter -------------------------------------------------- */
 
-/* "Type: message" of the pending Python exception (cleared), malloc'd. */
+/* "Type: message" of the pending Python exception, malloc'd; the exception is cleared and no
+ * reference is kept. */
 static char *py_error(void)
 {
 	PyObject *type, *value, *tb;
@@ -650,8 +672,8 @@ static char *py_error(void)
 /* The harness module: a new reference, or NULL with a message on stderr. */
 static PyObject *harness_new(void)
 {
-	PyObject *code = Py_CompileString(bench_harness_py, "spipfix-bench-harness.py", Py_file_input);
-	PyObject *mod = code ? PyImport_ExecCodeModule("_spipfix_bench", code) : NULL;
+	PyObject *code = Py_CompileString(bench_harness_py, "spipfix-bench-harness.py", Py_file_input); /* new */
+	PyObject *mod = code ? PyImport_ExecCodeModule("_spipfix_bench", code) : NULL; /* new reference */
 	Py_XDECREF(code);
 	if (!mod) {
 		char *e = py_error();
@@ -661,11 +683,12 @@ static PyObject *harness_new(void)
 	return mod;
 }
 
-/* One executed text: its namespace, future flags and syntax tree (new references). */
+/* One executed text: its namespace, future flags and syntax tree (new references, or NULL). */
 struct side {
 	PyObject *ns, *flags, *tree;
 };
 
+/* Releases the references a side holds. */
 static void side_clear(struct side *s)
 {
 	Py_CLEAR(s->ns);
@@ -673,28 +696,29 @@ static void side_clear(struct side *s)
 	Py_CLEAR(s->tree);
 }
 
-/* Execute `text` as the module at `path`. Borrows h. Returns 0, or -1 with *err malloc'd. */
+/* Execute `text` as the module at `path` into s (new references). Borrows h. Returns 0, or -1
+ * with *err malloc'd. */
 static int side_load(PyObject *h, const char *path, const char *text, struct side *s, char **err)
 {
+	int rc = -1;
+	PyObject *ns, *flags;
 	memset(s, 0, sizeof *s);
 	PyObject *r = PyObject_CallMethod(h, "load", "ss", path, text); /* new reference */
-	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 2) {
-		*err = r ? xstrdup("bad harness result") : py_error();
-		Py_XDECREF(r);
-		return -1;
-	}
-	s->ns = PyTuple_GET_ITEM(r, 0);
-	s->flags = PyTuple_GET_ITEM(r, 1);
-	Py_INCREF(s->ns);
-	Py_INCREF(s->flags);
-	Py_DECREF(r);
+	if (!r || !PyArg_ParseTuple(r, "OO", &ns, &flags)) /* borrowed from r */
+		goto out;
+	s->ns = Py_NewRef(ns);
+	s->flags = Py_NewRef(flags);
 	s->tree = PyObject_CallMethod(h, "parse", "ss", text, path); /* new reference */
-	if (!s->tree) {
+	if (!s->tree)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
 		*err = py_error();
 		side_clear(s);
-		return -1;
 	}
-	return 0;
+	Py_XDECREF(r);
+	return rc;
 }
 
 /* 1-based line and 0-based byte column of offset `off` in `s`, as Python's ast counts them. */
@@ -719,19 +743,19 @@ static PyObject *make_timer(PyObject *h, const struct side *s, const char *path,
 	long l1, c1, l2, c2;
 	line_col(text, start, &l1, &c1);
 	line_col(text, end, &l2, &c2);
+	PyObject *fn = NULL, *kind;
+	const char *t;
 	PyObject *r = PyObject_CallMethod(h, "snippet", "OOOs(ll)(ll)O", s->ns, s->flags, s->tree, path, l1, c1, l2, c2,
 					  warm ? Py_True : Py_False); /* new reference */
-	if (!r || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
-		*err = r ? xstrdup("bad harness result") : py_error();
-		Py_XDECREF(r);
-		return NULL;
+	if (!r || !PyArg_ParseTuple(r, "OsO", &fn, &t, &kind)) { /* borrowed from r */
+		fn = NULL;
+		*err = py_error();
+		goto out;
 	}
-	PyObject *fn = PyTuple_GET_ITEM(r, 0);
-	const char *t = PyUnicode_AsUTF8(PyTuple_GET_ITEM(r, 1));
-	*code = xstrdup(t ? t : "");
-	PyErr_Clear();
+	*code = xstrdup(t);
 	Py_INCREF(fn);
-	Py_DECREF(r);
+out:
+	Py_XDECREF(r);
 	return fn;
 }
 
@@ -739,37 +763,39 @@ static PyObject *make_timer(PyObject *h, const struct side *s, const char *path,
  * (*err set). */
 static int run_timer(PyObject *h, PyObject *fn, PyObject *clock, unsigned long long n, double *ns, char **err)
 {
+	int rc = -1;
 	PyObject *it = PyObject_CallMethod(h, "repeat", "K", n); /* new reference */
 	PyObject *r = it ? PyObject_CallFunctionObjArgs(fn, it, clock, NULL) : NULL; /* new reference */
-	Py_XDECREF(it);
-	if (!r) {
-		*err = py_error();
-		return -1;
-	}
+	if (!r)
+		goto out;
 	*ns = PyLong_AsDouble(r);
-	Py_DECREF(r);
-	if (PyErr_Occurred()) {
+	if (PyErr_Occurred())
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
 		*err = py_error();
-		return -1;
-	}
-	return 0;
+	Py_XDECREF(r);
+	Py_XDECREF(it);
+	return rc;
 }
 
-/* Calibrate, then alternate before/after rounds. Borrows every PyObject. Returns 0 / -1. */
+/* Calibrate the loop count to about --round-time per round, then alternate before/after rounds
+ * and fill r's figures. Borrows every PyObject. Returns 0 / -1 (*err set). */
 static int time_pair(const struct bench_options *o, PyObject *h, PyObject *before, PyObject *after, PyObject *clock,
 		     struct bench_row *r, char **err)
 {
-	double target = o->round_ms * 1e6, tb, ta;
+	int rc = -1;
+	double target = o->round_ms * 1e6, tb, ta, *d = NULL;
 	unsigned long long n = 1;
 	for (;;) {
 		if (run_timer(h, before, clock, n, &tb, err) < 0 || run_timer(h, after, clock, n, &ta, err) < 0)
-			return -1;
+			goto out;
 		double t = tb > ta ? tb : ta;
 		if (t >= target / 8 || n >= 1ULL << 32) {
 			double scale = t > 0 ? target / t : 1;
 			n = (unsigned long long)((double)n * scale);
-			if (n < 1)
-				n = 1;
+			n = n < 1 ? 1 : n;
 			break;
 		}
 		n *= 8;
@@ -778,20 +804,17 @@ static int time_pair(const struct bench_options *o, PyObject *h, PyObject *befor
 	r->rounds = o->rounds;
 	r->before = calloc(o->rounds, sizeof *r->before);
 	r->after = calloc(o->rounds, sizeof *r->after);
-	double *d = calloc(o->rounds, sizeof *d);
+	d = calloc(o->rounds, sizeof *d);
 	if (!r->before || !r->after || !d) {
-		free(d);
 		*err = xstrdup("out of memory");
-		return -1;
+		goto out;
 	}
 	for (size_t i = 0; i < o->rounds; i++) {
 		/* alternate which side goes first, so that drift hits both alike */
 		PyObject *first = i % 2 ? after : before, *second = i % 2 ? before : after;
 		double t1, t2;
-		if (run_timer(h, first, clock, n, &t1, err) < 0 || run_timer(h, second, clock, n, &t2, err) < 0) {
-			free(d);
-			return -1;
-		}
+		if (run_timer(h, first, clock, n, &t1, err) < 0 || run_timer(h, second, clock, n, &t2, err) < 0)
+			goto out;
 		r->before[i] = (i % 2 ? t2 : t1) / (double)n;
 		r->after[i] = (i % 2 ? t1 : t2) / (double)n;
 		d[i] = r->before[i] - r->after[i];
@@ -801,95 +824,119 @@ static int time_pair(const struct bench_options *o, PyObject *h, PyObject *befor
 	r->saved_ns = r->before_ns - r->after_ns;
 	r->spread_ns = bench_mad(d, o->rounds);
 	r->noise = bench_within_noise(r->saved_ns, r->spread_ns);
+	rc = 0;
+out:
 	free(d);
-	return 0;
+	return rc;
 }
 
-static void skip_all(struct ctx *c, size_t file, long group, const char *why)
+/* Time one row: both timing functions, then the rounds with the cyclic GC paused. Borrows h,
+ * clock and both sides. Returns 0, or -1 with row->skip set. */
+static int time_row(const struct bench_options *o, PyObject *h, PyObject *clock, const struct side *a,
+		    const struct side *b, const struct bfile *bf, size_t g, const struct job *jb, struct bench_row *row)
+{
+	int rc = -1;
+	char *err = NULL;
+	const char *what = "cannot build the timed code:";
+	PyObject *tb = NULL, *ta = NULL, *was = NULL, *x = NULL;
+	tb = make_timer(h, a, bf->path, bf->src, jb->a_start, jb->a_end, jb->warm, &row->before_code, &err); /* new */
+	if (!tb)
+		goto out;
+	ta = make_timer(h, b, bf->path, bf->texts[g], jb->b_start, jb->b_end, jb->warm, &row->after_code, &err); /* new */
+	if (!ta)
+		goto out;
+	was = PyObject_CallMethod(h, "gc_pause", NULL); /* new reference */
+	if (!was) {
+		err = py_error();
+		goto out;
+	}
+	what = "the timed code raised";
+	rc = time_pair(o, h, tb, ta, clock, row, &err);
+	x = PyObject_CallMethod(h, "gc_resume", "O", was); /* new reference */
+	PyErr_Clear();
+out:
+	if (rc < 0)
+		row->skip = xprintf("%s %s", what, err ? err : "an error");
+	free(err);
+	Py_XDECREF(x);
+	Py_XDECREF(was);
+	Py_XDECREF(ta);
+	Py_XDECREF(tb);
+	return rc;
+}
+
+static void skip_all(struct ctx *c, size_t file, long group, const char *why, const char *err)
 {
 	for (size_t i = 0; i < c->rep.nrows; i++)
 		if (c->jobs[i].file == file && (group < 0 || c->jobs[i].group == (size_t)group) && !c->rep.rows[i].skip)
-			c->rep.rows[i].skip = xstrdup(why);
+			c->rep.rows[i].skip = xprintf("%s: %s", why, err);
 }
 
-/* Time every row of every file. Module code runs here: its output goes to stderr. */
+/* Has file `fi` (group `g`, or any group when g < 0) a row still to time? */
+static bool pending_rows(const struct ctx *c, size_t fi, long g)
+{
+	for (size_t i = 0; i < c->rep.nrows; i++)
+		if (c->jobs[i].file == fi && (g < 0 || c->jobs[i].group == (size_t)g) && !c->rep.rows[i].skip)
+			return true;
+	return false;
+}
+
+/* Time every row of one file: its text and each group's rewritten text run as the module.
+ * Borrows h and clock. */
+static void time_file(struct ctx *c, PyObject *h, PyObject *clock, size_t fi)
+{
+	struct bfile *bf = &c->files[fi];
+	struct side a = {0}, b = {0};
+	char *err = NULL;
+	if (!pending_rows(c, fi, -1))
+		return;
+	if (side_load(h, bf->path, bf->src, &a, &err) < 0) {
+		skip_all(c, fi, -1, "cannot import the module as written", err);
+		goto out;
+	}
+	for (size_t g = 0; g < bf->ntexts; g++) {
+		if (!pending_rows(c, fi, (long)g))
+			continue;
+		if (side_load(h, bf->path, bf->texts[g], &b, &err) < 0) {
+			skip_all(c, fi, (long)g, "cannot import the module as rewritten", err);
+			free(err);
+			err = NULL;
+			continue;
+		}
+		for (size_t i = 0; i < c->rep.nrows; i++)
+			if (c->jobs[i].file == fi && c->jobs[i].group == g && !c->rep.rows[i].skip)
+				time_row(c->o, h, clock, &a, &b, bf, g, &c->jobs[i], &c->rep.rows[i]);
+		side_clear(&b);
+	}
+out:
+	free(err);
+	side_clear(&a);
+}
+
+/* Time every row of every file. Module code runs here. Returns 0 / -1 (the harness failed). */
 static int time_all(struct ctx *c)
 {
+	int rc = -1;
+	PyObject *clock = NULL, *pr = NULL;
 	PyObject *h = harness_new(); /* new reference */
 	if (!h)
-		return -1;
-	PyObject *pr = PyObject_CallMethod(h, "paths", "(())"); /* new reference */
-	PyObject *clock = pr ? PyObject_CallMethod(h, "clock", NULL) : NULL; /* new reference */
-	Py_XDECREF(pr);
+		goto out;
+	pr = PyObject_CallMethod(h, "paths", "(())"); /* new reference */
+	clock = pr ? PyObject_CallMethod(h, "clock", NULL) : NULL; /* new reference */
 	if (!clock) {
 		char *e = py_error();
 		fprintf(stderr, "spipfix: internal error: %s\n", e);
 		free(e);
-		Py_DECREF(h);
-		return -1;
+		goto out;
 	}
-	for (size_t fi = 0; fi < c->nfiles; fi++) {
-		struct bfile *bf = &c->files[fi];
-		bool any = false;
-		for (size_t i = 0; i < c->rep.nrows; i++)
-			any |= c->jobs[i].file == fi && !c->rep.rows[i].skip;
-		if (!any)
-			continue;
-		struct side a;
-		char *err = NULL;
-		if (side_load(h, bf->path, bf->src, &a, &err) < 0) {
-			char *why = xprintf("cannot import the module as written: %s", err);
-			skip_all(c, fi, -1, why);
-			free(why);
-			free(err);
-			continue;
-		}
-		for (size_t g = 0; g < bf->ntexts; g++) {
-			any = false;
-			for (size_t i = 0; i < c->rep.nrows; i++)
-				any |= c->jobs[i].file == fi && c->jobs[i].group == g && !c->rep.rows[i].skip;
-			if (!any)
-				continue;
-			struct side b;
-			if (side_load(h, bf->path, bf->texts[g], &b, &err) < 0) {
-				char *why = xprintf("cannot import the module as rewritten: %s", err);
-				skip_all(c, fi, (long)g, why);
-				free(why);
-				free(err);
-				continue;
-			}
-			for (size_t i = 0; i < c->rep.nrows; i++) {
-				struct job *jb = &c->jobs[i];
-				struct bench_row *row = &c->rep.rows[i];
-				if (jb->file != fi || jb->group != g || row->skip)
-					continue;
-				PyObject *tb = make_timer(h, &a, bf->path, bf->src, jb->a_start, jb->a_end, jb->warm,
-							  &row->before_code, &err); /* new reference */
-				PyObject *ta = tb ? make_timer(h, &b, bf->path, bf->texts[g], jb->b_start, jb->b_end, jb->warm,
-								&row->after_code, &err) : NULL; /* new reference */
-				PyObject *was = ta ? PyObject_CallMethod(h, "gc_pause", NULL) : NULL; /* new reference */
-				int rc = was ? time_pair(c->o, h, tb, ta, clock, row, &err) : -1;
-				if (was) {
-					PyObject *x = PyObject_CallMethod(h, "gc_resume", "O", was); /* new reference */
-					Py_XDECREF(x);
-					PyErr_Clear();
-				}
-				if (rc < 0) {
-					row->skip = xprintf("the timed code raised %s", err ? err : "an error");
-					free(err);
-					err = NULL;
-				}
-				Py_XDECREF(was);
-				Py_XDECREF(ta);
-				Py_XDECREF(tb);
-			}
-			side_clear(&b);
-		}
-		side_clear(&a);
-	}
-	Py_DECREF(clock);
-	Py_DECREF(h);
-	return 0;
+	for (size_t fi = 0; fi < c->nfiles; fi++)
+		time_file(c, h, clock, fi);
+	rc = 0;
+out:
+	Py_XDECREF(clock);
+	Py_XDECREF(pr);
+	Py_XDECREF(h);
+	return rc;
 }
 
 /* ---- reports ----------------------------------------------------------------------------- */
@@ -1092,16 +1139,37 @@ static void report_free(struct bench_report *rep)
 	free(rep->rows);
 }
 
+/* time_all with fd 1 pointing at stderr: module code may print, and stdout carries only the
+ * report. Flushes the interpreter's sys.stdout (borrowed) before fd 1 comes back. */
+static int time_all_quietly(struct ctx *c)
+{
+	fflush(stdout);
+	int saved_out = dup(STDOUT_FILENO);
+	if (saved_out >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	int rc = time_all(c);
+	PyObject *pyout = PySys_GetObject("stdout"); /* borrowed */
+	PyObject *fl = pyout ? PyObject_CallMethod(pyout, "flush", NULL) : NULL; /* new reference */
+	Py_XDECREF(fl);
+	PyErr_Clear();
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	return rc;
+}
+
 static int bench_snippets(const struct bench_options *o, char *const *paths, int npaths)
 {
 	struct ctx c = {.o = o};
+	int status = 2;
 	c.rep.rounds = o->rounds;
 	c.rep.round_ms = o->round_ms;
 	size_t nfiles;
 	char **files = discover(paths, npaths, &nfiles, &c.rep.errors);
 	c.files = calloc(nfiles ? nfiles : 1, sizeof *c.files);
 	if (!c.files)
-		return 2;
+		goto out;
 	c.nfiles = nfiles;
 	for (size_t i = 0; i < nfiles; i++) {
 		struct bfile *bf = &c.files[i];
@@ -1118,42 +1186,29 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 			c.rep.errors++;
 		}
 	}
-	/* module code may print: keep stdout for the report */
-	fflush(stdout);
-	int saved_out = dup(STDOUT_FILENO);
-	if (saved_out >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-	int rc = time_all(&c);
-	PyObject *pyout = PySys_GetObject("stdout"); /* borrowed */
-	PyObject *fl = pyout ? PyObject_CallMethod(pyout, "flush", NULL) : NULL; /* new reference */
-	Py_XDECREF(fl);
-	PyErr_Clear();
-	if (saved_out >= 0) {
-		dup2(saved_out, STDOUT_FILENO);
-		close(saved_out);
-	}
+	if (time_all_quietly(&c) < 0)
+		goto out;
 	for (size_t i = 0; i < c.rep.nrows; i++)
 		if (c.rep.rows[i].skip)
 			fprintf(stderr, "note: %s:%u: %s not timed: %s\n", c.rep.rows[i].path, c.rep.rows[i].line,
 				c.rep.rows[i].codes, c.rep.rows[i].skip);
-	if (rc == 0) {
-		if (o->json)
-			render_json(stdout, &c.rep);
-		else if (c.rep.nrows)
-			render_text(stdout, &c.rep);
-		else
-			printf("No findings with a fix to measure.\n");
-		if (c.rep.not_fixable && !o->json)
-			fprintf(stderr, "%zu %s without a %sfix not measured%s.\n", c.rep.not_fixable,
-				c.rep.not_fixable == 1 ? "finding" : "findings", o->unsafe_fixes ? "" : "safe ",
-				o->unsafe_fixes ? "" : " (--unsafe-fixes measures the unsafe ones too)");
-		if (o->html && bench_html_snippets_file(o->html, &c.rep) < 0)
-			rc = -1;
-	}
-	int status = rc < 0 || c.rep.errors ? 2 : 0;
+	if (o->json)
+		render_json(stdout, &c.rep);
+	else if (c.rep.nrows)
+		render_text(stdout, &c.rep);
+	else
+		printf("No findings with a fix to measure.\n");
+	if (c.rep.not_fixable && !o->json)
+		fprintf(stderr, "%zu %s without a %sfix not measured%s.\n", c.rep.not_fixable,
+			c.rep.not_fixable == 1 ? "finding" : "findings", o->unsafe_fixes ? "" : "safe ",
+			o->unsafe_fixes ? "" : " (--unsafe-fixes measures the unsafe ones too)");
+	if (o->html && bench_html_snippets_file(o->html, &c.rep) < 0)
+		goto out;
+	status = c.rep.errors ? 2 : 0;
+out:
 	report_free(&c.rep);
 	free(c.jobs);
-	for (size_t i = 0; i < c.nfiles; i++) {
+	for (size_t i = 0; c.files && i < c.nfiles; i++) {
 		for (size_t g = 0; g < c.files[i].ntexts; g++)
 			free(c.files[i].texts[g]);
 		free(c.files[i].texts);
@@ -1181,32 +1236,32 @@ int cmd_bench(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char **select = NULL;
-	int c;
+	int c, status = 2;
+	long n;
+	char *end;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
-		char *end;
 		switch (c) {
 		case OPT_RUN: o.run = optarg; break;
-		case 'r': {
-			long n = strtol(optarg, &end, 10);
+		case 'r':
+			n = strtol(optarg, &end, 10);
 			if (*end || n < 1 || n > 1000) {
 				fprintf(stderr, "error: --rounds: expected a number from 1 to 1000, got `%s`\n", optarg);
-				return 2;
+				goto out;
 			}
 			o.rounds = (size_t)n;
 			break;
-		}
 		case OPT_ROUND_TIME:
 			o.round_ms = strtod(optarg, &end);
 			if (*end || !(o.round_ms > 0 && o.round_ms <= 60000)) {
 				fprintf(stderr, "error: --round-time: expected milliseconds (0 < MS <= 60000), got `%s`\n", optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
 				fprintf(stderr, "error: --format: expected text or json, got `%s`\n", optarg);
-				return 2;
+				goto out;
 			}
 			o.json = !strcmp(optarg, "json");
 			break;
@@ -1221,35 +1276,32 @@ int cmd_bench(int argc, char **argv)
 					known |= !strncmp((*p)->code, *s, strlen(*s)) || !strcmp((*p)->name, *s);
 				if (!known) {
 					fprintf(stderr, "error: --select: unknown rule `%s`\n", *s);
-					free(select);
-					return 2;
+					goto out;
 				}
 			}
 			break;
 		case OPT_KEEP: o.keep = true; break;
-		case 'h': usage(stdout); free(select); return 0;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
 		default:
 			fputs("Try 'spipfix bench --help' for more information.\n", stderr);
-			free(select);
-			return 2;
+			goto out;
 		}
 	}
 	o.select = select;
 	if (!o.rounds)
 		o.rounds = o.run ? 5 : 9;
-	int status;
 	if (optind >= argc) {
 		fputs("error: no paths given\nUsage: spipfix bench [OPTIONS] PATH...\n", stderr);
-		status = 2;
 	} else if (o.run && argc - optind != 1) {
 		fputs("error: --run takes exactly one PATH (a folder or a file)\n", stderr);
-		status = 2;
-	} else if (bridge_init() < 0) {
-		status = 2;
-	} else {
+	} else if (bridge_init() == 0) {
 		status = o.run ? bench_run(&o, argv[optind]) : bench_snippets(&o, argv + optind, argc - optind);
 		bridge_fini();
 	}
+out:
 	free(select);
 	return status;
 }

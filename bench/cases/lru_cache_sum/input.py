@@ -5,5 +5,5 @@ def total():
     return sum(range(100))
 
 
-def report():
-    return "total=%d" % total()
+def report(prefix):
+    return prefix + str(total())
