@@ -4,7 +4,8 @@ to an independent walk of the code objects that Debian's CPython compiles from t
           lambda, or a comprehension inside a function) with empty co_freevars;
   SPF102  such a code object (closure or not) whose MAKE_FUNCTION lies inside a loop;
   SPF201  in a function-like code object, a CALL with n >= 1 arguments whose callee is a
-          LOAD_GLOBAL followed only by LOAD_ATTR/LOAD_METHOD and whose arguments are n LOAD_CONST.
+          LOAD_GLOBAL followed only by LOAD_ATTR/LOAD_METHOD and whose arguments are n LOAD_CONST,
+          counted once per source position (a `finally` body is compiled twice).
 SPF301 has no independent count: its definition is the proof itself. Also prints the ten most
 frequent SPF201 callees. Files that spipfix reports as errors are left out of both counts.
 
@@ -52,8 +53,8 @@ def loops(co):
 def constant_calls(co):
     """SPF201 by the bytecode: CALL n preceded by [KW_NAMES] PRECALL n, n LOAD_CONST, and a
     LOAD_GLOBAL + attribute loads."""
-    ins = [i for i in dis.get_instructions(co) if i.opname != "CACHE"]
-    n = 0
+    ins = [i for i in dis.get_instructions(co) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    seen = set()  # a `finally` body is compiled twice: count each source call once
     for k, i in enumerate(ins):
         if i.opname != "CALL" or i.arg < 1:
             continue
@@ -71,8 +72,8 @@ def constant_calls(co):
         while j >= 0 and ins[j].opname in ("LOAD_ATTR", "LOAD_METHOD"):
             j -= 1
         if j >= 0 and ins[j].opname == "LOAD_GLOBAL":
-            n += 1
-    return n
+            seen.add(i.positions)
+    return len(seen)
 
 
 def walk(co, chain, out):
@@ -138,7 +139,7 @@ def main():
             c = re.search(r"Call `(.+?)\(\.\.\.\)`", line)
             if code == "SPF201" and c:
                 callees[c.group(1)] += 1
-        files = []
+        files = [tree] if os.path.isfile(tree) else []
         for d, dirs, fs in os.walk(tree):
             dirs[:] = sorted(x for x in dirs if x not in {".git", "__pycache__", "build", "dist", "site-packages"}
                              and not os.path.exists(os.path.join(d, x, "pyvenv.cfg")))

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "pass.h"
 #include "safety.h"
+#include "tools.h"
 
 #define MAX_FILE (64L * 1024 * 1024)
 
@@ -255,6 +256,8 @@ void process_file(const char *path, const struct options *o, struct totals *t)
 		free(buf);
 		return;
 	}
+	if (o->mode == MODE_DIFF) /* with --trace-profile, the findings on stderr */
+		trace_profile_list(path, buf, len, (const char *const *)o->select);
 	struct fix_options fo = {(const char *const *)o->select, o->unsafe_fixes, o->debug};
 	struct fix_result r;
 	if (safety_fix(path, buf, len, &fo, &r) < 0) {

@@ -8,6 +8,7 @@
 #include "bridge.h"
 #include "cmd.h"
 #include "pass.h"
+#include "tools.h"
 
 static void usage(FILE *out)
 {
@@ -56,6 +57,12 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "bench"))
 		return cmd_bench(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "profile"))
+		return cmd_profile(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1);
+	if (trace_profile_option(&argc, argv) < 0) /* --trace-profile FILE: see tools.h */
+		return 2;
 	struct options o = {.mode = MODE_REPORT};
 	enum { OPT_DIFF = 256, OPT_FIX, OPT_UNSAFE, OPT_CHECK, OPT_SELECT, OPT_DEBUG, OPT_VERSION };
 	static const struct option longopts[] = {

@@ -3,6 +3,7 @@
 
 #include "cmd.h"
 #include "pass.h"
+#include "tools.h"
 
 unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol)
 {
@@ -19,6 +20,8 @@ unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned 
 
 void render_finding(FILE *out, const struct unit *u, const struct finding *f)
 {
+	if (trace_profile_defer(out, u, f)) /* printed later, ordered by execution count */
+		return;
 	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
 	fprintf(out, "%s:%u:%u: %s %s", u->path, f->row + 1, col, f->pass->code, f->message);
 	if (f->applicability == FIX_SAFE && f->nedits)
@@ -42,6 +45,7 @@ static const char *plural(size_t n, const char *one, const char *many) { return 
 
 void render_summary(FILE *out, const struct options *o, const struct totals *t)
 {
+	trace_profile_flush();
 	if (o->quiet || o->mode == MODE_CHECK)
 		return;
 	if (o->mode == MODE_DIFF) {

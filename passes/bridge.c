@@ -460,6 +460,13 @@ struct code_info *bridge_code_of(struct unit *u, TSNode scope)
 
 static bool pos_le(int l1, int c1, int l2, int c2) { return l1 < l2 || (l1 == l2 && c1 <= c2); }
 
+bool bridge_insn_ends_at(const struct insn *in, TSNode n)
+{
+	TSPoint s = ts_node_start_point(n), e = ts_node_end_point(n);
+	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column &&
+	       pos_le((int)s.row + 1, (int)s.column, in->line, in->col);
+}
+
 int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSPoint end)
 {
 	int sl = (int)start.row + 1, sc = (int)start.column, el = (int)end.row + 1, ec = (int)end.column;
@@ -494,6 +501,7 @@ static const char *fetch_error(struct arena *a)
 int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err)
 {
 	int rc = -1;
+	*err = NULL;
 	PyObject *globals = NULL, *code = NULL, *res = NULL;
 	PyObject *obj = PyImport_ImportModule(module); /* new reference */
 	for (const char *p = attrs; obj && p && *p;) {
@@ -520,10 +528,22 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
 	res = PyEval_EvalCode(code, globals, globals); /* new reference */
 	if (!res || PyObject_Hash(res) == -1)
 		goto out;
+	/* a value unequal to itself (a NaN) compares differently once shared: [x] == [x] holds
+	 * for one object and not for two */
+	PyObject *eq = PyObject_RichCompare(res, res, Py_EQ); /* new reference */
+	int same = eq ? PyObject_IsTrue(eq) : -1;
+	Py_XDECREF(eq);
+	if (same != 1) {
+		if (same == 0)
+			*err = "the value is not equal to itself (NaN)";
+		goto out;
+	}
 	rc = 0;
 out:
-	if (rc < 0)
-		*err = PyErr_Occurred() ? fetch_error(&u->arena) : "cannot evaluate";
+	if (rc < 0 && PyErr_Occurred())
+		*err = fetch_error(&u->arena);
+	else if (rc < 0 && !*err)
+		*err = "cannot evaluate";
 	Py_XDECREF(res);
 	Py_XDECREF(code);
 	Py_XDECREF(globals);

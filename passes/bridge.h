@@ -80,6 +80,11 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
  * columns), in order: iterate with i = 0; (i = bridge_next_insn_in(ci, i, ...)) >= 0; i++. */
 int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSPoint end);
 
+/* Does the instruction end where node n ends and start inside it? (A `with` block's __exit__
+ * call ends where its last statement ends but starts at the `with`; a method call may start at
+ * its attribute.) */
+bool bridge_insn_ends_at(const struct insn *in, TSNode n);
+
 /* Opcode classification used by the passes. */
 bool bridge_op_reads_local(int op);  /* LOAD_FAST, LOAD_DEREF, LOAD_CLOSURE, STORE_FAST, ... */
 bool bridge_op_is_global_load(int op);

@@ -239,3 +239,22 @@ const char *module_line_text(struct unit *u, size_t at, const char *line)
 	bool bare_end = at == u->len && u->len > 0 && u->src[u->len - 1] != '\n';
 	return arena_printf(&u->arena, "%s%s%s", bare_end ? u->nl : "", line, u->nl);
 }
+
+bool module_separator(struct unit *u, size_t at, struct edit *out)
+{
+	uint32_t k = ts_node_named_child_count(u->root);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode s = ts_node_named_child(u->root, i);
+		if (unit_line_start(u, ts_node_start_byte(s)) != at)
+			continue;
+		if (!syn_is(s, "function_definition") && !syn_is(s, "class_definition") &&
+		    !syn_is(s, "decorated_definition"))
+			return false;
+		const char *t = arena_printf(&u->arena, "%s%s", u->nl, u->nl);
+		if (!t)
+			return false;
+		*out = (struct edit){at, at, t, strlen(t), 0, true};
+		return true;
+	}
+	return false;
+}

@@ -48,6 +48,11 @@ size_t module_after_import_block(const struct unit *u, TSNode import_stmt);
  * comments at the top (shebang, coding cookie) stay first. */
 size_t module_head_end(const struct unit *u, bool with_imports);
 
+/* When `at` is the start of the line of a top-level def or class: the two blank lines that
+ * keep new module-level lines apart from it (an edit at `at` after every other insertion there,
+ * identical for every fix, so applied once). Returns false when none is needed. */
+bool module_separator(struct unit *u, size_t at, struct edit *out);
+
 /* The text to insert at `at` so that `line` (without newline) becomes a line of its own:
  * adds the file's newline before it when `at` is the end of a file that lacks a final newline.
  * Returns an arena string. */

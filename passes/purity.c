@@ -20,29 +20,30 @@ const struct pure_callable purity_table[] = {
 	{"struct.Struct", H},
 	{"struct.calcsize", H},
 	{"struct.pack", H},
-	/* builtins that build an immutable value from constants */
+	/* builtins that build an immutable value from constants; the cheap ones that read best
+	 * inline (range, len, str, min, ...) are pure for SPF301 but not hoisted */
 	{"builtins.frozenset", H}, /* frozenset: immutable set */
 	{"builtins.tuple", H},     /* tuple of the constant's items */
 	{"builtins.int", H},       /* int of a constant str/number (with base) */
 	{"builtins.float", H},     /* float of a constant str/number ("inf", "1e3") */
 	{"builtins.complex", H},   /* complex of constants */
-	{"builtins.str", H},       /* str of a constant; bytes + encoding decodes */
+	{"builtins.str", I},       /* str of a constant; bytes + encoding decodes */
 	{"builtins.bytes", H},     /* bytes of a constant str + encoding, or of an int size */
-	{"builtins.bool", H},      /* truth value of a constant */
+	{"builtins.bool", I},      /* truth value of a constant */
 	{"builtins.ord", H},       /* code point of a one-character str */
 	{"builtins.chr", H},       /* one-character str of a code point */
-	{"builtins.range", H},     /* range objects are immutable and hashable */
-	{"builtins.len", H},       /* length of a constant */
-	{"builtins.abs", H},
-	{"builtins.round", H},
-	{"builtins.divmod", H},    /* tuple of two numbers */
-	{"builtins.pow", H},       /* numbers only; three-argument pow is modular */
-	{"builtins.hex", H},
-	{"builtins.oct", H},
-	{"builtins.bin", H},
-	{"builtins.min", H},       /* an item of the constant: immutable */
-	{"builtins.max", H},
-	{"builtins.sum", H},       /* sum of numbers */
+	{"builtins.range", I},     /* range objects are immutable and hashable */
+	{"builtins.len", I},       /* length of a constant */
+	{"builtins.abs", I},
+	{"builtins.round", I},
+	{"builtins.divmod", I},    /* tuple of two numbers */
+	{"builtins.pow", I},       /* numbers only; three-argument pow is modular */
+	{"builtins.hex", I},
+	{"builtins.oct", I},
+	{"builtins.bin", I},
+	{"builtins.min", I},       /* an item of the constant: immutable */
+	{"builtins.max", I},
+	{"builtins.sum", I},       /* sum of numbers */
 	{"builtins.all", I},
 	{"builtins.any", I},
 	{"builtins.repr", I},      /* repr of a constant -> str */

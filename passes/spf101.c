@@ -647,7 +647,7 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		bool ends_nl = to > 0 && u->src[to - 1] == '\n';
 		if (!ends_nl && site.len) /* the def ended the file without a newline */
 			site.len -= strlen(u->nl);
-		e[1] = (struct edit){from, to, site.p ? site.p : "", site.len, 1};
+		e[1] = (struct edit){from, to, site.p ? site.p : "", site.len, 1, false};
 	} else {
 		TSNode params = syn_field(node, "parameters");
 		TSNode body = syn_field(node, "body");
@@ -668,7 +668,7 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		if (multi)
 			puts_(&lifted, ")");
 		puts_(&lifted, u->nl);
-		e[1] = (struct edit){ts_node_start_byte(node), ts_node_end_byte(node), newname, strlen(newname), 1};
+		e[1] = (struct edit){ts_node_start_byte(node), ts_node_end_byte(node), newname, strlen(newname), 1, false};
 	}
 	puts_(&lifted, u->nl);
 	puts_(&lifted, u->nl);
@@ -676,7 +676,7 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		return -1;
 	TSNode top = scope_toplevel_statement(node);
 	size_t ins = attached_comments_start(u, top);
-	e[0] = (struct edit){ins, ins, lifted.p, lifted.len, 0};
+	e[0] = (struct edit){ins, ins, lifted.p, lifted.len, 0, false};
 	f->edits = e;
 	f->nedits = 2;
 	f->fix_title = arena_printf(&u->arena, "Lift `%s` to module level as `%s`", l->short_name, newname);

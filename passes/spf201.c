@@ -20,6 +20,7 @@ struct hoist {
 	struct global_ref ref;
 	const char *module, *attrs; /* what bridge_eval_call imports and reads */
 	const char *name;           /* the module constant chosen by rewrite */
+	size_t start;               /* where the call's text starts (the callee) */
 };
 
 static const char *text_of(struct unit *u, TSNode n)
@@ -64,41 +65,38 @@ static int constant_args(struct unit *u, TSNode args)
 	return n;
 }
 
-static bool same_end(const struct insn *in, TSNode n)
-{
-	TSPoint e = ts_node_end_point(n);
-	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column;
-}
 
 /* The bytecode's word: a CALL with `nargs` arguments ends where the call ends; the callee is a
  * LOAD_GLOBAL of root followed by attribute loads; every argument is one LOAD_CONST. Returns
  * NULL when it agrees, else what disagrees. */
 static const char *cross_check(struct unit *u, const struct code_info *ci, TSNode call, const struct hoist *h, int nargs)
 {
-	bool call_seen = false;
-	for (size_t i = 0; i < ci->ninsns; i++)
-		if (bridge_op_is_call(ci->insns[i].op) && same_end(&ci->insns[i], call)) {
-			if (ci->insns[i].arg != nargs || !bridge_op_is_call_setup(ci->insns[i].op))
-				return "the CALL's argument count disagrees with the tree";
-			call_seen = true;
-		}
-	if (!call_seen)
+	/* the first CALL ending where the call ends (a `finally` body is compiled twice: the
+	 * first copy is checked) */
+	int call_at = -1;
+	for (size_t i = 0; i < ci->ninsns && call_at < 0; i++)
+		if (bridge_op_is_call(ci->insns[i].op) && bridge_insn_ends_at(&ci->insns[i], call))
+			call_at = (int)i;
+	if (call_at < 0)
 		return "no CALL instruction ends where the call ends";
-	int first = bridge_next_insn_in(ci, 0, ts_node_start_point(h->callee), ts_node_end_point(h->callee));
-	if (first < 0 || ci->insns[first].op == 0 || !bridge_op_is_global_load(ci->insns[first].op))
+	if (ci->insns[call_at].arg != nargs || !bridge_op_is_call_setup(ci->insns[call_at].op))
+		return "the CALL's argument count disagrees with the tree";
+	/* LOAD_NAME would be a class body: not a function's call */
+	if (ci->kind == CK_CLASS || ci->kind == CK_MODULE)
+		return "not inside a function";
+	TSPoint cs = ts_node_start_point(h->callee), ce = ts_node_end_point(h->callee);
+	int first = bridge_next_insn_in(ci, 0, cs, ce);
+	if (first < 0 || first > call_at || !bridge_op_is_global_load(ci->insns[first].op))
 		return "the callee is not loaded as a global";
 	const char *nm = bridge_insn_name(u, ci, &ci->insns[first]);
 	if (!nm || strcmp(nm, h->root) != 0)
 		return "the global load names another variable";
-	/* LOAD_NAME would be a class body: not a function's call */
-	if (ci->kind == CK_CLASS || ci->kind == CK_MODULE)
-		return "not inside a function";
-	for (int i = first + 1; (i = bridge_next_insn_in(ci, i, ts_node_start_point(h->callee),
-							 ts_node_end_point(h->callee))) >= 0; i++)
-		if (!bridge_op_is_attr_load(ci->insns[i].op))
-			return "the callee is not a plain attribute chain";
+	for (int i = first + 1; (i = bridge_next_insn_in(ci, i, cs, ce)) >= 0 && i < call_at; i++)
+		if (!bridge_op_is_attr_load(ci->insns[i].op) && !bridge_op_is_call_setup(ci->insns[i].op))
+			return "the callee is not a plain attribute chain"; /* KW_NAMES may sit on a method */
 	int consts = 0;
-	for (int i = 0; (i = bridge_next_insn_in(ci, i, ts_node_start_point(h->args), ts_node_end_point(h->args))) >= 0; i++) {
+	TSPoint as = ts_node_start_point(h->args), ae = ts_node_end_point(h->args);
+	for (int i = 0; (i = bridge_next_insn_in(ci, i, as, ae)) >= 0 && i < call_at; i++) {
 		if (!bridge_op_is_const_load(ci->insns[i].op))
 			return arena_printf(&u->arena, "an argument is computed (%s), not a constant",
 					    bridge_opname(ci->insns[i].op));
@@ -118,6 +116,11 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	if (!h)
 		return -1;
 	h->callee = syn_field(call, "function");
+	/* the grammar reads `*f(x)` in a display as a call whose function is `*f`: the call is
+	 * f(x), starting at f */
+	if (syn_is(h->callee, "list_splat"))
+		h->callee = ts_node_named_child(h->callee, 0);
+	h->start = ts_node_start_byte(h->callee);
 	h->args = syn_field(call, "arguments");
 	int nargs = constant_args(u, h->args);
 	if (nargs <= 0 || !name_chain(u, h->callee, &h->root, &h->rest))
@@ -132,11 +135,13 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	struct finding *f = unit_add_finding(u, self, call);
 	if (!f)
 		return -1;
+	f->start = h->start;
+	unit_position(u, f->start, &f->row, &f->col);
 	h->callee_text = text_of(u, h->callee);
 	f->node = call;
 	f->code = ci;
 	f->data = h;
-	f->key = text_of(u, call);
+	f->key = arena_strndup(&u->arena, u->src + h->start, ts_node_end_byte(call) - h->start);
 	TSNode outer = scope_enclosing_def(call);
 	const char *where = ts_node_is_null(outer) ? "a lambda" :
 			    arena_printf(&u->arena, "`%.*s`", (int)syn_len(syn_field(outer, "name")),
@@ -203,6 +208,9 @@ static int check(struct unit *u, struct finding *f)
 	if (!qualified || !h->attrs)
 		return -1;
 	const struct pure_callable *pc = purity_lookup(qualified);
+	if (pc && (pc->flags & PURE_IMMUTABLE) && !(pc->flags & PURE_HOIST))
+		return none(f, arena_printf(&u->arena, "`%s` is pure but cheap and idiomatic inline; it is not hoisted",
+					    qualified));
 	if (!pc || !(pc->flags & PURE_HOIST))
 		return none(f, arena_printf(&u->arena, "`%s` is not on the allow-list of pure callables with immutable "
 						  "results", qualified));
@@ -224,7 +232,7 @@ static void upper_words(char *out, size_t cap, size_t *len, const char *s, size_
 	for (size_t i = 0; i < n && *len + 2 < cap && *len - start < max; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (isalnum(c) && c < 128) {
-			if (sep)
+			if (sep && *len > 1) /* never a second leading '_': `__X` is mangled in a class */
 				out[(*len)++] = '_';
 			sep = false;
 			out[(*len)++] = (char)toupper(c);
@@ -315,7 +323,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		return 0;
 	}
 	h->name = name;
-	size_t n = insert ? 2 : 1;
+	size_t n = insert ? 3 : 1;
 	f->edits = arena_alloc(&u->arena, n * sizeof *f->edits);
 	if (!f->edits)
 		return -1;
@@ -325,9 +333,11 @@ static int rewrite(struct unit *u, struct finding *f)
 		const char *t = line ? module_line_text(u, at, line) : NULL;
 		if (!t)
 			return -1;
-		f->edits[f->nedits++] = (struct edit){at, at, t, strlen(t), 0};
+		f->edits[f->nedits++] = (struct edit){at, at, t, strlen(t), 0, false};
+		if (module_separator(u, at, &f->edits[f->nedits]))
+			f->nedits++;
 	}
-	f->edits[f->nedits++] = (struct edit){ts_node_start_byte(f->node), ts_node_end_byte(f->node), name, strlen(name), 0};
+	f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
 	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant", name);
 	return 0;
 }

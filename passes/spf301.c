@@ -266,11 +266,6 @@ static int visit(TSNode n, void *vctx)
 	return 1;
 }
 
-static bool same_end(const struct insn *in, TSNode n)
-{
-	TSPoint e = ts_node_end_point(n);
-	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column;
-}
 
 static bool inside(const struct insn *in, TSNode n)
 {
@@ -297,7 +292,7 @@ static const char *cross_check(struct unit *u, struct fn *f)
 			if (bridge_op_is_call(in->op)) {
 				bool ok = false;
 				for (size_t k = 0; k < f->ncalls && !ok; k++)
-					ok = same_end(in, f->calls[k]);
+					ok = bridge_insn_ends_at(in, f->calls[k]);
 				if (!ok)
 					return "its bytecode makes a call the tree did not prove pure";
 			} else if (bridge_op_is_global_load(in->op) || bridge_op_is_attr_load(in->op)) {
@@ -574,7 +569,8 @@ static bool immutable_expr(struct imm *c, TSNode n)
 		r = true; /* constants, str (f-strings included) and bools */
 	} else if (!strcmp(t, "parenthesized_expression")) {
 		r = immutable_expr(c, ts_node_named_child(n, 0));
-	} else if (!strcmp(t, "tuple") || !strcmp(t, "binary_operator") || !strcmp(t, "unary_operator") ||
+	} else if (!strcmp(t, "tuple") || !strcmp(t, "expression_list") || !strcmp(t, "binary_operator") ||
+		   !strcmp(t, "unary_operator") ||
 		   !strcmp(t, "boolean_operator") || !strcmp(t, "conditional_expression")) {
 		r = true;
 		uint32_t k = ts_node_named_child_count(n);
@@ -662,7 +658,24 @@ struct sites {
 	struct imm *c;
 	const char *why;
 	int calls;
+	bool recursive;
 };
+
+/* Does a constant hold a float or complex literal? 0.0 and -0.0 are equal and hash alike, so
+ * they would share a cache entry; `(1,)` and `(1.0,)` too. */
+struct floats {
+	const char *src;
+	bool found;
+};
+
+static int find_float(TSNode n, void *vctx)
+{
+	struct floats *f = vctx;
+	/* `2j` is an integer node ending in j: complex, like a float */
+	char last = ts_node_end_byte(n) > ts_node_start_byte(n) ? f->src[ts_node_end_byte(n) - 1] : 0;
+	f->found |= syn_is(n, "float") || (syn_is(n, "integer") && (last == 'j' || last == 'J'));
+	return f->found ? -1 : 1;
+}
 
 static void on_site(TSNode id, void *vctx)
 {
@@ -681,6 +694,7 @@ static void on_site(TSNode id, void *vctx)
 	TSNode args = syn_field(p, "arguments");
 	bool inside_self = ts_node_start_byte(p) >= ts_node_start_byte(s->f->def) &&
 			   ts_node_end_byte(p) <= ts_node_end_byte(s->f->def);
+	s->recursive |= inside_self;
 	uint32_t k = syn_is(args, "argument_list") ? ts_node_named_child_count(args) : 1;
 	for (uint32_t i = 0; i < k; i++) {
 		TSNode a = syn_is(args, "argument_list") ? ts_node_named_child(args, i) : args;
@@ -690,6 +704,15 @@ static void on_site(TSNode id, void *vctx)
 			a = syn_field(a, "value");
 		/* a recursive call passes values computed from its own (hashable) arguments */
 		bool ok = !ts_node_is_null(a) && (module_is_constant_expr(u, a) || (inside_self && immutable_expr(s->c, a)));
+		struct floats fl = {u->src, false};
+		if (ok && !inside_self)
+			syn_walk(a, find_float, &fl);
+		if (fl.found) {
+			TSPoint at = ts_node_start_point(p);
+			s->why = arena_printf(&u->arena, "the call at line %u passes a float: equal numbers of other types "
+							 "or signs (0.0 and -0.0) would share a cache entry", at.row + 1);
+			return;
+		}
 		if (!ok) {
 			TSPoint at = ts_node_start_point(p);
 			s->why = arena_printf(&u->arena, "the call at line %u passes an argument that is not a hashable "
@@ -755,11 +778,14 @@ static int check(struct unit *u, struct finding *fd)
 	else {
 		TSNode nm = syn_field(f->def, "name");
 		const char *name = text_of(u, nm);
-		struct sites s = {u, f, &c, NULL, 0};
+		struct sites s = {u, f, &c, NULL, 0, false};
 		if (name)
 			scope_each_use(u, u->root, name, on_site, &s);
 		if (s.why)
 			why = s.why;
+		else if (s.recursive)
+			why = "it calls itself: each level then also runs the cache wrapper, which lowers the depth the "
+			      "recursion can reach before RecursionError";
 		else if (d->params && name && name[0] != '_')
 			why = "it is public and takes arguments: callers outside this module may pass unhashable "
 			      "values (TypeError under lru_cache)";
@@ -778,37 +804,30 @@ static int rewrite(struct unit *u, struct finding *fd)
 	struct memoize *d = fd->data;
 	TSNode def = d->f->def;
 	size_t line = unit_line_start(u, ts_node_start_byte(def));
-	const char *deco = arena_printf(&u->arena, "%.*s@functools.lru_cache(maxsize=%s)%s",
-					(int)(ts_node_start_byte(def) - line), u->src + line, d->params ? "None" : "1",
-					u->nl);
+	/* typed: 1 and 1.0 (and True) are equal keys; with typed=True they keep their own results */
+	const char *args = d->params ? "maxsize=None, typed=True" : "maxsize=1";
+	const char *deco = arena_printf(&u->arena, "%.*s@functools.lru_cache(%s)%s",
+					(int)(ts_node_start_byte(def) - line), u->src + line, args, u->nl);
 	struct global_ref ref;
 	if (!deco || module_resolve(u, "functools", &ref) < 0)
 		return -1;
 	bool need_import = ref.kind != GK_IMPORT;
-	fd->edits = arena_alloc(&u->arena, 2 * sizeof *fd->edits);
+	fd->edits = arena_alloc(&u->arena, 3 * sizeof *fd->edits);
 	if (!fd->edits)
 		return -1;
 	fd->nedits = 0;
 	if (need_import) {
 		size_t at = module_head_end(u, false);
-		/* right above a def or class: keep two blank lines between them */
-		bool above_def = false;
-		uint32_t k = ts_node_named_child_count(u->root);
-		for (uint32_t i = 0; i < k && !above_def; i++) {
-			TSNode s = ts_node_named_child(u->root, i);
-			above_def = unit_line_start(u, ts_node_start_byte(s)) == at &&
-				    (syn_is(s, "function_definition") || syn_is(s, "class_definition") ||
-				     syn_is(s, "decorated_definition"));
-		}
 		const char *t = module_line_text(u, at, "import functools");
-		if (t && above_def)
-			t = arena_printf(&u->arena, "%s%s%s", t, u->nl, u->nl);
 		if (!t)
 			return -1;
-		fd->edits[fd->nedits++] = (struct edit){at, at, t, strlen(t), 0};
+		if (module_separator(u, at, &fd->edits[fd->nedits]))
+			fd->nedits++;
+		fd->edits[fd->nedits++] = (struct edit){at, at, t, strlen(t), 0, false};
 	}
-	fd->edits[fd->nedits++] = (struct edit){line, line, deco, strlen(deco), 0};
-	fd->fix_title = arena_printf(&u->arena, "Add `@functools.lru_cache(maxsize=%s)`", d->params ? "None" : "1");
+	/* trailing: below the separator when the import goes right above this def */
+	fd->edits[fd->nedits++] = (struct edit){line, line, deco, strlen(deco), 0, true};
+	fd->fix_title = arena_printf(&u->arena, "Add `@functools.lru_cache(%s)`", args);
 	return 0;
 }
 

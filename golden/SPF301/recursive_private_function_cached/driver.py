@@ -1,3 +1,0 @@
-from input import _fib, fib_table
-
-print(fib_table(), _fib(15))
