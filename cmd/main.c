@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "bridge.h"
 #include "cmd.h"
 #include "pass.h"
@@ -54,6 +55,8 @@ static const char **split_select(char *s)
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "profile"))
 		return cmd_profile(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "trace"))
