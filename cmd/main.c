@@ -13,11 +13,14 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
+	      "       spipfix bench|profile|trace ...   (each has its own --help)\n"
 	      "\n"
 	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
 	      "finding on the bytecode CPython compiles from the same source, and fix it.\n"
 	      "Folders are searched for *.py (skipping .git, virtualenvs, __pycache__, build, dist,\n"
-	      "site-packages); files named explicitly are always analysed. Nothing is executed.\n"
+	      "site-packages); files named explicitly are always analysed. The analysed code is only\n"
+	      "compiled, never run; SPF201 evaluates one allow-listed pure call (re.compile(\"a+\"), ...)\n"
+	      "once before it proposes to hoist it.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --diff             Print a unified diff of the fixes; write nothing\n"
@@ -26,6 +29,7 @@ static void usage(FILE *out)
 	      "      --check            Print only the findings; exit 1 if there are any\n"
 	      "      --select CODES     Comma-separated rule codes or prefixes to run (default: all)\n"
 	      "      --debug=CODE       Show one rule's candidates, cross-check verdicts and edits on stderr\n"
+	      "      --trace-profile F  Order findings by the execution counts of `spipfix trace --format json`\n"
 	      "  -q, --quiet            Print no summary line\n"
 	      "      --version          Print the version\n"
 	      "  -h, --help             Print this help\n"
