@@ -11,18 +11,21 @@
 static void usage(FILE *out)
 {
 	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
+	      "       spipfix [check] [OPTIONS] --stdin-filename PATH [-]\n"
 	      "\n"
 	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
 	      "finding on the bytecode CPython compiles from the same source, and fix it.\n"
 	      "Folders are searched for *.py (skipping .git, virtualenvs, __pycache__, build, dist,\n"
 	      "site-packages); files named explicitly are always analysed. Nothing is executed.\n"
+	      "A PATH of `-` reads the source from standard input.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --diff             Print a unified diff of the fixes; write nothing\n"
-	      "      --fix              Apply the safe fixes in place\n"
+	      "      --fix              Apply the safe fixes in place (stdin: print the fixed source)\n"
 	      "      --unsafe-fixes     Also apply (or show) fixes that may change behaviour\n"
 	      "      --check            Print only the findings; exit 1 if there are any\n"
 	      "      --select CODES     Comma-separated rule codes or prefixes to run (default: all)\n"
+	      "      --stdin-filename PATH  Read the source from stdin; PATH names it in messages\n"
 	      "      --debug=CODE       Show one rule's candidates, cross-check verdicts and edits on stderr\n"
 	      "  -q, --quiet            Print no summary line\n"
 	      "      --version          Print the version\n"
@@ -37,30 +40,86 @@ static void usage(FILE *out)
 	      out);
 }
 
-static const char **split_select(char *s)
+/* Split a comma-separated list into l (strings owned by l). Returns 0 / -1. */
+static int split_list(const char *s, struct strlist *l)
 {
-	size_t n = 1;
-	for (char *p = s; *p; p++)
-		n += *p == ',';
-	const char **v = calloc(n + 1, sizeof *v);
-	if (!v)
-		return NULL;
-	size_t k = 0;
-	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
-		v[k++] = tok;
-	return v;
+	char *copy = strdup(s);
+	if (!copy)
+		return -1;
+	for (char *save = NULL, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		char **nv = realloc(l->v, (l->n + 2) * sizeof *nv);
+		if (!nv || !(nv[l->n] = strdup(tok))) {
+			if (nv)
+				l->v = nv;
+			free(copy);
+			return -1;
+		}
+		l->v = nv;
+		l->n++;
+		l->v[l->n] = NULL;
+	}
+	free(copy);
+	return 0;
+}
+
+static void strlist_free(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+/* Is `sel` a rule code, a prefix of one, a rule name or ALL? */
+static bool known_selector(const char *sel)
+{
+	if (!strcmp(sel, "ALL"))
+		return true;
+	for (const struct pass *const *p = pass_registry; *p; p++)
+		if (!strncmp((*p)->code, sel, strlen(sel)) || !strcmp((*p)->name, sel))
+			return true;
+	return false;
+}
+
+static bool selector_matches(const char *sel, const struct pass *p)
+{
+	return !strcmp(sel, "ALL") || !strncmp(p->code, sel, strlen(sel)) || !strcmp(p->name, sel);
+}
+
+/* Write what one file produced, in order: its diagnostics on stderr, its output on stdout. */
+static void emit(const struct file_result *r)
+{
+	if (r->errlen) {
+		fflush(stdout);
+		fwrite(r->err, 1, r->errlen, stderr);
+	}
+	if (r->outlen)
+		fwrite(r->out, 1, r->outlen, stdout);
 }
 
 int main(int argc, char **argv)
 {
-	struct options o = {.mode = MODE_REPORT};
-	enum { OPT_DIFF = 256, OPT_FIX, OPT_UNSAFE, OPT_CHECK, OPT_SELECT, OPT_DEBUG, OPT_VERSION };
+	struct options o = {.mode = MODE_REPORT, .respect_gitignore = true};
+	struct strlist select = {0};
+	bool have_select = false;
+	enum {
+		OPT_DIFF = 256,
+		OPT_FIX,
+		OPT_UNSAFE,
+		OPT_CHECK,
+		OPT_SELECT,
+		OPT_DEBUG,
+		OPT_VERSION,
+		OPT_STDIN_FILENAME,
+	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
 		{"fix", no_argument, NULL, OPT_FIX},
 		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"select", required_argument, NULL, OPT_SELECT},
+		{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
 		{"debug", required_argument, NULL, OPT_DEBUG},
 		{"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -72,7 +131,7 @@ int main(int argc, char **argv)
 		first = 2;
 	optind = first;
 	bool diff = false, fix = false, check = false;
-	int c;
+	int rc = 2, c;
 	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DIFF: diff = true; break;
@@ -80,48 +139,92 @@ int main(int argc, char **argv)
 		case OPT_UNSAFE: o.unsafe_fixes = true; break;
 		case OPT_CHECK: check = true; break;
 		case OPT_SELECT:
-			o.select = split_select(optarg);
-			for (const char **s = o.select; s && *s; s++) {
-				bool known = false;
-				for (const struct pass *const *p = pass_registry; *p; p++)
-					known |= !strncmp((*p)->code, *s, strlen(*s)) || !strcmp((*p)->name, *s);
-				if (!known && strcmp(*s, "ALL") != 0) {
-					fprintf(stderr, "error: --select: unknown rule `%s`\n", *s);
-					return 2;
+			strlist_free(&select);
+			have_select = true;
+			if (split_list(optarg, &select) < 0)
+				goto out;
+			for (size_t i = 0; i < select.n; i++)
+				if (!known_selector(select.v[i])) {
+					fprintf(stderr, "error: --select: unknown rule `%s`\n", select.v[i]);
+					goto out;
 				}
-			}
 			break;
+		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
 		case OPT_DEBUG: o.debug = optarg; break;
 		case 'q': o.quiet = true; break;
-		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: fputs("Try 'spipfix --help' for more information.\n", stderr); return 2;
+		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: fputs("Try 'spipfix --help' for more information.\n", stderr); goto out;
 		}
 	}
 	if (diff + fix + check > 1) {
 		fputs("error: --diff, --fix and --check cannot be combined\n", stderr);
-		return 2;
+		goto out;
 	}
 	o.mode = diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
-	if (optind >= argc) {
-		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
-		return 2;
+	int npaths = argc - optind;
+	char *const *paths = argv + optind;
+	/* `-` alone, or no path with --stdin-filename: the buffer comes from stdin */
+	o.use_stdin = (npaths == 1 && !strcmp(paths[0], "-")) || (npaths == 0 && o.stdin_filename);
+	if (!o.use_stdin) {
+		for (int i = 0; i < npaths; i++)
+			if (!strcmp(paths[i], "-")) {
+				fputs("error: `-` (standard input) cannot be combined with other paths\n", stderr);
+				goto out;
+			}
 	}
+	if (npaths == 0 && !o.use_stdin) {
+		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
+		goto out;
+	}
+
+	for (o.npasses = 0; pass_registry[o.npasses] && o.npasses < MAX_PASSES; o.npasses++) {
+		bool on = !have_select;
+		for (size_t i = 0; i < select.n && !on; i++)
+			on = selector_matches(select.v[i], pass_registry[o.npasses]);
+		o.enabled[o.npasses] = on;
+	}
+
 	struct totals t = {0};
-	size_t nfiles;
-	char **files = discover(argv + optind, argc - optind, &nfiles, &t.errors);
 	if (bridge_init() < 0)
-		return 2;
-	for (size_t i = 0; i < nfiles; i++)
-		process_file(files[i], &o, &t);
+		goto out;
+	if (o.use_stdin) {
+		struct file_result r;
+		if (file_result_open(&r) < 0)
+			goto out;
+		process_stdin(&o, &r);
+		file_result_close(&r);
+		emit(&r);
+		totals_add(&t, &r.t);
+		file_result_free(&r);
+	} else {
+		size_t nfiles;
+		char **files = discover(paths, npaths, &o, &nfiles, &t.errors);
+		for (size_t i = 0; i < nfiles; i++) {
+			struct file_result r;
+			if (file_result_open(&r) < 0) {
+				t.errors++;
+				continue;
+			}
+			process_file(files[i], &o, &r);
+			file_result_close(&r);
+			emit(&r);
+			totals_add(&t, &r.t);
+			file_result_free(&r);
+		}
+		files_free(files, nfiles);
+	}
 	fflush(stdout);
-	render_summary(stdout, &o, &t);
-	files_free(files, nfiles);
-	free(o.select);
+	/* with stdin, --fix owns stdout: the summary goes to stderr */
+	render_summary(o.use_stdin && o.mode == MODE_FIX ? stderr : stdout, &o, &t);
 	bridge_fini();
 	if (t.errors)
-		return 2;
-	if (o.mode == MODE_DIFF)
-		return t.fixed ? 1 : 0;
-	return t.findings ? 1 : 0;
+		rc = 2;
+	else if (o.mode == MODE_DIFF)
+		rc = t.fixed ? 1 : 0;
+	else
+		rc = t.findings ? 1 : 0;
+out:
+	strlist_free(&select);
+	return rc;
 }

@@ -17,8 +17,9 @@ unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned 
 	return col;
 }
 
-void render_finding(FILE *out, const struct unit *u, const struct finding *f)
+void render_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f)
 {
+	(void)o;
 	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
 	fprintf(out, "%s:%u:%u: %s %s", u->path, f->row + 1, col, f->pass->code, f->message);
 	if (f->applicability == FIX_SAFE && f->nedits)
@@ -30,12 +31,13 @@ void render_finding(FILE *out, const struct unit *u, const struct finding *f)
 	fputc('\n', out);
 }
 
-void render_error(const char *level, const char *path, const char *msg, bool has_pos, unsigned row, unsigned col)
+void render_error(FILE *err, const char *level, const char *path, const char *msg, bool has_pos, unsigned row,
+		  unsigned col)
 {
 	if (has_pos)
-		fprintf(stderr, "%s: %s:%u:%u: %s\n", level, path, row + 1, col + 1, msg);
+		fprintf(err, "%s: %s:%u:%u: %s\n", level, path, row + 1, col + 1, msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", level, path, msg);
+		fprintf(err, "%s: %s: %s\n", level, path, msg);
 }
 
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }

@@ -24,8 +24,10 @@ def check(name, cond, detail=""):
         print(f"FAIL {name} {detail}")
 
 
-def run(args, cwd):
-    p = subprocess.run([SPIPFIX, *args], cwd=cwd, capture_output=True, timeout=120)
+def run(args, cwd, stdin=None):
+    p = subprocess.run([SPIPFIX, *args], cwd=cwd, capture_output=True, timeout=120,
+                       input=stdin.encode() if isinstance(stdin, str) else stdin,
+                       stdin=None if stdin is not None else subprocess.DEVNULL)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -121,8 +123,44 @@ def main():
         new = read(p)
         check("BOM kept", new.startswith(b"\xef\xbb\xbf"), repr(new[:10]))
         check("CRLF kept", b"\n" not in new.replace(b"\r\n", b""), repr(new))
+        stdin_mode(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+def stdin_mode(d):
+    """Editor use: the buffer comes from stdin, the whole result goes to stdout."""
+    write(d, "ref/app.py", CLOSURE_FREE)
+    run(["--fix", "ref/app.py"], d)
+    expected = read(os.path.join(d, "ref/app.py"))
+    check("reference fix changed the file", expected != CLOSURE_FREE.encode())
+    rc, out, err = run(["--fix", "--stdin-filename", "src/app.py", "-"], d, stdin=CLOSURE_FREE)
+    check("stdin --fix prints the fixed source", out.encode() == expected, out)
+    check("stdin --fix exits 0 when all fixed", rc == 0, f"rc={rc} {err}")
+    check("stdin --fix writes no file", not os.path.exists(os.path.join(d, "src/app.py")))
+    rc, out, err = run(["--fix", "--stdin-filename", "src/app.py"], d, stdin=CLOSURE_FREE)
+    check("--stdin-filename without `-` reads stdin", out.encode() == expected, out)
+    rc, out, err = run(["--fix", "-"], d, stdin=CLEAN)
+    check("stdin --fix with nothing to fix echoes the buffer", out == CLEAN and rc == 0, f"rc={rc} {out!r}")
+    rc, out, err = run(["--diff", "--stdin-filename", "src/app.py", "-"], d, stdin=CLOSURE_FREE)
+    check("stdin --diff prints a diff named by --stdin-filename",
+          rc == 1 and out.startswith("--- src/app.py\n+++ src/app.py\n@@") and "+def _outer_key(x):" in out, out)
+    rc, out, err = run(["--stdin-filename", "src/app.py"], d, stdin=CLOSURE_FREE)
+    check("stdin report names the file", rc == 1 and out.startswith("src/app.py:2:9: SPF101 "), out)
+    for name, data in {"syntax": b"def f(:\n    def g(): pass\n",
+                       "nul": b"def f():\n    def g(): pass\n\x00\n",
+                       "latin1": b"def f():\n    s = '\xe9'\n    def g(): pass\n"}.items():
+        p = subprocess.run([SPIPFIX, "--fix", "--stdin-filename", "bad.py", "-"], cwd=d, input=data,
+                           capture_output=True, timeout=60)
+        check(f"stdin --fix on {name} input leaves the buffer unchanged", p.stdout == data, repr(p.stdout))
+        check(f"stdin --fix on {name} input says why on stderr",
+              p.returncode == 2 and b"bad.py" in p.stderr, f"rc={p.returncode} {p.stderr!r}")
+    data = b"\xef\xbb\xbfimport os\r\n\r\n\r\ndef outer():\r\n    def inner():\r\n        return os.sep\r\n    return inner()\r\n"
+    p = subprocess.run([SPIPFIX, "--fix", "-"], cwd=d, input=data, capture_output=True, timeout=60)
+    check("stdin --fix keeps BOM and CRLF", p.stdout.startswith(b"\xef\xbb\xbf") and b"_outer_inner" in p.stdout
+          and b"\n" not in p.stdout.replace(b"\r\n", b""), repr(p.stdout))
+    rc, out, err = run(["--fix", "-", "a.py"], d, stdin=CLEAN)
+    check("`-` with other paths is a usage error", rc == 2, f"rc={rc}")
 
 
 if __name__ == "__main__":
