@@ -275,6 +275,13 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	const char *sel[MAX_PASSES + 1];
 	select_for(o, path, sel);
 	bool to_stdout = st == NULL && o->mode == MODE_FIX;
+	struct options text_opts;
+	if (to_stdout && (o->format == FMT_JSON || o->format == FMT_JSONL)) {
+		/* the remaining findings go to stderr beside other messages: as text lines */
+		text_opts = *o;
+		text_opts.format = FMT_CONCISE;
+		o = &text_opts;
+	}
 	/* with stdin, --fix prints the source on stdout and the findings on stderr */
 	FILE *findings_to = to_stdout ? r->errf : r->outf;
 	char whybuf[160];

@@ -83,6 +83,8 @@ void file_result_free(struct file_result *r);
  * in *errors; the rest is still returned. */
 char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors);
 void files_free(char **files, size_t n);
+/* Lexically normalised absolute form of a path (symlinks not resolved); malloc'd or NULL. */
+char *path_absolute(const char *path);
 /* Is this path excluded by the exclude patterns (not .gitignore)? */
 bool path_excluded(const struct options *o, const char *path);
 /* Does a pattern match this path (relative to the root, absolute, or by its last component)? */

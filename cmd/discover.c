@@ -47,7 +47,7 @@ static int push(struct list *l, const char *s)
 
 /* Lexically normalised absolute form of path (no symlink resolution): "." and ".." segments
  * folded, no double or trailing slash. Returns a malloc'd string or NULL. */
-static char *absolute(const char *path)
+char *path_absolute(const char *path)
 {
 	char cwd[4096];
 	size_t n = strlen(path);
@@ -118,7 +118,7 @@ static bool match_abs(const struct options *o, const char *pattern, const char *
 
 bool pattern_matches(const struct options *o, const char *pattern, const char *path)
 {
-	char *abs = absolute(path);
+	char *abs = path_absolute(path);
 	bool m = abs && match_abs(o, pattern, abs);
 	free(abs);
 	return m;
@@ -143,7 +143,7 @@ static bool excluded_abs(const struct options *o, const char *abs)
 
 bool path_excluded(const struct options *o, const char *path)
 {
-	char *abs = absolute(path);
+	char *abs = path_absolute(path);
 	if (!abs)
 		return false;
 	/* the path itself or any folder above it, up to the root */
@@ -197,7 +197,7 @@ static void git_open(struct gitinfo *g, const char *abs)
 		git_error_clear();
 		return;
 	}
-	g->workdir = absolute(git_repository_workdir(g->repo));
+	g->workdir = path_absolute(git_repository_workdir(g->repo));
 	if (!g->workdir) {
 		git_repository_free(g->repo);
 		g->repo = NULL;
@@ -271,7 +271,7 @@ static bool force_excluded(const struct options *o, const char *path, bool isdir
 		return true;
 	if (!o->respect_gitignore)
 		return false;
-	char *abs = absolute(path);
+	char *abs = path_absolute(path);
 	if (!abs)
 		return false;
 	struct gitinfo g;
@@ -301,7 +301,7 @@ char **discover(char *const *paths, int npaths, const struct options *o, size_t 
 				l.errors++;
 			continue;
 		}
-		char *abs = absolute(paths[i]);
+		char *abs = path_absolute(paths[i]);
 		if (!abs) {
 			l.errors++;
 			continue;

@@ -26,6 +26,7 @@ static void usage(FILE *out)
 	      "      --check            Print only the findings; exit 1 if there are any\n"
 	      "      --select CODES     Comma-separated rule codes or prefixes to run (default: all)\n"
 	      "      --stdin-filename PATH  Read the source from stdin; PATH names it in messages\n"
+	      "      --format FORMAT    Findings as text, concise, json, jsonl or github (alias --output-format)\n"
 	      "      --debug=CODE       Show one rule's candidates, cross-check verdicts and edits on stderr\n"
 	      "  -q, --quiet            Print no summary line\n"
 	      "      --version          Print the version\n"
@@ -87,15 +88,55 @@ static bool selector_matches(const char *sel, const struct pass *p)
 	return !strcmp(sel, "ALL") || !strncmp(p->code, sel, strlen(sel)) || !strcmp(p->name, sel);
 }
 
+/* Is stdout one JSON array of findings (each file's output a run of `,\n`-led elements)? */
+static bool json_array_output(const struct options *o)
+{
+	return o->format == FMT_JSON && o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX);
+}
+
+static bool json_started;
+
 /* Write what one file produced, in order: its diagnostics on stderr, its output on stdout. */
-static void emit(const struct file_result *r)
+static void emit(const struct options *o, const struct file_result *r)
 {
 	if (r->errlen) {
 		fflush(stdout);
 		fwrite(r->err, 1, r->errlen, stderr);
 	}
-	if (r->outlen)
-		fwrite(r->out, 1, r->outlen, stdout);
+	if (!r->outlen)
+		return;
+	if (json_array_output(o)) {
+		size_t skip = json_started ? 0 : 2;
+		if (!json_started)
+			fputs("[\n", stdout);
+		json_started = true;
+		fwrite(r->out + skip, 1, r->outlen - skip, stdout);
+		return;
+	}
+	fwrite(r->out, 1, r->outlen, stdout);
+}
+
+static void emit_end(const struct options *o)
+{
+	if (json_array_output(o))
+		fputs(json_started ? "\n]\n" : "[]\n", stdout);
+}
+
+static int parse_format(const char *s, enum format *f)
+{
+	static const struct {
+		const char *name;
+		enum format f;
+	} names[] = {{"text", FMT_TEXT},   {"full", FMT_TEXT},   {"concise", FMT_CONCISE},
+		     {"json", FMT_JSON},   {"jsonl", FMT_JSONL}, {"json-lines", FMT_JSONL},
+		     {"github", FMT_GITHUB}};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (!strcmp(s, names[i].name)) {
+			*f = names[i].f;
+			return 0;
+		}
+	fprintf(stderr, "error: --format: unknown format `%s` (text, concise, json, jsonl, github)\n", s);
+	return -1;
 }
 
 int main(int argc, char **argv)
@@ -112,6 +153,7 @@ int main(int argc, char **argv)
 		OPT_DEBUG,
 		OPT_VERSION,
 		OPT_STDIN_FILENAME,
+		OPT_FORMAT,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -120,6 +162,8 @@ int main(int argc, char **argv)
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"select", required_argument, NULL, OPT_SELECT},
 		{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output-format", required_argument, NULL, OPT_FORMAT},
 		{"debug", required_argument, NULL, OPT_DEBUG},
 		{"quiet", no_argument, NULL, 'q'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -150,6 +194,10 @@ int main(int argc, char **argv)
 				}
 			break;
 		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
+		case OPT_FORMAT:
+			if (parse_format(optarg, &o.format) < 0)
+				goto out;
+			break;
 		case OPT_DEBUG: o.debug = optarg; break;
 		case 'q': o.quiet = true; break;
 		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
@@ -194,7 +242,7 @@ int main(int argc, char **argv)
 			goto out;
 		process_stdin(&o, &r);
 		file_result_close(&r);
-		emit(&r);
+		emit(&o, &r);
 		totals_add(&t, &r.t);
 		file_result_free(&r);
 	} else {
@@ -208,12 +256,13 @@ int main(int argc, char **argv)
 			}
 			process_file(files[i], &o, &r);
 			file_result_close(&r);
-			emit(&r);
+			emit(&o, &r);
 			totals_add(&t, &r.t);
 			file_result_free(&r);
 		}
 		files_free(files, nfiles);
 	}
+	emit_end(&o);
 	fflush(stdout);
 	/* with stdin, --fix owns stdout: the summary goes to stderr */
 	render_summary(o.use_stdin && o.mode == MODE_FIX ? stderr : stdout, &o, &t);

@@ -124,6 +124,7 @@ def main():
         check("BOM kept", new.startswith(b"\xef\xbb\xbf"), repr(new[:10]))
         check("CRLF kept", b"\n" not in new.replace(b"\r\n", b""), repr(new))
         stdin_mode(d)
+        formats(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -161,6 +162,95 @@ def stdin_mode(d):
           and b"\n" not in p.stdout.replace(b"\r\n", b""), repr(p.stdout))
     rc, out, err = run(["--fix", "-", "a.py"], d, stdin=CLEAN)
     check("`-` with other paths is a usage error", rc == 2, f"rc={rc}")
+
+
+NON_ASCII = ("def outer(xs):\n"
+             "    \u00e9t\u00e9 = \"\u00fc\u2603\U0001F600\"; f = lambda x: -x\n"
+             "    return sorted(xs, key=f) + [\u00e9t\u00e9]\n")
+DECORATED = ("import functools\n\n\ndef table(n):\n    @functools.lru_cache(maxsize=None)\n"
+             "    def cost(k):\n        return k * k\n    return [cost(i) for i in range(n)]\n")
+CAPTURING_IN_LOOP = ("def f(xs, limit):\n    out = []\n    for x in xs:\n        def check(v):\n"
+                     "            return v < limit\n        out.append(check(x))\n    return out\n")
+RUFF_KEYS = {"cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "url"}
+
+
+def char_offset(lines, loc):
+    """Offset in the text of a 1-based (row, column counted in characters) location."""
+    return sum(len(l) for l in lines[:loc["row"] - 1]) + loc["column"] - 1
+
+
+def apply_edits(text, edits):
+    lines = text.splitlines(keepends=True)
+    for e in sorted(edits, key=lambda e: (e["location"]["row"], e["location"]["column"]), reverse=True):
+        a, b = char_offset(lines, e["location"]), char_offset(lines, e["end_location"])
+        text = text[:a] + e["content"] + text[b:]
+    return text
+
+
+def formats(d):
+    """--format text|concise|json|jsonl|github; JSON in Ruff's shape with character columns."""
+    import json
+    import re
+    write(d, "fmt/u.py", NON_ASCII)
+    write(d, "fmt/dec.py", DECORATED)
+    write(d, "fmt/loop.py", CAPTURING_IN_LOOP)
+    rc, out, err = run(["--format", "json", "fmt/u.py"], d)
+    try:
+        items = json.loads(out)
+    except ValueError as e:
+        items = []
+        check("json output parses", False, f"{e}: {out}")
+    check("json is an array with one finding", rc == 1 and len(items) == 1, out)
+    if items:
+        it = items[0]
+        check("json has Ruff's keys plus name and spipfix", set(it) == RUFF_KEYS | {"name", "spipfix"}, sorted(it))
+        line = NON_ASCII.splitlines()[1]
+        want_col = line.index("lambda") + 1
+        check("non-ASCII line: byte and character columns differ", len(line[:want_col].encode()) + 1 != want_col)
+        check("json column counts Unicode characters", it["location"] == {"row": 2, "column": want_col},
+              it["location"])
+        check("json end column counts characters",
+              it["end_location"] == {"row": 2, "column": line.index("lambda") + len("lambda") + 1},
+              it["end_location"])
+        check("json names the rule and file", it["code"] == "SPF101" and it["name"] == "closure-free-nested-def"
+              and it["filename"] == os.path.join(d, "fmt/u.py") and it["noqa_row"] == 2, it)
+        check("json fix is safe with edits", it["fix"] and it["fix"]["applicability"] == "safe"
+              and it["fix"]["edits"] and it["fix"]["message"], it["fix"])
+        check("json bytecode facts", it["spipfix"]["code_object"]["co_freevars"] == []
+              and it["spipfix"]["code_object"]["qualname"] == "outer.<locals>.<lambda>"
+              and it["spipfix"]["code_object"]["kind"] == "lambda", it["spipfix"])
+        # the edits, applied in character coordinates, give exactly what --fix writes
+        rewritten = apply_edits(NON_ASCII, it["fix"]["edits"])
+        write(d, "fmt/u_fixed.py", NON_ASCII)
+        run(["--fix", "fmt/u_fixed.py"], d)
+        check("json edits applied by character columns == --fix result",
+              rewritten == read(os.path.join(d, "fmt/u_fixed.py")).decode(), rewritten)
+    rc, out, err = run(["--format", "json", "fmt/dec.py", "fmt/loop.py"], d)
+    items = json.loads(out) if out.startswith("[") else []
+    by = {(i["filename"].rsplit("/", 1)[1], i["code"]): i for i in items}
+    check("json over two files in order", [i["filename"].rsplit("/", 1)[1] for i in items] == ["dec.py", "loop.py"],
+          out)
+    dec = by.get(("dec.py", "SPF101"))
+    check("json unsafe fix", dec and dec["fix"] and dec["fix"]["applicability"] == "unsafe"
+          and "decorat" in dec["spipfix"]["reason"], dec)
+    loop = by.get(("loop.py", "SPF102"))
+    check("json report-only finding has fix null", loop and loop["fix"] is None
+          and loop["spipfix"]["code_object"]["co_freevars"] == ["limit"]
+          and loop["spipfix"]["code_object"]["built_in_loop"] is True, loop)
+    rc, out, err = run(["--format", "json", "clean.py"], d)
+    check("json with nothing found is []", rc == 0 and out == "[]\n", out)
+    rc, out, err = run(["--format", "jsonl", "fmt/dec.py", "fmt/loop.py"], d)
+    lines = out.splitlines()
+    check("jsonl: one object per line, same as json", [json.loads(l) for l in lines] == items, out)
+    rc, out, err = run(["--format", "github", "fmt/u.py"], d)
+    check("github annotation", re.fullmatch(
+        r"::error title=spipfix \(SPF101\),file=%s,line=2,col=%d,endLine=2,endColumn=%d::fmt/u.py:2:%d: "
+        r"SPF101 \[\*\] Lambda[^\n]*\n" % (re.escape(os.path.join(d, "fmt/u.py")), want_col,
+                                          want_col + len("lambda"), want_col), out) is not None, out)
+    rc, out, err = run(["--format", "concise", "fmt/u.py"], d)
+    check("concise line", out.startswith(f"fmt/u.py:2:{want_col}: SPF101 [*] Lambda"), out)
+    rc, out, err = run(["--format", "xml", "fmt/u.py"], d)
+    check("unknown format exits 2", rc == 2 and "xml" in err, err)
 
 
 if __name__ == "__main__":
