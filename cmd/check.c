@@ -223,7 +223,12 @@ static void report(const char *path, const char *text, size_t len, const struct 
 	struct unit u;
 	unit_init(&u, path, text, len);
 	u.debug = o->debug;
-	if (unit_analyse(&u, sel) < 0) {
+	int rc = unit_analyse(&u, sel);
+	if (rc == 0 && suppress_findings(&u, NULL) < 0) {
+		u.error = "out of memory";
+		rc = -1;
+	}
+	if (rc < 0) {
 		render_error(r->errf, u.error_is_note ? "warning" : "error", path, u.error, u.error_has_pos,
 			     u.error_row, u.error_col);
 		if (u.error_is_note)
@@ -297,7 +302,7 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 		report(path, buf, len, o, sel, r, findings_to);
 		return;
 	}
-	struct fix_options fo = {sel, o->unsafe_fixes, o->debug};
+	struct fix_options fo = {sel, o->unsafe_fixes, o->debug, suppress_findings, NULL};
 	struct fix_result fr;
 	if (safety_fix(path, buf, len, &fo, &fr) < 0) {
 		/* report the reason; the findings themselves are still worth showing */

@@ -98,6 +98,10 @@ char *read_whole_file(const char *path, size_t *len, struct stat *st);
 /* The rules to run on `path`: a NULL-terminated list of codes in sel (MAX_PASSES + 1 slots). */
 void select_for(const struct options *o, const char *path, const char **sel);
 
+/* suppress.c: drop the findings that a `# noqa` / `# spipfix: ...` comment suppresses (the
+ * fix engine's filter). Returns 0 / -1. */
+int suppress_findings(struct unit *u, void *ctx);
+
 /* render.c */
 void render_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
 /* level: "error" (counts for exit 2) or "warning" */

@@ -7,10 +7,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct unit;
+
 struct fix_options {
 	const char *const *select; /* pass codes/prefixes, NULL = all */
 	bool unsafe;               /* apply unsafe fixes too */
 	const char *debug;         /* --debug pass */
+	/* Called on every analysed unit before fixes are picked (suppression comments); may drop
+	 * findings. Returns 0 / -1. NULL = keep all. */
+	int (*filter)(struct unit *u, void *ctx);
+	void *filter_ctx;
 };
 
 struct fix_result {
@@ -29,7 +35,6 @@ void fix_result_free(struct fix_result *r);
 /* Pick the fixes to apply from an analysed unit: non-overlapping, in finding order. Returns a
  * malloc'd array of edits in *out (count in *nout; caller frees) and the number of fixes
  * taken, or -1 on allocation failure. */
-struct unit;
 struct edit;
 int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout);
 

@@ -2,6 +2,7 @@
 files still processed, atomic in-place writes. Run with Debian's /usr/bin/python3."""
 import argparse
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def main():
         check("CRLF kept", b"\n" not in new.replace(b"\r\n", b""), repr(new))
         stdin_mode(d)
         formats(d)
+        suppressions(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -251,6 +253,44 @@ def formats(d):
     check("concise line", out.startswith(f"fmt/u.py:2:{want_col}: SPF101 [*] Lambda"), out)
     rc, out, err = run(["--format", "xml", "fmt/u.py"], d)
     check("unknown format exits 2", rc == 2 and "xml" in err, err)
+
+
+def nested(name, comment=""):
+    return f"    def {name}(x):{comment}\n        return -x\n"
+
+
+def suppressions(d):
+    """# noqa, # noqa: CODE, # spipfix: ignore[CODE], file-level # spipfix: noqa; never in strings."""
+    body = ("def outer(xs):\n"
+            + nested("k1", "  # noqa")
+            + nested("k2", "  # noqa: SPF102")
+            + nested("k3", "  # type: ignore  # NOQA:SPF101")
+            + nested("k4", "  # spipfix: ignore[SPF101]")
+            + nested("k5", "  # spipfix: ignore[SPF102, SPF101]")
+            + nested("k6", "  # spipfix: ignore[SPF999]")
+            + "    k7 = lambda x: '# noqa' or x\n"
+            + "    s = '''\n    # spipfix: noqa\n    '''\n"
+            + "    return k1(1), k2(1), k3(1), k4(1), k5(1), k6(1), sorted(xs, key=k7), s\n")
+    p = write(d, "sup/lines.py", body)
+    rc, out, err = run(["--check", "sup/lines.py"], d)
+    reported = sorted(re.findall(r"`(k\d)`", out))
+    check("noqa suppresses exactly the named lines", reported == ["k2", "k6"], out)
+    check("`# noqa` inside a string does not suppress", "sup/lines.py:14:10: SPF101 Lambda" in out, out)
+    check("`# spipfix: noqa` inside a string is not file-level", rc == 1, f"rc={rc}")
+    rc, out, err = run(["--fix", "sup/lines.py"], d)
+    fixed = read(p).decode()
+    check("--fix leaves suppressed defs in place", all(f"    def k{i}(x):" in fixed for i in (1, 3, 4, 5))
+          and "def _outer_k2" in fixed and "def _outer_k6" in fixed and "def _outer_k1" not in fixed, fixed)
+    for name, head in {"whole": "# spipfix: noqa\n", "codes": "# spipfix: noqa: SPF101\n"}.items():
+        write(d, f"sup/{name}.py", head + CLOSURE_FREE)
+        rc, out, err = run(["--check", f"sup/{name}.py"], d)
+        check(f"file-level `{head.strip()}` suppresses the file", rc == 0 and out == "", f"rc={rc} {out}")
+    write(d, "sup/other.py", "# spipfix: noqa: SPF102\n" + CLOSURE_FREE)
+    rc, out, err = run(["--check", "sup/other.py"], d)
+    check("file-level noqa for another rule keeps SPF101", rc == 1 and "SPF101" in out, out)
+    write(d, "sup/trailing.py", "import os  # spipfix: noqa\n" + CLOSURE_FREE)
+    rc, out, err = run(["--check", "sup/trailing.py"], d)
+    check("file-level noqa must be on its own line", rc == 1 and "SPF101" in out, out)
 
 
 if __name__ == "__main__":
