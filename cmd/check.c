@@ -369,6 +369,8 @@ void process_file(const char *path, const struct options *o, struct file_result 
 	free(buf);
 }
 
+char *read_stdin(size_t *len) { return read_fd(0, len, NULL); }
+
 void process_stdin(const struct options *o, struct file_result *r)
 {
 	const char *path = o->stdin_filename ? o->stdin_filename : "-";

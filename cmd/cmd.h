@@ -93,6 +93,8 @@ bool pattern_matches(const struct options *o, const char *pattern, const char *p
 /* check.c: process one file / the stdin buffer in the selected mode into r (opened by caller). */
 void process_file(const char *path, const struct options *o, struct file_result *r);
 void process_stdin(const struct options *o, struct file_result *r);
+/* All of stdin, NUL-terminated; malloc'd or NULL with errno set. */
+char *read_stdin(size_t *len);
 /* Read the whole file, NUL-terminated. Returns a malloc'd buffer or NULL with errno set. */
 char *read_whole_file(const char *path, size_t *len, struct stat *st);
 /* The rules to run on `path`: a NULL-terminated list of codes in sel (MAX_PASSES + 1 slots). */

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bridge.h"
 #include "cmd.h"
+#include "config.h"
 #include "pass.h"
 
 static void usage(FILE *out)
@@ -72,17 +75,6 @@ static void strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
-/* Is `sel` a rule code, a prefix of one, a rule name or ALL? */
-static bool known_selector(const char *sel)
-{
-	if (!strcmp(sel, "ALL"))
-		return true;
-	for (const struct pass *const *p = pass_registry; *p; p++)
-		if (!strncmp((*p)->code, sel, strlen(sel)) || !strcmp((*p)->name, sel))
-			return true;
-	return false;
-}
-
 static bool selector_matches(const char *sel, const struct pass *p)
 {
 	return !strcmp(sel, "ALL") || !strncmp(p->code, sel, strlen(sel)) || !strcmp(p->name, sel);
@@ -139,17 +131,174 @@ static int parse_format(const char *s, enum format *f)
 	return -1;
 }
 
+/* What the command line says, before it is merged with the configuration file. */
+struct cli {
+	struct strlist select, extend_select, ignore, exclude, extend_exclude;
+	bool have_select, have_exclude;
+	struct per_file_ignore *pfi;
+	size_t npfi;
+	bool have_pfi;
+	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset */
+	const char *config;
+	bool isolated;
+};
+
+static void pfi_free(struct per_file_ignore *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].pattern);
+		strlist_free(&v[i].codes);
+	}
+	free(v);
+}
+
+static void cli_free(struct cli *c)
+{
+	strlist_free(&c->select);
+	strlist_free(&c->extend_select);
+	strlist_free(&c->ignore);
+	strlist_free(&c->exclude);
+	strlist_free(&c->extend_exclude);
+	pfi_free(c->pfi, c->npfi);
+}
+
+/* A comma-separated list of rule selectors for option `opt`, each checked. Returns 0 / -1. */
+static int rule_list(const char *opt, const char *arg, struct strlist *l)
+{
+	if (split_list(arg, l) < 0)
+		return -1;
+	for (size_t i = 0; i < l->n; i++)
+		if (!rule_selector_known(l->v[i])) {
+			fprintf(stderr, "error: %s: unknown rule `%s`\n", opt, l->v[i]);
+			return -1;
+		}
+	return 0;
+}
+
+/* --per-file-ignores PATTERN:CODES */
+static int add_pfi(struct cli *c, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	if (!colon || colon == arg) {
+		fprintf(stderr, "error: --per-file-ignores: expected PATTERN:CODES, got `%s`\n", arg);
+		return -1;
+	}
+	struct per_file_ignore *nv = realloc(c->pfi, (c->npfi + 1) * sizeof *nv);
+	if (!nv)
+		return -1;
+	c->pfi = nv;
+	struct per_file_ignore *e = &c->pfi[c->npfi];
+	memset(e, 0, sizeof *e);
+	if (!(e->pattern = strndup(arg, (size_t)(colon - arg))))
+		return -1;
+	c->npfi++;
+	c->have_pfi = true;
+	return rule_list("--per-file-ignores", colon + 1, &e->codes);
+}
+
+static void apply_selectors(bool *on, const struct strlist *l, bool value)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; pass_registry[k] && k < MAX_PASSES; k++)
+			if (selector_matches(l->v[i], pass_registry[k]))
+				on[k] = value;
+}
+
+/* Join two lists of borrowed strings into a new array (strings not copied). */
+static int join_lists(struct strlist *out, const struct strlist *a, const struct strlist *b)
+{
+	out->n = 0;
+	out->v = calloc(a->n + b->n + 1, sizeof *out->v);
+	if (!out->v)
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		out->v[out->n++] = a->v[i];
+	for (size_t i = 0; i < b->n; i++)
+		out->v[out->n++] = b->v[i];
+	return 0;
+}
+
+/* Merge the configuration file and the command line into o: the command line wins. */
+static int resolve(struct options *o, const struct cli *c, const struct config *cfg)
+{
+	bool on[MAX_PASSES];
+	for (o->npasses = 0; pass_registry[o->npasses] && o->npasses < MAX_PASSES; o->npasses++)
+		on[o->npasses] = true;
+	if (cfg->has_select) {
+		memset(on, 0, sizeof on);
+		apply_selectors(on, &cfg->select, true);
+	}
+	apply_selectors(on, &cfg->ignore, false);
+	if (c->have_select) {
+		memset(on, 0, sizeof on);
+		apply_selectors(on, &c->select, true);
+	}
+	apply_selectors(on, &c->extend_select, true);
+	apply_selectors(on, &c->ignore, false);
+	memcpy(o->enabled, on, sizeof on);
+
+	o->unsafe_fixes = c->unsafe_fixes >= 0 ? c->unsafe_fixes : cfg->unsafe_fixes > 0;
+	o->respect_gitignore = c->respect_gitignore >= 0 ? c->respect_gitignore : cfg->respect_gitignore != 0;
+	o->force_exclude = c->force_exclude >= 0 ? c->force_exclude : cfg->force_exclude > 0;
+	const struct strlist none = {0};
+	const struct strlist *ex = c->have_exclude ? &c->exclude : cfg->has_exclude ? &cfg->exclude : NULL;
+	if (ex && join_lists(&o->exclude, ex, &none) < 0)
+		return -1;
+	if (join_lists(&o->extend_exclude, &cfg->extend_exclude, &c->extend_exclude) < 0)
+		return -1;
+	if (c->have_pfi) {
+		o->pfi = c->pfi;
+		o->npfi = c->npfi;
+	} else {
+		o->pfi = cfg->pfi;
+		o->npfi = cfg->npfi;
+	}
+	char cwd[4096];
+	o->root = cfg->found ? strdup(cfg->dir) : getcwd(cwd, sizeof cwd) ? strdup(cwd) : NULL;
+	o->config_path = cfg->path;
+	return o->root ? 0 : -1;
+}
+
+/* Where to look for pyproject.toml: the stdin file name's folder, else the first path's. */
+static char *config_start(const struct options *o, char *const *paths, int npaths)
+{
+	const char *p = o->use_stdin ? o->stdin_filename : npaths ? paths[0] : NULL;
+	if (!p)
+		return strdup(".");
+	struct stat st;
+	if (!o->use_stdin && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(p);
+	char *abs = path_absolute(p);
+	if (abs) {
+		char *slash = strrchr(abs, '/');
+		if (slash)
+			slash[slash == abs ? 1 : 0] = 0;
+	}
+	return abs;
+}
+
 int main(int argc, char **argv)
 {
-	struct options o = {.mode = MODE_REPORT, .respect_gitignore = true};
-	struct strlist select = {0};
-	bool have_select = false;
+	struct options o = {.mode = MODE_REPORT};
+	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1};
+	struct config cfg = {0};
 	enum {
 		OPT_DIFF = 256,
 		OPT_FIX,
 		OPT_UNSAFE,
+		OPT_NO_UNSAFE,
 		OPT_CHECK,
 		OPT_SELECT,
+		OPT_EXTEND_SELECT,
+		OPT_IGNORE,
+		OPT_EXCLUDE,
+		OPT_EXTEND_EXCLUDE,
+		OPT_PFI,
+		OPT_FORCE_EXCLUDE,
+		OPT_NO_FORCE_EXCLUDE,
+		OPT_NO_GITIGNORE,
+		OPT_CONFIG,
+		OPT_ISOLATED,
 		OPT_DEBUG,
 		OPT_VERSION,
 		OPT_STDIN_FILENAME,
@@ -159,8 +308,19 @@ int main(int argc, char **argv)
 		{"diff", no_argument, NULL, OPT_DIFF},
 		{"fix", no_argument, NULL, OPT_FIX},
 		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
+		{"no-unsafe-fixes", no_argument, NULL, OPT_NO_UNSAFE},
 		{"check", no_argument, NULL, OPT_CHECK},
 		{"select", required_argument, NULL, OPT_SELECT},
+		{"extend-select", required_argument, NULL, OPT_EXTEND_SELECT},
+		{"ignore", required_argument, NULL, OPT_IGNORE},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"extend-exclude", required_argument, NULL, OPT_EXTEND_EXCLUDE},
+		{"per-file-ignores", required_argument, NULL, OPT_PFI},
+		{"force-exclude", no_argument, NULL, OPT_FORCE_EXCLUDE},
+		{"no-force-exclude", no_argument, NULL, OPT_NO_FORCE_EXCLUDE},
+		{"no-respect-gitignore", no_argument, NULL, OPT_NO_GITIGNORE},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"isolated", no_argument, NULL, OPT_ISOLATED},
 		{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"output-format", required_argument, NULL, OPT_FORMAT},
@@ -180,19 +340,41 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_DIFF: diff = true; break;
 		case OPT_FIX: fix = true; break;
-		case OPT_UNSAFE: o.unsafe_fixes = true; break;
+		case OPT_UNSAFE: cl.unsafe_fixes = 1; break;
+		case OPT_NO_UNSAFE: cl.unsafe_fixes = 0; break;
 		case OPT_CHECK: check = true; break;
 		case OPT_SELECT:
-			strlist_free(&select);
-			have_select = true;
-			if (split_list(optarg, &select) < 0)
+			strlist_free(&cl.select);
+			cl.have_select = true;
+			if (rule_list("--select", optarg, &cl.select) < 0)
 				goto out;
-			for (size_t i = 0; i < select.n; i++)
-				if (!known_selector(select.v[i])) {
-					fprintf(stderr, "error: --select: unknown rule `%s`\n", select.v[i]);
-					goto out;
-				}
 			break;
+		case OPT_EXTEND_SELECT:
+			if (rule_list("--extend-select", optarg, &cl.extend_select) < 0)
+				goto out;
+			break;
+		case OPT_IGNORE:
+			if (rule_list("--ignore", optarg, &cl.ignore) < 0)
+				goto out;
+			break;
+		case OPT_EXCLUDE:
+			cl.have_exclude = true;
+			if (split_list(optarg, &cl.exclude) < 0)
+				goto out;
+			break;
+		case OPT_EXTEND_EXCLUDE:
+			if (split_list(optarg, &cl.extend_exclude) < 0)
+				goto out;
+			break;
+		case OPT_PFI:
+			if (add_pfi(&cl, optarg) < 0)
+				goto out;
+			break;
+		case OPT_FORCE_EXCLUDE: cl.force_exclude = 1; break;
+		case OPT_NO_FORCE_EXCLUDE: cl.force_exclude = 0; break;
+		case OPT_NO_GITIGNORE: cl.respect_gitignore = 0; break;
+		case OPT_CONFIG: cl.config = optarg; break;
+		case OPT_ISOLATED: cl.isolated = true; break;
 		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
 		case OPT_FORMAT:
 			if (parse_format(optarg, &o.format) < 0)
@@ -207,6 +389,10 @@ int main(int argc, char **argv)
 	}
 	if (diff + fix + check > 1) {
 		fputs("error: --diff, --fix and --check cannot be combined\n", stderr);
+		goto out;
+	}
+	if (cl.config && cl.isolated) {
+		fputs("error: --config and --isolated cannot be combined\n", stderr);
 		goto out;
 	}
 	o.mode = diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
@@ -225,13 +411,15 @@ int main(int argc, char **argv)
 		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
 		goto out;
 	}
-
-	for (o.npasses = 0; pass_registry[o.npasses] && o.npasses < MAX_PASSES; o.npasses++) {
-		bool on = !have_select;
-		for (size_t i = 0; i < select.n && !on; i++)
-			on = selector_matches(select.v[i], pass_registry[o.npasses]);
-		o.enabled[o.npasses] = on;
+	if (!cl.isolated) {
+		char *start = config_start(&o, paths, npaths);
+		int r = start ? config_load(cl.config, start, &cfg) : 0;
+		free(start);
+		if (r < 0)
+			goto out;
 	}
+	if (resolve(&o, &cl, &cfg) < 0)
+		goto out;
 
 	struct totals t = {0};
 	if (bridge_init() < 0)
@@ -240,7 +428,16 @@ int main(int argc, char **argv)
 		struct file_result r;
 		if (file_result_open(&r) < 0)
 			goto out;
-		process_stdin(&o, &r);
+		/* an excluded name under --force-exclude: analysed as nothing */
+		if (o.force_exclude && o.stdin_filename && path_excluded(&o, o.stdin_filename)) {
+			size_t len;
+			char *buf = o.mode == MODE_FIX ? read_stdin(&len) : NULL;
+			if (buf)
+				fwrite(buf, 1, len, r.outf);
+			free(buf);
+		} else {
+			process_stdin(&o, &r);
+		}
 		file_result_close(&r);
 		emit(&o, &r);
 		totals_add(&t, &r.t);
@@ -274,6 +471,10 @@ int main(int argc, char **argv)
 	else
 		rc = t.findings ? 1 : 0;
 out:
-	strlist_free(&select);
+	cli_free(&cl);
+	config_free(&cfg);
+	free(o.exclude.v);
+	free(o.extend_exclude.v);
+	free(o.root);
 	return rc;
 }

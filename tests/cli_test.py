@@ -127,6 +127,7 @@ def main():
         stdin_mode(d)
         formats(d)
         suppressions(d)
+        configuration(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -291,6 +292,76 @@ def suppressions(d):
     write(d, "sup/trailing.py", "import os  # spipfix: noqa\n" + CLOSURE_FREE)
     rc, out, err = run(["--check", "sup/trailing.py"], d)
     check("file-level noqa must be on its own line", rc == 1 and "SPF101" in out, out)
+
+
+def configuration(d):
+    """[tool.spipfix] in the nearest pyproject.toml; the command line overrides it."""
+    root = os.path.join(d, "cfg")
+    write(root, "pyproject.toml", '[project]\nname = "p"\n\n[tool.spipfix]\nignore = ["SPF101"]\n')
+    write(root, "pkg/m.py", CLOSURE_FREE)
+    # a pyproject.toml without a [tool.spipfix] table in between is passed over
+    write(root, "pkg/pyproject.toml", '[project]\nname = "inner"\n')
+    rc, out, err = run(["--check", "m.py"], os.path.join(root, "pkg"))
+    check("config: ignore from the nearest [tool.spipfix] above", rc == 0 and out == "", f"rc={rc} {out} {err}")
+    rc, out, err = run(["--check", "--select", "SPF101", "m.py"], os.path.join(root, "pkg"))
+    check("config: --select on the command line overrides ignore", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--isolated", "m.py"], os.path.join(root, "pkg"))
+    check("config: --isolated ignores the file", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--stdin-filename", "cfg/pkg/m.py"], d, stdin=CLOSURE_FREE)
+    check("config: found from the --stdin-filename", rc == 0 and out == "", f"rc={rc} {out} {err}")
+
+    write(root, "pyproject.toml", "[tool.spipfix]\nselect = [\"SPF1\"]\n"
+          "extend-exclude = [\"generated\", \"legacy/old_*.py\"]\n"
+          "per-file-ignores = { \"tests/*\" = [\"SPF101\"], \"conftest.py\" = [\"SPF\"] }\n")
+    for name in ("app/a.py", "generated/g.py", "legacy/old_x.py", "legacy/new_x.py", "tests/t.py",
+                 "tests/conftest.py", "build/b.py"):
+        write(root, name, CLOSURE_FREE)
+    rc, out, err = run(["--check", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("config: extend-exclude and per-file-ignores", files == ["app/a.py", "legacy/new_x.py", "pkg/m.py"],
+          out + err)
+    rc, out, err = run(["--check", "legacy/old_x.py"], root)
+    check("config: a path given explicitly is analysed although excluded", rc == 1 and "SPF101" in out, out)
+    rc, out, err = run(["--check", "--force-exclude", "legacy/old_x.py", "app/a.py"], root)
+    check("config: --force-exclude skips an excluded explicit path",
+          "legacy/old_x.py" not in out and "app/a.py" in out, out)
+    rc, out, err = run(["--check", "--per-file-ignores", "app/*:SPF101", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("config: --per-file-ignores replaces the file's table", "app/a.py" not in files
+          and "tests/t.py" in files, out)
+    write(root, "pyproject.toml", "[tool.spipfix]\nexclude = [\"legacy\"]\n")
+    rc, out, err = run(["--check", "."], root)
+    check("config: exclude replaces the default exclusions", "./build/b.py" in out and "legacy" not in out, out)
+    rc, out, err = run(["--check", "--exclude", "build,tests,generated", "."], root)
+    check("config: --exclude replaces exclude", "legacy/old_x.py" in out and "build" not in out, out)
+
+    write(root, "dec/pyproject.toml", "[tool.spipfix]\nunsafe-fixes = true\n")
+    p = write(root, "dec/d.py", DECORATED)
+    rc, out, err = run(["--fix", "--no-unsafe-fixes", "d.py"], os.path.join(root, "dec"))
+    check("config: --no-unsafe-fixes overrides unsafe-fixes", read(p).decode() == DECORATED, read(p).decode())
+    rc, out, err = run(["--fix", "d.py"], os.path.join(root, "dec"))
+    check("config: unsafe-fixes = true applies the unsafe fix", "def _table_cost" in read(p).decode(), out + err)
+
+    bad = {
+        "unknown key": ("[tool.spipfix]\nselct = [\"SPF101\"]\n", "unknown key `selct`"),
+        "wrong type": ("[tool.spipfix]\nselect = \"SPF101\"\n", "`select` must be a list of strings"),
+        "wrong item": ("[tool.spipfix]\nignore = [101]\n", "`ignore` must be a list of strings"),
+        "wrong bool": ("[tool.spipfix]\nunsafe-fixes = 1\n", "`unsafe-fixes` must be true or false"),
+        "bad table": ("[tool.spipfix]\nper-file-ignores = [\"x\"]\n", "`per-file-ignores` must be a table"),
+        "unknown rule": ("[tool.spipfix]\nselect = [\"XYZ1\"]\n", "unknown rule `XYZ1`"),
+        "invalid toml": ("[tool.spipfix]\nselect = [\n", "invalid TOML"),
+    }
+    for name, (text, msg) in bad.items():
+        cfgfile = write(root, f"bad_{name.replace(' ', '_')}/pyproject.toml", text)
+        write(root, f"bad_{name.replace(' ', '_')}/x.py", CLOSURE_FREE)
+        rc, out, err = run(["x.py"], os.path.dirname(cfgfile))
+        check(f"config error ({name}): exit 2 naming file and key",
+              rc == 2 and out == "" and cfgfile in err and msg in err, f"rc={rc} {out} {err}")
+    alt = write(root, "alt.toml", "[tool.spipfix]\nignore = [\"SPF101\"]\n")
+    rc, out, err = run(["--check", "m.py"], os.path.join(root, "pkg"))
+    check("config: without --config the nearest file applies", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--config", alt, "m.py"], os.path.join(root, "pkg"))
+    check("config: --config names the file to use", rc == 0 and out == "", out + err)
 
 
 if __name__ == "__main__":
