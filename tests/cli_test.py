@@ -128,6 +128,7 @@ def main():
         formats(d)
         suppressions(d)
         configuration(d)
+        gitignore(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -362,6 +363,36 @@ def configuration(d):
     check("config: without --config the nearest file applies", rc == 1 and "SPF101" in out, out + err)
     rc, out, err = run(["--check", "--config", alt, "m.py"], os.path.join(root, "pkg"))
     check("config: --config names the file to use", rc == 0 and out == "", out + err)
+
+
+def gitignore(d):
+    """Inside a git work tree, folders are walked without what git ignores."""
+    root = os.path.join(d, "repo")
+    os.makedirs(root)
+    subprocess.run(["git", "init", "-q", root], check=True)
+    for name in ("src/a.py", "src/b_gen.py", "ignored_dir/c.py", "private.py", "sub/d.py", "sub/e.py"):
+        write(root, name, CLOSURE_FREE)
+    write(root, ".gitignore", "ignored_dir/\n*_gen.py\n")
+    write(root, "sub/.gitignore", "e.py\n")
+    with open(os.path.join(root, ".git/info/exclude"), "a") as f:
+        f.write("private.py\n")
+    rc, out, err = run(["--check", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("gitignore: .gitignore (nested too) and .git/info/exclude respected", files == ["src/a.py", "sub/d.py"],
+          out + err)
+    rc, out, err = run(["--check", "."], os.path.join(root, "sub"))
+    check("gitignore: respected from a subfolder", out.count("SPF101") == 1 and "d.py" in out, out)
+    rc, out, err = run(["--check", "private.py", "src/b_gen.py"], root)
+    check("gitignore: explicit paths are analysed", out.count("SPF101") == 2, out)
+    rc, out, err = run(["--check", "--force-exclude", "private.py", "src/b_gen.py", "ignored_dir/c.py", "src/a.py"],
+                       root)
+    check("gitignore: --force-exclude skips ignored explicit paths", out.count("SPF101") == 1 and "src/a.py" in out,
+          out)
+    rc, out, err = run(["--check", "--no-respect-gitignore", "."], root)
+    check("gitignore: --no-respect-gitignore walks everything", out.count("SPF101") == 6, out)
+    write(root, "pyproject.toml", "[tool.spipfix]\nrespect-gitignore = false\n")
+    rc, out, err = run(["--check", "."], root)
+    check("gitignore: respect-gitignore = false in the config", out.count("SPF101") == 6, out)
 
 
 if __name__ == "__main__":
