@@ -9,38 +9,54 @@
 #include "bridge.h"
 #include "cmd.h"
 #include "config.h"
+#include "rules.h"
 #include "pass.h"
 
 static void usage(FILE *out)
 {
 	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
 	      "       spipfix [check] [OPTIONS] --stdin-filename PATH [-]\n"
+	      "       spipfix rule CODE | --all\n"
 	      "\n"
 	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
-	      "finding on the bytecode CPython compiles from the same source, and fix it.\n"
-	      "Folders are searched for *.py (skipping .git, virtualenvs, __pycache__, build, dist,\n"
-	      "site-packages); files named explicitly are always analysed. Nothing is executed.\n"
-	      "A PATH of `-` reads the source from standard input.\n"
+	      "finding on the bytecode CPython compiles from the same source, and fix it. Folders are\n"
+	      "searched for *.py without excluded and git-ignored files; paths named explicitly are\n"
+	      "always analysed (unless --force-exclude). `-` reads the source from stdin. Nothing is executed.\n"
 	      "\n"
 	      "Options:\n"
-	      "      --diff             Print a unified diff of the fixes; write nothing\n"
-	      "      --fix              Apply the safe fixes in place (stdin: print the fixed source)\n"
-	      "      --unsafe-fixes     Also apply (or show) fixes that may change behaviour\n"
-	      "      --check            Print only the findings; exit 1 if there are any\n"
-	      "      --select CODES     Comma-separated rule codes or prefixes to run (default: all)\n"
-	      "      --stdin-filename PATH  Read the source from stdin; PATH names it in messages\n"
-	      "      --format FORMAT    Findings as text, concise, json, jsonl or github (alias --output-format)\n"
-	      "      --debug=CODE       Show one rule's candidates, cross-check verdicts and edits on stderr\n"
-	      "  -q, --quiet            Print no summary line\n"
-	      "      --version          Print the version\n"
-	      "  -h, --help             Print this help\n"
+	      "      --fix                    Apply the safe fixes in place (stdin: print the fixed source)\n"
+	      "      --diff                   Print a unified diff of the fixes; write nothing\n"
+	      "      --check                  Print only the findings; exit 1 if there are any\n"
+	      "      --unsafe-fixes           Also apply (or show) fixes that may change behaviour\n"
+	      "      --no-unsafe-fixes        Do not, whatever the configuration says\n"
+	      "      --select CODES           Rules to run: comma-separated codes, prefixes or ALL (replaces select and ignore)\n"
+	      "      --extend-select CODES    Rules to run in addition\n"
+	      "      --ignore CODES           Rules not to run\n"
+	      "      --per-file-ignores PAT:CODES  Rules not to run on files matching PAT (replaces the configured table)\n"
+	      "      --exclude PATTERNS       Files and folders to skip (replaces exclude and the defaults)\n"
+	      "      --extend-exclude PATTERNS  More files and folders to skip\n"
+	      "      --force-exclude          Apply the exclusions to paths named explicitly too\n"
+	      "      --no-force-exclude       Analyse paths named explicitly even when excluded\n"
+	      "      --no-respect-gitignore   Walk files that git ignores too\n"
+	      "      --config FILE            Read [tool.spipfix] from this file instead of the nearest pyproject.toml\n"
+	      "      --isolated               Read no configuration file\n"
+	      "      --stdin-filename PATH    Read the source from stdin; PATH names it (messages, config, excludes)\n"
+	      "      --format FORMAT          Findings as text, concise, json, jsonl or github (alias --output-format)\n"
+	      "      --statistics             Print a count of findings per rule instead of each finding\n"
+	      "      --exit-zero              Exit 0 even when findings remain (errors still exit 2)\n"
+	      "      --exit-non-zero-on-fix   Exit 1 when a fix was applied, even if no finding remains\n"
+	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
+	      "  -q, --quiet                  Print findings but no summary\n"
+	      "  -s, --silent                 Print no findings and no summary (diffs and stdin --fix output stay)\n"
+	      "      --version                Print the version\n"
+	      "  -h, --help                   Print this help\n"
 	      "\n"
-	      "Rules:\n",
+	      "Rules (`spipfix rule CODE` explains one):\n",
 	      out);
 	for (const struct pass *const *p = pass_registry; *p; p++)
 		fprintf(out, "  %s %-26s %s\n", (*p)->code, (*p)->name, (*p)->summary);
 	fputs("\nExit status: 0 nothing found (or all fixed), 1 findings remain or the diff is not empty,\n"
-	      "2 usage error or a file that could not be read or analysed.\n",
+	      "2 usage error, configuration error, or a file that could not be read or analysed.\n",
 	      out);
 }
 
@@ -83,7 +99,8 @@ static bool selector_matches(const char *sel, const struct pass *p)
 /* Is stdout one JSON array of findings (each file's output a run of `,\n`-led elements)? */
 static bool json_array_output(const struct options *o)
 {
-	return o->format == FMT_JSON && o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX);
+	return o->format == FMT_JSON && o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX) &&
+	       !o->statistics && !o->silent;
 }
 
 static bool json_started;
@@ -96,6 +113,10 @@ static void emit(const struct options *o, const struct file_result *r)
 		fwrite(r->err, 1, r->errlen, stderr);
 	}
 	if (!r->outlen)
+		return;
+	/* stdout carries findings unless it carries a diff or the fixed stdin buffer */
+	bool findings = o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX);
+	if (findings && (o->statistics || o->silent))
 		return;
 	if (json_array_output(o)) {
 		size_t skip = json_started ? 0 : 2;
@@ -303,6 +324,9 @@ int main(int argc, char **argv)
 		OPT_VERSION,
 		OPT_STDIN_FILENAME,
 		OPT_FORMAT,
+		OPT_STATISTICS,
+		OPT_EXIT_ZERO,
+		OPT_EXIT_NON_ZERO_ON_FIX,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -325,7 +349,11 @@ int main(int argc, char **argv)
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"output-format", required_argument, NULL, OPT_FORMAT},
 		{"debug", required_argument, NULL, OPT_DEBUG},
+		{"statistics", no_argument, NULL, OPT_STATISTICS},
+		{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+		{"exit-non-zero-on-fix", no_argument, NULL, OPT_EXIT_NON_ZERO_ON_FIX},
 		{"quiet", no_argument, NULL, 'q'},
+		{"silent", no_argument, NULL, 's'},
 		{"version", no_argument, NULL, OPT_VERSION},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -336,7 +364,9 @@ int main(int argc, char **argv)
 	optind = first;
 	bool diff = false, fix = false, check = false;
 	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	if (argc > 1 && !strcmp(argv[1], "rule"))
+		return rule_main(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "qsh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DIFF: diff = true; break;
 		case OPT_FIX: fix = true; break;
@@ -381,7 +411,11 @@ int main(int argc, char **argv)
 				goto out;
 			break;
 		case OPT_DEBUG: o.debug = optarg; break;
+		case OPT_STATISTICS: o.statistics = true; break;
+		case OPT_EXIT_ZERO: o.exit_zero = true; break;
+		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
 		case 'q': o.quiet = true; break;
+		case 's': o.silent = o.quiet = true; break;
 		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
 		case 'h': usage(stdout); rc = 0; goto out;
 		default: fputs("Try 'spipfix --help' for more information.\n", stderr); goto out;
@@ -462,10 +496,17 @@ int main(int argc, char **argv)
 	emit_end(&o);
 	fflush(stdout);
 	/* with stdin, --fix owns stdout: the summary goes to stderr */
-	render_summary(o.use_stdin && o.mode == MODE_FIX ? stderr : stdout, &o, &t);
+	FILE *summary_to = o.use_stdin && o.mode == MODE_FIX ? stderr : stdout;
+	if (o.statistics && !o.silent)
+		render_statistics(summary_to, &o, &t);
+	render_summary(summary_to, &o, &t);
 	bridge_fini();
 	if (t.errors)
 		rc = 2;
+	else if (o.exit_non_zero_on_fix && t.fixed)
+		rc = 1;
+	else if (o.exit_zero)
+		rc = 0;
 	else if (o.mode == MODE_DIFF)
 		rc = t.fixed ? 1 : 0;
 	else

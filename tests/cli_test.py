@@ -129,6 +129,8 @@ def main():
         suppressions(d)
         configuration(d)
         gitignore(d)
+        flags(d)
+        rules(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 
@@ -393,6 +395,82 @@ def gitignore(d):
     write(root, "pyproject.toml", "[tool.spipfix]\nrespect-gitignore = false\n")
     rc, out, err = run(["--check", "."], root)
     check("gitignore: respect-gitignore = false in the config", out.count("SPF101") == 6, out)
+
+
+def flags(d):
+    """--exit-zero, --exit-non-zero-on-fix, --statistics, --quiet, --silent, --version, --help."""
+    write(d, "fl/a.py", CLOSURE_FREE)
+    write(d, "fl/b.py", CLOSURE_FREE + CAPTURING_IN_LOOP)
+    rc, out, err = run(["--exit-zero", "fl"], d)
+    check("--exit-zero exits 0 with findings", rc == 0 and "SPF101" in out, f"rc={rc}")
+    rc, out, err = run(["--exit-zero", "fl", "missing.py"], d)
+    check("--exit-zero still exits 2 on errors", rc == 2, f"rc={rc}")
+    rc, out, err = run(["--statistics", "fl"], d)
+    lines = out.splitlines()
+    check("--statistics: a count per rule, no per-finding lines",
+          rc == 1 and lines[:2] == ["2\tSPF101\t[*] closure-free-nested-def", "1\tSPF102\t[ ] function-built-in-loop"]
+          and "fl/a.py" not in out, out)
+    rc, out, err = run(["--statistics", "--format", "json", "fl"], d)
+    import json
+    check("--statistics as JSON", json.loads(out) == [
+        {"code": "SPF101", "name": "closure-free-nested-def", "count": 2, "fixable": True},
+        {"code": "SPF102", "name": "function-built-in-loop", "count": 1, "fixable": False}], out)
+    rc, out, err = run(["--quiet", "fl"], d)
+    check("--quiet prints findings without a summary", rc == 1 and out.count("SPF10") == 3 and "Found" not in out,
+          out)
+    rc, out, err = run(["--silent", "fl"], d)
+    check("--silent prints nothing but keeps the exit status", rc == 1 and out == "", f"rc={rc} {out}")
+    rc, out, err = run(["--fix", "--exit-non-zero-on-fix", "fl/a.py"], d)
+    check("--exit-non-zero-on-fix exits 1 after a fix", rc == 1 and "_outer_key" in read(os.path.join(d, "fl/a.py"))
+          .decode(), f"rc={rc} {out}")
+    rc, out, err = run(["--fix", "--exit-non-zero-on-fix", "fl/a.py"], d)
+    check("--exit-non-zero-on-fix exits 0 when nothing was fixed", rc == 0, f"rc={rc} {out}")
+    rc, out, err = run(["--version"], d)
+    check("--version", rc == 0 and re.fullmatch(r"spipfix \d+\.\d+\.\d+\n", out) is not None, out)
+    rc, out, err = run(["--help"], d)
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cmd", "main.c")).read()
+    table = src[src.index("static const struct option longopts[]"):]
+    table = table[:table.index("};")]
+    longs = re.findall(r'\{"([a-z-]+)",', table)
+    check("the option table was read", len(longs) > 20, longs)
+    option_lines = [l for l in out.splitlines() if l.lstrip().startswith("-")]
+    for name in longs:
+        hits = [l for l in option_lines if re.search(r"(^|, )--%s\b" % re.escape(name), l.strip())
+                or f"alias --{name})" in l]
+        check(f"--help lists --{name} on one line", len(hits) == 1, out)
+    check("--help options have a description", all(re.match(r"\s+(-\w, )?--[\w-]+([ =][A-Z:]+)?\s{2,}\S", l)
+                                                   for l in option_lines), option_lines)
+
+
+def rules(d):
+    """`spipfix rule CODE` explains a rule; its example really shows the rule and its fix."""
+    import json
+    rc, out, err = run(["rule", "SPF101"], d)
+    check("rule SPF101", rc == 0 and out.startswith("# closure-free-nested-def (SPF101)") and "## Example" in out
+          and "Use instead:" in out, out)
+    rc, out, err = run(["rule", "function-built-in-loop"], d)
+    check("rule by name", rc == 0 and "(SPF102)" in out, out)
+    rc, out, err = run(["rule", "SPF999"], d)
+    check("rule unknown exits 2", rc == 2 and "SPF999" in err, err)
+    rc, out, err = run(["rule"], d)
+    check("rule without a code exits 2", rc == 2, err)
+    rc, out, err = run(["rule", "--all", "--format", "json"], d)
+    docs = json.loads(out)
+    rc, helptext, err = run(["--help"], d)
+    registered = re.findall(r"^  (SPF\d+) ", helptext, re.M)
+    available = [x["code"] for x in docs if x["available"]]
+    check("rule --all covers every registered rule", registered and sorted(available) == sorted(registered),
+          f"{available} {registered}")
+    for doc in docs:
+        if not doc["available"]:
+            continue
+        code = doc["code"]
+        b = write(d, f"rules/{code}/before.py", doc["before"])
+        a = write(d, f"rules/{code}/after.py", doc["after"])
+        rc, out, err = run(["--check", "--isolated", "--select", code, b], d)
+        check(f"rule {code}: the example shows the finding", rc == 1 and f" {code} " in out, out + err)
+        rc, out, err = run(["--check", "--isolated", "--select", code, a], d)
+        check(f"rule {code}: the fixed example has no finding", rc == 0 and out == "", out + err)
 
 
 if __name__ == "__main__":
