@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "cache.h"
 #include "cmd.h"
 #include "pass.h"
 #include "safety.h"
@@ -298,6 +299,14 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 			fwrite(buf, 1, len, r->outf);
 		return;
 	}
+	if (bridge_init() < 0) {
+		fprintf(r->errf, "error: %s: cannot start the embedded Python; skipped\n", path);
+		t->errors++;
+		r->cacheable = false;
+		if (to_stdout)
+			fwrite(buf, 1, len, r->outf);
+		return;
+	}
 	if (o->mode == MODE_REPORT || o->mode == MODE_CHECK) {
 		report(path, buf, len, o, sel, r, findings_to);
 		return;
@@ -365,6 +374,12 @@ void process_file(const char *path, const struct options *o, struct file_result 
 		return;
 	}
 	r->cacheable = true;
+	if (o->cache) {
+		const char *sel[MAX_PASSES + 1];
+		select_for(o, path, sel);
+		cache_key(o->cache, path, buf, len, sel, r->key);
+		r->have_key = true;
+	}
 	process_buffer(path, buf, len, &st, o, r);
 	free(buf);
 }

@@ -11,6 +11,8 @@
 
 #define MAX_PASSES 32
 
+struct cache;
+
 enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX };
 enum format { FMT_TEXT, FMT_CONCISE, FMT_JSON, FMT_JSONL, FMT_GITHUB };
 
@@ -46,7 +48,8 @@ struct options {
 	size_t npfi;
 	char *root;                 /* absolute project root: the config file's folder, else cwd */
 	char *config_path;          /* the pyproject.toml in use, or NULL */
-	char *cache_dir;            /* absolute, or NULL for <root>/.spipfix_cache */
+	const char *cache_dir;      /* --cache-dir, or NULL for $SPIPFIX_CACHE_DIR or <root>/.spipfix_cache */
+	struct cache *cache;        /* NULL: no cache (--no-cache, --debug, stdin) */
 };
 
 /* Counts of one file or of the whole run; files are summed into the run's totals. */
@@ -71,6 +74,8 @@ struct file_result {
 	char *out, *err;     /* malloc'd bytes for stdout / stderr */
 	size_t outlen, errlen;
 	bool cacheable;      /* a pure function of the file's bytes and the settings */
+	bool have_key;       /* key holds the cache key of the bytes processed */
+	unsigned char key[16];
 	FILE *outf, *errf;   /* open while processing */
 };
 
@@ -103,6 +108,14 @@ void select_for(const struct options *o, const char *path, const char **sel);
 /* suppress.c: drop the findings that a `# noqa` / `# spipfix: ...` comment suppresses (the
  * fix engine's filter). Returns 0 / -1. */
 int suppress_findings(struct unit *u, void *ctx);
+
+/* workers.c: process files[0..n) (process_file), answered from the cache where it can, on
+ * `jobs` worker processes when there are several; prints each file's output in file order and
+ * adds its counts to *t. Returns 0 / -1. */
+int run_files(char **files, size_t n, const struct options *o, int jobs, struct totals *t);
+
+/* main.c: write what one file produced: its diagnostics on stderr, its output on stdout. */
+void emit_result(const struct options *o, const struct file_result *r);
 
 /* render.c */
 void render_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);

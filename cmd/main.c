@@ -8,6 +8,7 @@
 
 #include "bridge.h"
 #include "cmd.h"
+#include "cache.h"
 #include "config.h"
 #include "rules.h"
 #include "pass.h"
@@ -45,6 +46,9 @@ static void usage(FILE *out)
 	      "      --statistics             Print a count of findings per rule instead of each finding\n"
 	      "      --exit-zero              Exit 0 even when findings remain (errors still exit 2)\n"
 	      "      --exit-non-zero-on-fix   Exit 1 when a fix was applied, even if no finding remains\n"
+	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
+	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
+	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
 	      "  -q, --quiet                  Print findings but no summary\n"
 	      "  -s, --silent                 Print no findings and no summary (diffs and stdin --fix output stay)\n"
@@ -105,8 +109,7 @@ static bool json_array_output(const struct options *o)
 
 static bool json_started;
 
-/* Write what one file produced, in order: its diagnostics on stderr, its output on stdout. */
-static void emit(const struct options *o, const struct file_result *r)
+void emit_result(const struct options *o, const struct file_result *r)
 {
 	if (r->errlen) {
 		fflush(stdout);
@@ -327,6 +330,8 @@ int main(int argc, char **argv)
 		OPT_STATISTICS,
 		OPT_EXIT_ZERO,
 		OPT_EXIT_NON_ZERO_ON_FIX,
+		OPT_NO_CACHE,
+		OPT_CACHE_DIR,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -352,6 +357,9 @@ int main(int argc, char **argv)
 		{"statistics", no_argument, NULL, OPT_STATISTICS},
 		{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
 		{"exit-non-zero-on-fix", no_argument, NULL, OPT_EXIT_NON_ZERO_ON_FIX},
+		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+		{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
 		{"version", no_argument, NULL, OPT_VERSION},
@@ -366,7 +374,7 @@ int main(int argc, char **argv)
 	int rc = 2, c;
 	if (argc > 1 && !strcmp(argv[1], "rule"))
 		return rule_main(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "qsh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qshj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DIFF: diff = true; break;
 		case OPT_FIX: fix = true; break;
@@ -414,6 +422,18 @@ int main(int argc, char **argv)
 		case OPT_STATISTICS: o.statistics = true; break;
 		case OPT_EXIT_ZERO: o.exit_zero = true; break;
 		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
+		case OPT_NO_CACHE: o.no_cache = true; break;
+		case OPT_CACHE_DIR: o.cache_dir = optarg; break;
+		case 'j': {
+			char *end;
+			long j = strtol(optarg, &end, 10);
+			if (*end || j < 1 || j > 64) {
+				fprintf(stderr, "error: --jobs: expected a number from 1 to 64, got `%s`\n", optarg);
+				goto out;
+			}
+			o.jobs = (int)j;
+			break;
+		}
 		case 'q': o.quiet = true; break;
 		case 's': o.silent = o.quiet = true; break;
 		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
@@ -456,8 +476,6 @@ int main(int argc, char **argv)
 		goto out;
 
 	struct totals t = {0};
-	if (bridge_init() < 0)
-		goto out;
 	if (o.use_stdin) {
 		struct file_result r;
 		if (file_result_open(&r) < 0)
@@ -473,24 +491,20 @@ int main(int argc, char **argv)
 			process_stdin(&o, &r);
 		}
 		file_result_close(&r);
-		emit(&o, &r);
+		emit_result(&o, &r);
 		totals_add(&t, &r.t);
 		file_result_free(&r);
 	} else {
 		size_t nfiles;
 		char **files = discover(paths, npaths, &o, &nfiles, &t.errors);
-		for (size_t i = 0; i < nfiles; i++) {
-			struct file_result r;
-			if (file_result_open(&r) < 0) {
-				t.errors++;
-				continue;
-			}
-			process_file(files[i], &o, &r);
-			file_result_close(&r);
-			emit(&o, &r);
-			totals_add(&t, &r.t);
-			file_result_free(&r);
+		if (!o.no_cache && !o.debug)
+			o.cache = cache_open(&o);
+		if (run_files(files, nfiles, &o, o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN), &t) < 0) {
+			fputs("error: out of memory\n", stderr);
+			t.errors++;
 		}
+		cache_close(o.cache);
+		o.cache = NULL;
 		files_free(files, nfiles);
 	}
 	emit_end(&o);
