@@ -499,7 +499,9 @@ int main(int argc, char **argv)
 		char **files = discover(paths, npaths, &o, &nfiles, &t.errors);
 		if (!o.no_cache && !o.debug)
 			o.cache = cache_open(&o);
-		if (run_files(files, nfiles, &o, o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN), &t) < 0) {
+		/* --debug writes straight to stderr while analysing: keep it in file order */
+		int jobs = o.debug ? 1 : o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+		if (run_files(files, nfiles, &o, jobs, &t) < 0) {
 			fputs("error: out of memory\n", stderr);
 			t.errors++;
 		}
