@@ -16,8 +16,11 @@ import sys
 import tempfile
 import time
 
-SKIP = {".git", ".hg", ".svn", "__pycache__", "build", "dist", "site-packages", "node_modules",
-        ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache", ".spipfix_cache"}
+# spipfix's default exclusions (Ruff's list plus .spipfix_cache): the same files on both sides
+SKIP = {".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+        ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".spipfix_cache", ".svn", ".tox", ".venv",
+        ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules",
+        "site-packages", "venv"}
 
 AST_SCRIPT = r"""
 import ast, sys
@@ -87,7 +90,7 @@ def main():
     med = {k: statistics.median(x[0] for x in v) for k, v in runs.items() if v}
     peak = {k: max(x[1] for x in v) for k, v in runs.items() if v}
     print("median wall: " + ", ".join(f"{k} {v:.2f} s" for k, v in med.items()))
-    print("peak memory: " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in peak.items()))
+    print("peak memory (largest single process): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in peak.items()))
     print(f"cold / ast.parse: {med['spipfix cold'] / med['ast.parse']:.2f}x (goal <= 1.00)")
     print(f"cold / warm:      {med['spipfix cold'] / med['spipfix warm']:.1f}x (goal >= 10)")
     if "pyupgrade" in med:
