@@ -1,5 +1,7 @@
 /* spipfix: find work that Python code repeats on every call, prove it on the bytecode, fix it. */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,9 +129,14 @@ void emit_result(const struct options *o, const struct file_result *r)
 			fputs("[\n", stdout);
 		json_started = true;
 		fwrite(r->out + skip, 1, r->outlen - skip, stdout);
-		return;
+	} else {
+		fwrite(r->out, 1, r->outlen, stdout);
 	}
-	fwrite(r->out, 1, r->outlen, stdout);
+	if (ferror(stdout) && errno == EPIPE) {
+		/* the reader went away (`| head`): stop as a pipeline expects */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 }
 
 static void emit_end(const struct options *o)

@@ -231,6 +231,7 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 		if (pid == 0) {
 			if (py)
 				PyOS_AfterFork_Child();
+			signal(SIGPIPE, SIG_DFL);
 			for (int j = 0; j < nw; j++) {
 				close(ws[j].tasks);
 				close(ws[j].results);
