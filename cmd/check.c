@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "pass.h"
 #include "safety.h"
+#include "tools.h"
 
 #define MAX_FILE (64L * 1024 * 1024)
 
@@ -242,7 +243,7 @@ static void report(const char *path, const char *text, size_t len, const struct 
 	for (size_t i = 0; i < u.nfindings; i++) {
 		struct finding *f = &u.findings[i];
 		if (dest)
-			render_finding(dest, o, &u, f);
+			render_finding_as(dest, o, &u, f);
 		size_t k = pass_index(f->pass);
 		t->findings++;
 		t->by_pass[k]++;
@@ -311,6 +312,8 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 		report(path, buf, len, o, sel, r, findings_to);
 		return;
 	}
+	if (o->mode == MODE_DIFF) /* with --trace-profile, the findings on stderr */
+		trace_profile_list(path, buf, len, sel);
 	struct fix_options fo = {sel, o->unsafe_fixes, o->debug, suppress_findings, NULL};
 	struct fix_result fr;
 	if (safety_fix(path, buf, len, &fo, &fr) < 0) {
@@ -411,7 +414,7 @@ void select_for(const struct options *o, const char *path, const char **sel)
 			continue;
 		bool ignored = false;
 		for (size_t j = 0; j < o->npfi && !ignored; j++) {
-			if (!pattern_matches(o, o->pfi[j].pattern, path))
+			if (!path_pattern_matches(o, o->pfi[j].pattern, path))
 				continue;
 			for (size_t c = 0; c < o->pfi[j].codes.n && !ignored; c++) {
 				const char *code = o->pfi[j].codes.v[c];
@@ -453,8 +456,21 @@ int file_result_open(struct file_result *r)
 	return 0;
 }
 
+int file_result_open_direct(struct file_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->outf = stdout;
+	r->errf = stderr;
+	r->direct = true;
+	return 0;
+}
+
 void file_result_close(struct file_result *r)
 {
+	if (r->direct) {
+		r->outf = r->errf = NULL;
+		return;
+	}
 	if (r->outf)
 		fclose(r->outf);
 	if (r->errf)

@@ -35,6 +35,7 @@ struct options {
 	bool exit_zero, exit_non_zero_on_fix;
 	bool force_exclude, respect_gitignore;
 	bool no_cache;
+	bool direct_output;         /* files print straight to stdout/stderr (--trace-profile) */
 	int jobs;                   /* worker processes; 0 = one per core */
 	const char *debug;
 	const char *stdin_filename; /* name used for the buffer read from stdin, or NULL */
@@ -77,9 +78,12 @@ struct file_result {
 	bool have_key;       /* key holds the cache key of the bytes processed */
 	unsigned char key[16];
 	FILE *outf, *errf;   /* open while processing */
+	bool direct;         /* outf/errf are stdout/stderr: nothing kept */
 };
 
 int file_result_open(struct file_result *r);
+/* Write straight to stdout/stderr instead (sequential runs only). */
+int file_result_open_direct(struct file_result *r);
 void file_result_close(struct file_result *r);
 void file_result_free(struct file_result *r);
 
@@ -93,7 +97,7 @@ char *path_absolute(const char *path);
 /* Is this path excluded by the exclude patterns (not .gitignore)? */
 bool path_excluded(const struct options *o, const char *path);
 /* Does a pattern match this path (relative to the root, absolute, or by its last component)? */
-bool pattern_matches(const struct options *o, const char *pattern, const char *path);
+bool path_pattern_matches(const struct options *o, const char *pattern, const char *path);
 
 /* check.c: process one file / the stdin buffer in the selected mode into r (opened by caller). */
 void process_file(const char *path, const struct options *o, struct file_result *r);
@@ -118,7 +122,10 @@ int run_files(char **files, size_t n, const struct options *o, int jobs, struct 
 void emit_result(const struct options *o, const struct file_result *r);
 
 /* render.c */
-void render_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
+/* The default text line (`path:row:col: CODE message [*]`), or held back by --trace-profile. */
+void render_finding(FILE *out, const struct unit *u, const struct finding *f);
+/* formats.c: a finding in the format of o (text, concise, json, jsonl, github). */
+void render_finding_as(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
 /* level: "error" (counts for exit 2) or "warning" */
 void render_error(FILE *err, const char *level, const char *path, const char *msg, bool has_pos, unsigned row,
 		  unsigned col);

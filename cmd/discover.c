@@ -116,7 +116,7 @@ static bool match_abs(const struct options *o, const char *pattern, const char *
 	return rel && fnmatch(pattern, rel, 0) == 0;
 }
 
-bool pattern_matches(const struct options *o, const char *pattern, const char *path)
+bool path_pattern_matches(const struct options *o, const char *pattern, const char *path)
 {
 	char *abs = path_absolute(path);
 	bool m = abs && match_abs(o, pattern, abs);

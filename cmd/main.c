@@ -14,12 +14,14 @@
 #include "config.h"
 #include "rules.h"
 #include "pass.h"
+#include "tools.h"
 
 static void usage(FILE *out)
 {
 	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
 	      "       spipfix [check] [OPTIONS] --stdin-filename PATH [-]\n"
 	      "       spipfix rule CODE | --all\n"
+	      "       spipfix profile PACKAGE_OR_PATH...  |  spipfix trace SCRIPT [ARGS...]  (each has --help)\n"
 	      "\n"
 	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
 	      "finding on the bytecode CPython compiles from the same source, and fix it. Folders are\n"
@@ -51,6 +53,7 @@ static void usage(FILE *out)
 	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
 	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
 	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
+	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
 	      "  -q, --quiet                  Print findings but no summary\n"
 	      "  -s, --silent                 Print no findings and no summary (diffs and stdin --fix output stay)\n"
@@ -310,7 +313,15 @@ static char *config_start(const struct options *o, char *const *paths, int npath
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "profile"))
+		return cmd_profile(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1);
+	int argc0 = argc;
+	if (trace_profile_option(&argc, argv) < 0) /* --trace-profile FILE: see tools.h */
+		return 2;
 	struct options o = {.mode = MODE_REPORT};
+	bool traced = argc != argc0;
 	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1};
 	struct config cfg = {0};
 	enum {
@@ -481,11 +492,14 @@ int main(int argc, char **argv)
 	}
 	if (resolve(&o, &cl, &cfg) < 0)
 		goto out;
+	/* a trace profile holds text diagnostics back with the stream they were written to, and
+	 * prints them at the end: one process, no cache, text printed straight through */
+	o.direct_output = traced && o.format == FMT_TEXT;
 
 	struct totals t = {0};
 	if (o.use_stdin) {
 		struct file_result r;
-		if (file_result_open(&r) < 0)
+		if ((o.direct_output ? file_result_open_direct(&r) : file_result_open(&r)) < 0)
 			goto out;
 		/* an excluded name under --force-exclude: analysed as nothing */
 		if (o.force_exclude && o.stdin_filename && path_excluded(&o, o.stdin_filename)) {
@@ -504,10 +518,10 @@ int main(int argc, char **argv)
 	} else {
 		size_t nfiles;
 		char **files = discover(paths, npaths, &o, &nfiles, &t.errors);
-		if (!o.no_cache && !o.debug)
+		if (!o.no_cache && !o.debug && !traced)
 			o.cache = cache_open(&o);
 		/* --debug writes straight to stderr while analysing: keep it in file order */
-		int jobs = o.debug ? 1 : o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
 		if (run_files(files, nfiles, &o, jobs, &t) < 0) {
 			fputs("error: out of memory\n", stderr);
 			t.errors++;

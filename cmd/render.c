@@ -1,9 +1,9 @@
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "pass.h"
+#include "tools.h"
 
 unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol)
 {
@@ -18,65 +18,13 @@ unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned 
 	return col;
 }
 
-/* GitHub workflow commands escape %, CR and LF in the message, and also : and , in properties. */
-static void gh_escape(FILE *out, const char *s, bool property)
+void render_finding(FILE *out, const struct unit *u, const struct finding *f)
 {
-	for (; *s; s++) {
-		if (*s == '%')
-			fputs("%25", out);
-		else if (*s == '\r')
-			fputs("%0D", out);
-		else if (*s == '\n')
-			fputs("%0A", out);
-		else if (property && *s == ':')
-			fputs("%3A", out);
-		else if (property && *s == ',')
-			fputs("%2C", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-void render_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f)
-{
+	if (trace_profile_defer(out, u, f)) /* printed later, ordered by execution count */
+		return;
 	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
-	bool safe = f->applicability == FIX_SAFE && f->nedits;
-	switch (o->format) {
-	case FMT_JSON:
-	case FMT_JSONL:
-		if (render_json_finding(out, o, u, f) < 0)
-			fprintf(stderr, "error: %s: cannot render a finding as JSON (out of memory?)\n", u->path);
-		return;
-	case FMT_CONCISE:
-		/* Ruff's concise line: path:row:col: CODE [*] message */
-		fprintf(out, "%s:%u:%u: %s %s%s\n", u->path, f->row + 1, col, f->pass->code, safe ? "[*] " : "",
-			f->message);
-		return;
-	case FMT_GITHUB: {
-		char *abs = strcmp(u->path, "-") ? path_absolute(u->path) : NULL;
-		fprintf(out, "::error title=spipfix (%s),file=", f->pass->code);
-		gh_escape(out, abs ? abs : u->path, true);
-		fprintf(out, ",line=%u,col=%u,endLine=%u,endColumn=%u::", f->row + 1, col, f->end_row + 1,
-			render_char_column(u->src, u->len, f->end_row, f->end_col));
-		free(abs);
-		char *msg = NULL;
-		size_t n = 0;
-		FILE *m = open_memstream(&msg, &n);
-		if (m) {
-			fprintf(m, "%s:%u:%u: %s %s%s", u->path, f->row + 1, col, f->pass->code, safe ? "[*] " : "",
-				f->message);
-			fclose(m);
-			gh_escape(out, msg, false);
-		}
-		free(msg);
-		fputc('\n', out);
-		return;
-	}
-	case FMT_TEXT:
-		break;
-	}
 	fprintf(out, "%s:%u:%u: %s %s", u->path, f->row + 1, col, f->pass->code, f->message);
-	if (safe)
+	if (f->applicability == FIX_SAFE && f->nedits)
 		fputs(" [*]", out);
 	else if (f->applicability == FIX_UNSAFE && f->nedits)
 		fprintf(out, " (unsafe fix: %s)", f->reason ? f->reason : "behaviour may change");
@@ -98,6 +46,7 @@ static const char *plural(size_t n, const char *one, const char *many) { return 
 
 void render_summary(FILE *out, const struct options *o, const struct totals *t)
 {
+	trace_profile_flush();
 	if (o->quiet || o->mode == MODE_CHECK)
 		return;
 	/* machine-readable formats print nothing but the findings (diffs keep their summary) */

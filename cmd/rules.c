@@ -1,6 +1,7 @@
 /* `spipfix rule CODE`: what each rule finds, why it costs, when it is fixed, with an example
  * before and after. One table for every rule of the design; every registered pass must have its
- * entry (tests/unit_rules.c checks it). */
+ * entry (tests/unit_rules.c checks it), and each example's `after` is what `spipfix --fix` makes of
+ * its `before` (tests/cli_test.py checks it). */
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,12 +74,11 @@ static const struct rule_doc docs[] = {
 			  "def words(text):\n"
 			  "    return re.compile(r\"\\w+\").findall(text)\n",
 		.after = "import re\n"
-			 "\n"
-			 "_WORDS_RE = re.compile(r\"\\w+\")\n"
+			 "_RE_COMPILE_W = re.compile(r\"\\w+\")\n"
 			 "\n"
 			 "\n"
 			 "def words(text):\n"
-			 "    return _WORDS_RE.findall(text)\n",
+			 "    return _RE_COMPILE_W.findall(text)\n",
 	},
 	{
 		.code = "SPF301",

@@ -97,7 +97,7 @@ static void deliver(struct runner *rn, size_t idx)
 static void process_here(struct runner *rn, size_t idx)
 {
 	struct file_result *r = &rn->res[idx];
-	if (file_result_open(r) < 0) {
+	if ((rn->o->direct_output ? file_result_open_direct(r) : file_result_open(r)) < 0) {
 		fprintf(stderr, "error: %s: out of memory\n", rn->files[idx]);
 		r->t.errors++;
 	} else {

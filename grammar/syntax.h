@@ -36,5 +36,6 @@ bool syn_is_function(TSNode n); /* function_definition or lambda */
 
 /* Queries from the .scm files in grammar/queries, embedded at build time. */
 extern const char syn_query_nested_function[];
+extern const char syn_query_constant_call[];
 
 #endif

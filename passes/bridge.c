@@ -3,6 +3,7 @@
 #include <opcode.h>
 
 #include "bridge.h"
+#include "scope.h"
 
 #include <string.h>
 
@@ -447,4 +448,127 @@ bool bridge_is_builtin(const char *name)
 		return has;
 	}
 	return PyDict_GetItemString(b, name) != NULL;
+}
+
+struct code_info *bridge_code_of(struct unit *u, TSNode scope)
+{
+	if (ts_node_is_null(scope))
+		return u->ncodes ? &u->codes[0] : NULL;
+	TSPoint at = ts_node_start_point(scope);
+	return bridge_find(u, scope_qualname(u, scope), scope_firstlineno(scope), (int)at.row + 1, (int)at.column);
+}
+
+static bool pos_le(int l1, int c1, int l2, int c2) { return l1 < l2 || (l1 == l2 && c1 <= c2); }
+
+bool bridge_insn_ends_at(const struct insn *in, TSNode n)
+{
+	TSPoint s = ts_node_start_point(n), e = ts_node_end_point(n);
+	return in->end_line == (int)e.row + 1 && in->end_col == (int)e.column &&
+	       pos_le((int)s.row + 1, (int)s.column, in->line, in->col);
+}
+
+int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSPoint end)
+{
+	int sl = (int)start.row + 1, sc = (int)start.column, el = (int)end.row + 1, ec = (int)end.column;
+	for (int i = from; i < (int)ci->ninsns; i++) {
+		const struct insn *in = &ci->insns[i];
+		if (in->line <= 0 || in->col < 0)
+			continue;
+		if (pos_le(sl, sc, in->line, in->col) && pos_le(in->end_line, in->end_col, el, ec))
+			return i;
+	}
+	return -1;
+}
+
+/* "ExcType: message" of the pending Python error, cleared (arena string). */
+static const char *fetch_error(struct arena *a)
+{
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyErr_NormalizeException(&type, &value, &tb);
+	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+	const char *tn = type ? ((PyTypeObject *)type)->tp_name : "error";
+	const char *msg = s ? arena_pystr(a, s) : "";
+	Py_XDECREF(s);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	const char *r = arena_printf(a, "%s%s%.120s", tn, *msg ? ": " : "", msg);
+	return r ? r : "error";
+}
+
+int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err)
+{
+	int rc = -1;
+	*err = NULL;
+	PyObject *globals = NULL, *code = NULL, *res = NULL;
+	PyObject *obj = PyImport_ImportModule(module); /* new reference */
+	for (const char *p = attrs; obj && p && *p;) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		const char *name = arena_strndup(&u->arena, p, n);
+		PyObject *next = name ? PyObject_GetAttrString(obj, name) : NULL; /* new reference */
+		Py_DECREF(obj);
+		obj = next;
+		p = dot ? dot + 1 : NULL;
+	}
+	if (!obj)
+		goto out;
+	globals = PyDict_New(); /* new reference */
+	if (!globals || PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0 ||
+	    PyDict_SetItemString(globals, "__spipfix_callee", obj) < 0)
+		goto out;
+	const char *text = arena_printf(&u->arena, "__spipfix_callee%s", args);
+	if (!text)
+		goto out;
+	code = Py_CompileString(text, "<spipfix analysis>", Py_eval_input); /* new reference */
+	if (!code)
+		goto out;
+	res = PyEval_EvalCode(code, globals, globals); /* new reference */
+	if (!res || PyObject_Hash(res) == -1)
+		goto out;
+	/* a value unequal to itself (a NaN) compares differently once shared: [x] == [x] holds
+	 * for one object and not for two */
+	PyObject *eq = PyObject_RichCompare(res, res, Py_EQ); /* new reference */
+	int same = eq ? PyObject_IsTrue(eq) : -1;
+	Py_XDECREF(eq);
+	if (same != 1) {
+		if (same == 0)
+			*err = "the value is not equal to itself (NaN)";
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && PyErr_Occurred())
+		*err = fetch_error(&u->arena);
+	else if (rc < 0 && !*err)
+		*err = "cannot evaluate";
+	Py_XDECREF(res);
+	Py_XDECREF(code);
+	Py_XDECREF(globals);
+	Py_XDECREF(obj);
+	return rc;
+}
+
+bool bridge_op_is_const_load(int op) { return op == LOAD_CONST; }
+bool bridge_op_is_local_load(int op)
+{
+	return op == LOAD_FAST || op == LOAD_DEREF || op == LOAD_CLOSURE || op == LOAD_CLASSDEREF;
+}
+bool bridge_op_is_attr_load(int op) { return op == LOAD_ATTR || op == LOAD_METHOD; }
+bool bridge_op_is_call_setup(int op) { return op == PUSH_NULL || op == KW_NAMES || op == PRECALL || op == CALL; }
+
+const char *bridge_op_impure(int op)
+{
+	switch (op) {
+	case STORE_GLOBAL: case DELETE_GLOBAL: case STORE_ATTR: case DELETE_ATTR: case STORE_SUBSCR:
+	case DELETE_SUBSCR: case IMPORT_NAME: case IMPORT_STAR: case IMPORT_FROM: case YIELD_VALUE:
+	case GET_AWAITABLE: case SEND: case BEFORE_WITH: case BEFORE_ASYNC_WITH: case STORE_NAME:
+	case DELETE_NAME: case LOAD_BUILD_CLASS: case SETUP_ANNOTATIONS: case PRINT_EXPR:
+	case GET_AITER: case GET_ANEXT: case ASYNC_GEN_WRAP:
+		return bridge_opname(op);
+	default:
+		return NULL;
+	}
 }

@@ -65,10 +65,38 @@ int bridge_global_bindings(struct unit *u, const char *name, int *first_line);
 /* Is `name` an attribute of the embedded interpreter's builtins module? */
 bool bridge_is_builtin(const char *name);
 
+/* The code object that executes code directly inside scope node `scope` (a def, lambda,
+ * class or comprehension; a null node for the module), or NULL when it is not exactly one. */
+struct code_info *bridge_code_of(struct unit *u, TSNode scope);
+
+/* Evaluate `callee` + `args` once at analysis time, where callee is `module` (imported) followed
+ * by the attribute path `attrs` (may be empty), and args is the source text of a call's argument
+ * list, "(...)", made of constants only. Returns 0 when the call returns a hashable value, else
+ * -1 with *err set to "ExcType: message" (arena string). Runs the callee: only for vetted
+ * allow-listed callables. */
+int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err);
+
+/* Instructions of ci positioned inside [start, end) of the source (1-based lines, byte
+ * columns), in order: iterate with i = 0; (i = bridge_next_insn_in(ci, i, ...)) >= 0; i++. */
+int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSPoint end);
+
+/* Does the instruction end where node n ends and start inside it? (A `with` block's __exit__
+ * call ends where its last statement ends but starts at the `with`; a method call may start at
+ * its attribute.) */
+bool bridge_insn_ends_at(const struct insn *in, TSNode n);
+
 /* Opcode classification used by the passes. */
 bool bridge_op_reads_local(int op);  /* LOAD_FAST, LOAD_DEREF, LOAD_CLOSURE, STORE_FAST, ... */
 bool bridge_op_is_global_load(int op);
 bool bridge_op_is_call(int op);
 const char *bridge_opname(int op);
+bool bridge_op_is_const_load(int op);  /* LOAD_CONST */
+bool bridge_op_is_local_load(int op);  /* LOAD_FAST, LOAD_DEREF, LOAD_CLOSURE, LOAD_CLASSDEREF */
+bool bridge_op_is_attr_load(int op);   /* LOAD_ATTR, LOAD_METHOD */
+bool bridge_op_is_call_setup(int op);  /* PUSH_NULL, KW_NAMES, PRECALL, CALL */
+/* STORE_GLOBAL, DELETE_GLOBAL, STORE_ATTR, DELETE_ATTR, STORE_SUBSCR, DELETE_SUBSCR,
+ * IMPORT_NAME, IMPORT_STAR, YIELD_VALUE, SETUP_WITH-like, ...: what a pure function never does;
+ * returns the op's name or NULL. */
+const char *bridge_op_impure(int op);
 
 #endif

@@ -16,6 +16,7 @@ bool edit_overlaps(const struct edit *a, const struct edit *b)
 	return false;
 }
 
+/* (start, end), then separators last, then the order they were taken in */
 static int cmp_edit(const void *pa, const void *pb)
 {
 	const struct edit *a = pa, *b = pb;
@@ -23,6 +24,8 @@ static int cmp_edit(const void *pa, const void *pb)
 		return a->start < b->start ? -1 : 1;
 	if (a->end != b->end)
 		return a->end < b->end ? -1 : 1;
+	if (a->trailing != b->trailing)
+		return a->trailing ? 1 : -1;
 	if (a->seq != b->seq)
 		return a->seq < b->seq ? -1 : 1;
 	return 0;

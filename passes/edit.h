@@ -11,6 +11,7 @@ struct edit {
 	const char *text;  /* ... with text[0, len) */
 	size_t len;
 	unsigned seq;      /* order among insertions at the same offset */
+	bool trailing;     /* goes after every other insertion at its offset (a separator) */
 };
 
 /* Two edits conflict when their ranges share a byte, or when one inserts strictly inside the

@@ -21,4 +21,11 @@ int nested_resolve(struct unit *u, const struct pass *pass, TSNode node, struct 
 /* Name of a def, the assignment target of `name = lambda ...`, or "lambda" (arena string). */
 const char *nested_short_name(struct unit *u, TSNode node);
 
+/* SPF101's lift, shared with SPF102 (whose fix, for a closure-free function, is the same lift):
+ * lift_new makes the finding data (f->data) from a resolved nested function; lift_check runs
+ * the design's checks 2-7 and sets the applicability; lift_rewrite emits the edits. */
+void *lift_new(struct unit *u, const struct nested *n);
+int lift_check(struct unit *u, struct finding *f);
+int lift_rewrite(struct unit *u, struct finding *f);
+
 #endif

@@ -22,6 +22,8 @@ struct pass {
 
 extern const struct pass pass_spf101;
 extern const struct pass pass_spf102;
+extern const struct pass pass_spf201;
+extern const struct pass pass_spf301;
 
 /* The registry, in the order passes run and their fixes are preferred. NULL-terminated. */
 extern const struct pass *const pass_registry[];

@@ -2,10 +2,13 @@
 
 #include "pass.h"
 
-/* The order passes run in and in which their fixes win when edits overlap. */
+/* The order passes run in and in which their fixes win when edits overlap: a lift first (it
+ * moves whole functions), then hoists, then decorators. */
 const struct pass *const pass_registry[] = {
 	&pass_spf101,
 	&pass_spf102,
+	&pass_spf201,
+	&pass_spf301,
 	NULL,
 };
 

@@ -26,40 +26,55 @@ static bool wanted(const struct finding *f, bool unsafe)
 	return f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE);
 }
 
+static bool same_edit(const struct edit *a, const struct edit *b)
+{
+	return a->start == b->start && a->end == b->end && a->len == b->len && !memcmp(a->text, b->text, a->len);
+}
+
+/* Fixes are taken pass by pass in registry order (SPF101's lift first), and within a pass in
+ * source order; a fix whose edits overlap one already taken waits for the next round, where
+ * it is found again on the rewritten text. An edit identical to one already taken (the same
+ * `import functools`, the same hoisted constant) is applied once. */
 int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout)
 {
 	size_t cap = 0, n = 0;
 	struct edit *acc = NULL;
 	int taken = 0;
-	for (size_t i = 0; i < u->nfindings; i++) {
-		struct finding *f = &u->findings[i];
-		if (!wanted(f, unsafe))
-			continue;
-		bool clash = false;
-		for (size_t k = 0; k < f->nedits && !clash; k++)
-			for (size_t j = 0; j < n && !clash; j++)
-				clash = edit_overlaps(&f->edits[k], &acc[j]);
-		if (clash) {
-			unit_debug(u, f->pass, "%u:%u: fix deferred to the next round (overlaps another fix)",
-				   f->row + 1, f->col + 1);
-			continue;
-		}
-		if (n + f->nedits > cap) {
-			cap = (n + f->nedits) * 2;
-			struct edit *na = realloc(acc, cap * sizeof *na);
-			if (!na) {
-				free(acc);
-				return -1;
+	for (const struct pass *const *p = pass_registry; *p; p++)
+		for (size_t i = 0; i < u->nfindings; i++) {
+			struct finding *f = &u->findings[i];
+			if (f->pass != *p || !wanted(f, unsafe))
+				continue;
+			bool clash = false;
+			for (size_t k = 0; k < f->nedits && !clash; k++)
+				for (size_t j = 0; j < n && !clash; j++)
+					clash = !same_edit(&f->edits[k], &acc[j]) && edit_overlaps(&f->edits[k], &acc[j]);
+			if (clash) {
+				unit_debug(u, f->pass, "%u:%u: fix deferred to the next round (overlaps another fix)",
+					   f->row + 1, f->col + 1);
+				continue;
 			}
-			acc = na;
+			if (n + f->nedits > cap) {
+				cap = (n + f->nedits) * 2;
+				struct edit *na = realloc(acc, cap * sizeof *na);
+				if (!na) {
+					free(acc);
+					return -1;
+				}
+				acc = na;
+			}
+			for (size_t k = 0; k < f->nedits; k++) {
+				bool dup = false;
+				for (size_t j = 0; j < n && !dup; j++)
+					dup = same_edit(&f->edits[k], &acc[j]);
+				if (dup)
+					continue;
+				acc[n] = f->edits[k];
+				acc[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
+				n++;
+			}
+			taken++;
 		}
-		for (size_t k = 0; k < f->nedits; k++) {
-			acc[n] = f->edits[k];
-			acc[n].seq = (unsigned)n; /* insertions at one point keep finding order */
-			n++;
-		}
-		taken++;
-	}
 	*out = acc;
 	*nout = n;
 	return taken;
@@ -90,7 +105,7 @@ struct keys {
 
 static void finding_key(const struct finding *f, char *key, size_t cap)
 {
-	snprintf(key, cap, "%s %s %d", f->pass->code, f->code->qualname, f->code->firstlineno);
+	snprintf(key, cap, "%s %s %d %s", f->pass->code, f->code->qualname, f->code->firstlineno, f->key ? f->key : "");
 }
 
 static bool keys_has(struct keys *k, const char *s)

@@ -32,7 +32,8 @@ struct fix_result {
 int safety_fix(const char *path, const char *buf, size_t len, const struct fix_options *o, struct fix_result *r);
 void fix_result_free(struct fix_result *r);
 
-/* Pick the fixes to apply from an analysed unit: non-overlapping, in finding order. Returns a
+/* Pick the fixes to apply from an analysed unit: non-overlapping, pass by pass in registry
+ * order, then in source order; identical edits of two fixes are applied once. Returns a
  * malloc'd array of edits in *out (count in *nout; caller frees) and the number of fixes
  * taken, or -1 on allocation failure. */
 struct edit;

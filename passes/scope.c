@@ -1,5 +1,6 @@
 #include "scope.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const TSNode null_node = {{0}, 0, 0};
@@ -226,3 +227,68 @@ void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TS
 	struct uses s = {u, name, fn, ctx};
 	syn_walk(root, visit_use, &s);
 }
+
+/* Value of an integer literal, possibly negated; false when n is not one (or too large). */
+static bool int_const(const struct unit *u, TSNode n, long long *v)
+{
+	bool neg = false;
+	while (syn_is(n, "parenthesized_expression"))
+		n = ts_node_named_child(n, 0);
+	if (syn_is(n, "unary_operator")) {
+		TSNode op = ts_node_child(n, 0);
+		if (syn_len(op) != 1 || u->src[ts_node_start_byte(op)] != '-')
+			return false;
+		neg = true;
+		n = syn_field(n, "argument");
+	}
+	if (!syn_is(n, "integer") || syn_len(n) > 15)
+		return false;
+	char buf[24];
+	memcpy(buf, u->src + ts_node_start_byte(n), syn_len(n));
+	buf[syn_len(n)] = 0;
+	char *end;
+	long long x = strtoll(buf, &end, 0);
+	if (*end)
+		return false;
+	*v = neg ? -x : x;
+	return true;
+}
+
+long long scope_trip_count(const struct unit *u, TSNode it)
+{
+	while (syn_is(it, "parenthesized_expression"))
+		it = ts_node_named_child(it, 0);
+	const char *t = ts_node_type(it);
+	if (!strcmp(t, "tuple") || !strcmp(t, "list") || !strcmp(t, "set")) {
+		long long n = 0;
+		uint32_t k = ts_node_named_child_count(it);
+		for (uint32_t i = 0; i < k; i++) {
+			TSNode c = ts_node_named_child(it, i);
+			if (syn_is(c, "list_splat") || syn_is(c, "parenthesized_list_splat"))
+				return -1;
+			n += !syn_is(c, "comment");
+		}
+		return n;
+	}
+	if (strcmp(t, "call") != 0 || !syn_text_eq(syn_field(it, "function"), u->src, "range"))
+		return -1;
+	TSNode args = syn_field(it, "arguments");
+	long long v[3] = {0, 0, 1};
+	uint32_t k = ts_node_named_child_count(args), n = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode a = ts_node_named_child(args, i);
+		if (syn_is(a, "comment"))
+			continue;
+		if (n == 3 || !int_const(u, a, &v[n]))
+			return -1;
+		n++;
+	}
+	if (n == 0)
+		return -1;
+	long long start = n == 1 ? 0 : v[0], stop = n == 1 ? v[0] : v[1], step = n == 3 ? v[2] : 1;
+	if (step == 0)
+		return -1;
+	long long len = step > 0 ? (stop - start + step - 1) / step : (start - stop - step - 1) / -step;
+	return len > 0 ? len : 0;
+}
+

@@ -39,5 +39,8 @@ const char *scope_dynamic_call(struct unit *u, TSNode fn);
 /* Call fn(node, ctx) for every identifier node under `root` whose text is `name`. */
 void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TSNode, void *), void *ctx);
 
+/* How many items iterating over `it` yields, when the tree says: range() of integer constants,
+ * or a tuple/list/set display without unpacking. -1 when unknown. */
+long long scope_trip_count(const struct unit *u, TSNode it);
 
 #endif

@@ -13,14 +13,25 @@ struct lift {
 	bool used;               /* the name is used elsewhere in the parent scope */
 };
 
-static int find(struct unit *u, const struct pass *self, TSNode node)
+void *lift_new(struct unit *u, const struct nested *n)
 {
 	struct lift *l = arena_alloc(&u->arena, sizeof *l);
-	if (!l)
-		return -1;
-	int r = nested_resolve(u, self, node, &l->n);
+	if (l) {
+		l->n = *n;
+		l->short_name = nested_short_name(u, n->node);
+	}
+	return l;
+}
+
+static int find(struct unit *u, const struct pass *self, TSNode node)
+{
+	struct nested n;
+	int r = nested_resolve(u, self, node, &n);
 	if (r <= 0)
 		return r;
+	struct lift *l = lift_new(u, &n);
+	if (!l)
+		return -1;
 	if (l->n.code->nfreevars) {
 		unit_debug(u, self, "%u:%u: %s captures %s: not SPF101", ts_node_start_point(node).row + 1,
 			   ts_node_start_point(node).column + 1, l->n.qualname, l->n.code->freevars);
@@ -36,7 +47,6 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	f->node = node;
 	f->code = l->n.code;
 	f->data = l;
-	l->short_name = nested_short_name(u, node);
 	const char *outer = ts_node_is_null(l->n.outer_def) ? "lambda" : nested_short_name(u, l->n.outer_def);
 	f->message = is_def ? arena_printf(&u->arena,
 					   "Nested function `%s` captures nothing from `%s` but is rebuilt on every call",
@@ -345,7 +355,7 @@ static bool inside_class(TSNode n)
 	return false;
 }
 
-static int check(struct unit *u, struct finding *f)
+int lift_check(struct unit *u, struct finding *f)
 {
 	struct lift *l = f->data;
 	struct nested *nd = &l->n;
@@ -425,6 +435,12 @@ static int check(struct unit *u, struct finding *f)
 				  ? scope_dynamic_call(u, fnscope) : NULL;
 	if (dyn)
 		l->used = true; /* eval/exec may name it in a string: keep the local */
+	/* A def nobody uses is dead code: lifting it would only move it to module level, shifting
+	 * every line below (tracebacks, inspect.getsource) for the cost of building it. */
+	if (named && !l->used && !us.escape)
+		demote(&v, FIX_NONE, arena_printf(&u->arena,
+						  "`%s` is never used in the enclosing function; delete it rather than "
+						  "lift it", l->short_name));
 	if (dyn)
 		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
 						   "check 6: the enclosing function calls %s(), which can see the local "
@@ -534,7 +550,7 @@ static int fail(struct unit *u, struct finding *f, const char *why)
 	return 0;
 }
 
-static int rewrite(struct unit *u, struct finding *f)
+int lift_rewrite(struct unit *u, struct finding *f)
 {
 	struct lift *l = f->data;
 	TSNode node = l->n.node;
@@ -631,7 +647,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		bool ends_nl = to > 0 && u->src[to - 1] == '\n';
 		if (!ends_nl && site.len) /* the def ended the file without a newline */
 			site.len -= strlen(u->nl);
-		e[1] = (struct edit){from, to, site.p ? site.p : "", site.len, 1};
+		e[1] = (struct edit){from, to, site.p ? site.p : "", site.len, 1, false};
 	} else {
 		TSNode params = syn_field(node, "parameters");
 		TSNode body = syn_field(node, "body");
@@ -652,7 +668,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		if (multi)
 			puts_(&lifted, ")");
 		puts_(&lifted, u->nl);
-		e[1] = (struct edit){ts_node_start_byte(node), ts_node_end_byte(node), newname, strlen(newname), 1};
+		e[1] = (struct edit){ts_node_start_byte(node), ts_node_end_byte(node), newname, strlen(newname), 1, false};
 	}
 	puts_(&lifted, u->nl);
 	puts_(&lifted, u->nl);
@@ -660,7 +676,7 @@ static int rewrite(struct unit *u, struct finding *f)
 		return -1;
 	TSNode top = scope_toplevel_statement(node);
 	size_t ins = attached_comments_start(u, top);
-	e[0] = (struct edit){ins, ins, lifted.p, lifted.len, 0};
+	e[0] = (struct edit){ins, ins, lifted.p, lifted.len, 0, false};
 	f->edits = e;
 	f->nedits = 2;
 	f->fix_title = arena_printf(&u->arena, "Lift `%s` to module level as `%s`", l->short_name, newname);
@@ -673,6 +689,6 @@ const struct pass pass_spf101 = {
 	.summary = "a nested def or lambda that captures nothing is rebuilt on every call; lift it",
 	.query = syn_query_nested_function,
 	.find = find,
-	.check = check,
-	.rewrite = rewrite,
+	.check = lift_check,
+	.rewrite = lift_rewrite,
 };

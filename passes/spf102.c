@@ -1,8 +1,49 @@
 /* SPF102 function-built-in-loop: a def or lambda whose MAKE_FUNCTION runs inside a loop of its
- * function (a backward jump's range in the parent code object). Reported only; when the function
- * is closure-free, SPF101's lift on the same def is the fix. */
+ * function (a backward jump's range in the parent code object). When the function is
+ * closure-free its fix is SPF101's lift (same checks, same edits); the diagnostic says how many
+ * times one call of the enclosing function builds it when the loop bounds are constants. */
+#include <string.h>
+
 #include "nested.h"
 #include "pass.h"
+#include "scope.h"
+
+/* Times one call of the enclosing def runs the code at `node`: the product of the trip counts
+ * of the loops around it up to that def, or -1 when a loop's count is unknown. */
+static long long builds_per_call(const struct unit *u, TSNode node, TSNode outer)
+{
+	long long total = 1;
+	TSNode child = node;
+	for (TSNode p = ts_node_parent(node); !ts_node_is_null(p) && !ts_node_eq(p, outer);
+	     child = p, p = ts_node_parent(p)) {
+		long long n = 1;
+		if (syn_is(p, "for_statement") && ts_node_eq(child, syn_field(p, "body")))
+			n = scope_trip_count(u, syn_field(p, "right"));
+		else if (syn_is(p, "while_statement") && ts_node_eq(child, syn_field(p, "body")))
+			n = -1;
+		else if (syn_is_comprehension(p) && !ts_node_eq(child, ts_node_named_child(p, 0)))
+			n = -1; /* in a clause, not the element */
+		else if (syn_is_comprehension(p)) {
+			/* the element of a comprehension runs once per combination of its clauses */
+			uint32_t k = ts_node_named_child_count(p);
+			for (uint32_t i = 1; i < k && n >= 0; i++) {
+				TSNode c = ts_node_named_child(p, i);
+				if (syn_is(c, "for_in_clause")) {
+					long long m = scope_trip_count(u, syn_field(c, "right"));
+					n = m < 0 ? -1 : n * m;
+				} else if (syn_is(c, "if_clause")) {
+					n = -1;
+				}
+			}
+		}
+		if (n < 0)
+			return -1;
+		total *= n;
+		if (total > 1000000000LL)
+			return -1;
+	}
+	return total;
+}
 
 static int find(struct unit *u, const struct pass *self, TSNode node)
 {
@@ -19,15 +60,30 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	f->node = node;
 	f->code = n.code;
 	const char *what = is_def ? arena_printf(&u->arena, "Function `%s`", nested_short_name(u, node)) : "Lambda";
-	f->message = n.code->nfreevars
-			     ? arena_printf(&u->arena, "%s is built on every iteration of a loop (captures %s)", what,
-					    n.code->freevars)
-			     : arena_printf(&u->arena, "%s is built on every iteration of a loop (closure-free: see SPF101)",
-					    what);
+	const char *times = "";
+	if (!ts_node_is_null(n.outer_def)) {
+		long long k = builds_per_call(u, node, n.outer_def);
+		TSNode on = syn_field(n.outer_def, "name");
+		if (k >= 0)
+			times = arena_printf(&u->arena, ", %lld times per call of `%.*s`", k, (int)syn_len(on),
+					     u->src + ts_node_start_byte(on));
+	}
+	f->message = arena_printf(&u->arena, "%s is built on every iteration of a loop%s", what, times);
 	f->facts = arena_printf(&u->arena, "code=%s MAKE_FUNCTION inside a backward jump's range of %s",
 				n.code->qualname, n.code->parent->qualname);
-	f->applicability = FIX_NONE;
-	return 0;
+	if (n.code->nfreevars) {
+		f->applicability = FIX_NONE;
+		f->reason = arena_printf(&u->arena, "it captures %s; only a closure-free function can be lifted",
+					 n.code->freevars);
+		return 0;
+	}
+	f->data = lift_new(u, &n);
+	return f->data ? 0 : -1;
+}
+
+static int check(struct unit *u, struct finding *f)
+{
+	return f->data ? lift_check(u, f) : 1;
 }
 
 const struct pass pass_spf102 = {
@@ -36,6 +92,6 @@ const struct pass pass_spf102 = {
 	.summary = "a def or lambda built inside a loop is rebuilt on every iteration",
 	.query = syn_query_nested_function,
 	.find = find,
-	.check = NULL,
-	.rewrite = NULL,
+	.check = check,
+	.rewrite = lift_rewrite,
 };

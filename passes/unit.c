@@ -228,6 +228,7 @@ static TSQuery *query_for(const struct pass *p)
 
 static int run_pass(struct unit *u, const struct pass *p)
 {
+	u->pass_state = NULL;
 	TSQuery *q = query_for(p);
 	if (!q)
 		return -1;

@@ -31,6 +31,8 @@ struct finding {
 	const struct code_info *code; /* the code object that proved it */
 	void *data;             /* pass-private */
 	const char *facts;      /* one line of bytecode facts, for --debug and JSON */
+	const char *key;        /* with the code object, tells this finding apart across fix
+				 * rounds (NULL: the code object alone does) */
 };
 
 struct unit {
@@ -58,6 +60,7 @@ struct unit {
 	const char **reserved;  /* module-level names chosen by rewrites in this unit */
 	size_t nreserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
+	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
 	/* the reason the unit could not be analysed (set by unit_analyse on failure) */
 	const char *error;
 	uint32_t error_row, error_col; /* 0-based, when the error has a position */

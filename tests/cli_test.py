@@ -234,8 +234,8 @@ def formats(d):
     rc, out, err = run(["--format", "json", "fmt/dec.py", "fmt/loop.py"], d)
     items = json.loads(out) if out.startswith("[") else []
     by = {(i["filename"].rsplit("/", 1)[1], i["code"]): i for i in items}
-    check("json over two files in order", [i["filename"].rsplit("/", 1)[1] for i in items] == ["dec.py", "loop.py"],
-          out)
+    names = [i["filename"].rsplit("/", 1)[1] for i in items]
+    check("json over two files in order", names == sorted(names) and set(names) == {"dec.py", "loop.py"}, out)
     dec = by.get(("dec.py", "SPF101"))
     check("json unsafe fix", dec and dec["fix"] and dec["fix"]["applicability"] == "unsafe"
           and "decorat" in dec["spipfix"]["reason"], dec)
@@ -471,6 +471,10 @@ def rules(d):
         check(f"rule {code}: the example shows the finding", rc == 1 and f" {code} " in out, out + err)
         rc, out, err = run(["--check", "--isolated", "--select", code, a], d)
         check(f"rule {code}: the fixed example has no finding", rc == 0 and out == "", out + err)
+        fixed = write(d, f"rules/{code}/fixed.py", doc["before"])
+        run(["--fix", "--isolated", "--unsafe-fixes", fixed], d)
+        check(f"rule {code}: `spipfix --fix` turns the example into its `after`",
+              read(fixed).decode() == doc["after"], read(fixed).decode())
 
 
 if __name__ == "__main__":

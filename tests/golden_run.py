@@ -5,9 +5,12 @@ Usage:
     /usr/bin/python3 tests/golden_run.py --spipfix PATH [--update]
         [--filter SUBSTR] GOLDEN_DIR
 
-Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, args?, driver.py?}
+Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report?, args?,
+                                   driver.py?}
 
 For every case:
+  * Under GOLDEN_DIR/SPFnnn/, ARGS starts with `--select SPFnnn` unless the
+    case's args file has a --select; other folders (multipass/) run every rule.
   * `spipfix --diff ARGS input.py` (cwd = a fresh temp dir holding a byte
     exact copy of input.py) must print exactly expected.diff; exit code 1
     iff the diff is non-empty, 0 otherwise.  An empty expected.diff means
@@ -15,6 +18,10 @@ For every case:
   * `spipfix --fix ARGS input.py` in another temp dir must produce the file
     that expected.diff describes (the original when it is empty), and a
     second `--fix` must not change it again (idempotence).
+  * With expected.report: the diagnostics of `spipfix ARGS input.py` (stdout)
+    must equal it, so a negative case also proves the finding is reported and
+    says why it is not fixed.  --update writes it for every case whose
+    expected.diff is empty.
   * With driver.py and a non-empty expected.diff: `python3 driver.py` run
     next to the original input.py and next to the fixed input.py must give
     the same stdout and exit code.
@@ -170,6 +177,11 @@ def run_case(case_dir, case_name, spipfix, update):
     args_path = os.path.join(case_dir, "args")
     if os.path.exists(args_path):
         args = shlex.split(read_bytes(args_path).decode("utf-8"))
+    # a case under golden/SPFnnn/ runs that rule alone unless its args choose;
+    # cases under other folders (golden/multipass/) run every rule
+    rule = os.path.basename(os.path.dirname(case_dir))
+    if re.fullmatch(r"SPF\d+", rule) and not any(a.startswith("--select") for a in args):
+        args = ["--select", rule] + args
     expected_path = os.path.join(case_dir, "expected.diff")
     driver_path = os.path.join(case_dir, "driver.py")
 
@@ -200,6 +212,20 @@ def run_case(case_dir, case_name, spipfix, update):
             if rc != want_rc:
                 problems.append("spipfix --diff exit code %d, want %d (%s diff)"
                                 % (rc, want_rc, "non-empty" if actual else "empty"))
+
+        # 1b. the diagnostics, for cases that pin them
+        report_path = os.path.join(case_dir, "expected.report")
+        if os.path.exists(report_path) or (update and not expected):
+            rc, report, err = run([spipfix] + args + ["input.py"], diff_dir)
+            if rc not in (0, 1):
+                problems.append("spipfix (report) failed: " + describe(rc, err))
+            if update:
+                write_bytes(report_path, report)
+            want_report = read_bytes(report_path)
+            if report != want_report:
+                problems.append("diagnostics differ from expected.report:\n"
+                                + indent(show_bytes_diff(want_report, report,
+                                                         "expected", "actual")))
 
         # 2. --fix: must yield the file expected.diff describes, idempotently
         fix_dir = os.path.join(tmp, "fix")

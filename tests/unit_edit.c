@@ -9,7 +9,7 @@
 /* An edit replacing src[start, end) with the NUL-terminated text t. */
 static struct edit E(size_t start, size_t end, const char *t, unsigned seq)
 {
-	return (struct edit){start, end, t, strlen(t), seq};
+	return (struct edit){start, end, t, strlen(t), seq, false};
 }
 
 /* Sort/check, apply, and compare the result with `want` (also its length and terminator). */
@@ -111,7 +111,7 @@ Test(edit, insertion_into_empty_source)
 Test(edit, replacement_with_embedded_nul_uses_len)
 {
 	/* the text is copied by len, not strlen: only the first 2 bytes of "XYZ" */
-	struct edit e[] = {{1, 2, "XYZ", 2, 0}};
+	struct edit e[] = {{1, 2, "XYZ", 2, 0, false}};
 	expect_apply("abc", e, 1, "aXYc");
 }
 
@@ -309,4 +309,20 @@ Test(edit, output_length_multiline)
 	size_t from = strlen("def f():\n"), to = from + strlen("    def g():\n        pass\n");
 	struct edit e[] = {E(from, to, "", 1), E(0, 0, "def _g():\n    pass\n\n\n", 0)};
 	expect_apply(src, e, 2, "def _g():\n    pass\n\n\ndef f():\n    return g\n");
+}
+
+Test(edit, trailing_insertion_goes_after_the_others_at_its_offset)
+{
+	const char *src = "def f(): pass\n";
+	struct edit e[] = {
+		{0, 0, "\n\n", 2, 0, true},
+		{0, 0, "A = 1\n", 6, 1, false},
+		{0, 0, "@deco\n", 6, 3, true},
+		{0, 0, "B = 2\n", 6, 2, false},
+	};
+	cr_assert_eq(edits_sort_check(e, 4, strlen(src)), 0);
+	size_t n;
+	char *out = edits_apply(src, strlen(src), e, 4, &n);
+	cr_assert_str_eq(out, "A = 1\nB = 2\n\n\n@deco\ndef f(): pass\n");
+	free(out);
 }

@@ -1,0 +1,176 @@
+"""Finding counts on a tree, per rule and split by fix applicability (safe / unsafe / none), next
+to an independent walk of the code objects that Debian's CPython compiles from the same files:
+  SPF101  a def or lambda code object directly inside a function-like code object (a def, a
+          lambda, or a comprehension inside a function) with empty co_freevars;
+  SPF102  such a code object (closure or not) whose MAKE_FUNCTION lies inside a loop;
+  SPF201  in a function-like code object, a CALL with n >= 1 arguments whose callee is a
+          LOAD_GLOBAL followed only by LOAD_ATTR/LOAD_METHOD and whose arguments are n LOAD_CONST,
+          counted once per source position (a `finally` body is compiled twice).
+SPF301 has no independent count: its definition is the proof itself. Also prints the ten most
+frequent SPF201 callees. Files that spipfix reports as errors are left out of both counts.
+
+    /usr/bin/python3 bench/count_findings.py [--spipfix build/spipfix] TREE...
+"""
+import argparse
+import collections
+import dis
+import os
+import re
+import subprocess
+import sys
+import warnings
+
+COMPS = {"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"}
+
+
+def function_like(chain):
+    """chain: code objects from the module down to the parent."""
+    for co in reversed(chain):
+        if co.co_name in COMPS:
+            continue
+        return bool(co.co_flags & 0x1) and co is not chain[0]  # CO_OPTIMIZED, not the module
+    return False
+
+
+def in_function(chain):
+    """Does code in chain[-1] run in a function frame (a def, a lambda, or a comprehension
+    inside one)?"""
+    for co in reversed(chain):
+        if co.co_name in COMPS:
+            continue
+        return bool(co.co_flags & 0x1) and co is not chain[0]
+    return False
+
+
+def loops(co):
+    ranges = []
+    for ins in dis.get_instructions(co):
+        if ins.opname in ("JUMP_BACKWARD",) or ins.opname.startswith("POP_JUMP_BACKWARD"):
+            ranges.append((ins.argval, ins.offset))
+    return ranges
+
+
+def constant_calls(co):
+    """SPF201 by the bytecode: CALL n preceded by [KW_NAMES] PRECALL n, n LOAD_CONST, and a
+    LOAD_GLOBAL + attribute loads."""
+    ins = [i for i in dis.get_instructions(co) if i.opname not in ("CACHE", "EXTENDED_ARG")]
+    seen = set()  # a `finally` body is compiled twice: count each source call once
+    for k, i in enumerate(ins):
+        if i.opname != "CALL" or i.arg < 1:
+            continue
+        j = k - 1
+        if j >= 0 and ins[j].opname == "PRECALL":
+            j -= 1
+        if j >= 0 and ins[j].opname == "KW_NAMES":
+            j -= 1
+        consts = 0
+        while j >= 0 and ins[j].opname == "LOAD_CONST" and consts < i.arg:
+            consts += 1
+            j -= 1
+        if consts != i.arg:
+            continue
+        while j >= 0 and ins[j].opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            j -= 1
+        if j >= 0 and ins[j].opname == "LOAD_GLOBAL":
+            seen.add(i.positions)
+    return len(seen)
+
+
+def walk(co, chain, out):
+    chain = chain + [co]
+    if in_function(chain):
+        out["SPF201"] += constant_calls(co)
+    rng = None
+    for c in co.co_consts:
+        if not hasattr(c, "co_code"):
+            continue
+        if c.co_name not in COMPS and (c.co_flags & 0x1) and function_like(chain):
+            if rng is None:
+                rng = loops(co)
+                sites = {}
+                prev = None
+                for ins in dis.get_instructions(co):
+                    if ins.opname == "MAKE_FUNCTION" and prev is not None and prev.opname == "LOAD_CONST":
+                        sites[id(prev.argval)] = ins.offset
+                    prev = ins
+            if not c.co_freevars:
+                out["SPF101"] += 1
+            off = sites.get(id(c))
+            if off is not None and any(t <= off < j for t, j in rng):
+                out["SPF102"] += 1
+        walk(c, chain, out)
+
+
+def independent(path):
+    with open(path, "rb") as f:
+        src = f.read()
+    if src.startswith(b"\xef\xbb\xbf"):
+        src = src[3:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        co = compile(src, path, "exec", dont_inherit=True)
+    out = collections.Counter()
+    walk(co, [], out)
+    return out
+
+
+CODES = ("SPF101", "SPF102", "SPF201", "SPF301")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spipfix", default="build/spipfix")
+    ap.add_argument("trees", nargs="+")
+    a = ap.parse_args()
+    callees_all = collections.Counter()
+    for tree in a.trees:
+        p = subprocess.run([a.spipfix, "--check", tree], capture_output=True, text=True, errors="replace")
+        bad = set(re.findall(r"^error: (.+?\.py)[:]", p.stderr, re.M))
+        per_file = collections.defaultdict(collections.Counter)
+        split = collections.defaultdict(collections.Counter)
+        callees = collections.Counter()
+        for line in p.stdout.splitlines():
+            m = re.match(r"(.+?\.py):\d+:\d+: (SPF\d+) ", line)
+            if not m:
+                continue
+            code = m.group(2)
+            per_file[m.group(1)][code] += 1
+            split[code]["safe" if line.endswith("[*]") else "unsafe" if "(unsafe fix:" in line else "none"] += 1
+            c = re.search(r"Call `(.+?)\(\.\.\.\)`", line)
+            if code == "SPF201" and c:
+                callees[c.group(1)] += 1
+        files = [tree] if os.path.isfile(tree) else []
+        for d, dirs, fs in os.walk(tree):
+            dirs[:] = sorted(x for x in dirs if x not in {".git", "__pycache__", "build", "dist", "site-packages"}
+                             and not os.path.exists(os.path.join(d, x, "pyvenv.cfg")))
+            files += [os.path.join(d, f) for f in fs if f.endswith(".py")]
+        tot = collections.Counter()
+        mismatch = []
+        for f in files:
+            if f in bad:
+                continue
+            try:
+                ind = independent(f)
+            except (SyntaxError, ValueError):
+                continue
+            tot.update(ind)
+            for k in ("SPF101", "SPF102", "SPF201"):
+                if ind[k] != per_file[f][k]:
+                    mismatch.append(f"{f}: {k} spipfix {per_file[f][k]} vs code objects {ind[k]}")
+        print(f"{tree}: {len(files)} files, {len(bad)} not analysed")
+        for k in CODES:
+            n = sum(c[k] for c in per_file.values())
+            ind = f"; independent walk {tot[k]}" if k != "SPF301" else ""
+            print(f"  {k} {n} (safe {split[k]['safe']}, unsafe {split[k]['unsafe']}, none {split[k]['none']}){ind}")
+        print("  SPF201 top callees: " + ", ".join(f"{c} {n}" for c, n in callees.most_common(10)))
+        callees_all.update(callees)
+        for m in mismatch[:20]:
+            print("  mismatch", m)
+        if len(mismatch) > 20:
+            print(f"  ... {len(mismatch) - 20} more mismatches")
+    if len(a.trees) > 1:
+        print("all trees, SPF201 top callees: " + ", ".join(f"{c} {n}" for c, n in callees_all.most_common(10)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

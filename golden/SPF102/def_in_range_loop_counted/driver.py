@@ -1,0 +1,3 @@
+from input import score
+
+print(score([1, 2, 3]), score([]))

@@ -1,0 +1,3 @@
+from input import limit
+
+print(limit())

@@ -1,0 +1,5 @@
+import re
+
+
+def broken(text):
+    return re.compile("(unclosed").search(text)

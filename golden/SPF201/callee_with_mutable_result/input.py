@@ -1,0 +1,6 @@
+def letters():
+    return list("abc")
+
+
+def options():
+    return dict(verbose=True, depth=3)

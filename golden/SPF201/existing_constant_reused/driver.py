@@ -1,0 +1,3 @@
+from input import digits
+
+print(digits("a1b22"))

@@ -1,0 +1,6 @@
+def missing():
+    return float("nan")
+
+
+def infinite():
+    return float("inf")

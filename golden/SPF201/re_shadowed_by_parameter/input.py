@@ -1,0 +1,5 @@
+import re
+
+
+def search(re, text):
+    return re.compile("a+").search(text)

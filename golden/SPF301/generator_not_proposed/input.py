@@ -1,0 +1,6 @@
+def numbers():
+    yield sum(range(100))
+
+
+async def later():
+    return sum(range(100))

@@ -1,0 +1,3 @@
+from input import norms
+
+print(norms())

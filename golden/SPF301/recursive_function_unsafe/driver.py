@@ -1,0 +1,3 @@
+from input import _fib, fib_table
+
+print(fib_table(), fib_table(), _fib(15))

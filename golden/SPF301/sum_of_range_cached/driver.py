@@ -1,0 +1,3 @@
+from input import triangle, report
+
+print(triangle(), triangle(), report())

@@ -1,0 +1,6 @@
+def answer():
+    return 42
+
+
+def pair():
+    return (1, 2)

@@ -1,0 +1,3 @@
+from input import squares
+
+print(squares()[:5], len(squares()), squares() == squares())

@@ -1,0 +1,3 @@
+from input import tokenize, vowels
+
+print(tokenize("Hello big World"), vowels(), vowels())

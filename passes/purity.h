@@ -1,0 +1,26 @@
+/* The vetted allow-list of pure callables, shared by SPF201 (hoist a constant call) and SPF301
+ * (memoize a pure function). One table, one comment per entry saying why it is pure and what it
+ * returns. */
+#ifndef SPIPFIX_PURITY_H
+#define SPIPFIX_PURITY_H
+
+#include <stdbool.h>
+
+enum {
+	PURE_CALL = 1,      /* no side effect, same result for the same (immutable) arguments */
+	PURE_IMMUTABLE = 2, /* the result is immutable (and hashable for hashable arguments) */
+	PURE_HOIST = 4,     /* SPF201 may hoist a constant call to a module constant */
+};
+
+struct pure_callable {
+	const char *qualified; /* "re.compile", "builtins.frozenset", "math.sqrt", ... */
+	int flags;
+};
+
+/* The entry for a fully qualified callable, or NULL when it is not vetted. */
+const struct pure_callable *purity_lookup(const char *qualified);
+
+/* The whole table, NULL-terminated (for documentation and tests). */
+extern const struct pure_callable purity_table[];
+
+#endif

@@ -1,0 +1,292 @@
+"""`spipfix trace`: exact instruction counts on scripts whose counts are known by construction,
+the program's argv/stdout/stderr/exit status passed through as /usr/bin/python3 gives them,
+-i/-f/-m, the JSON report, and `--trace-profile` ordering the check path's diagnostics.
+Run with Debian's /usr/bin/python3."""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+PYTHON = "/usr/bin/python3"
+failures = []
+passed = 0
+
+
+def check(name, cond, detail=""):
+    global passed
+    if cond:
+        passed += 1
+        print(f"PASS {name}")
+    else:
+        failures.append(name)
+        print(f"FAIL {name} {detail}")
+
+
+def run(cmd, cwd, env=None):
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=300, env=env)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
+
+
+def write(d, name, text):
+    path = os.path.join(d, name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def trace_json(args, cwd):
+    out = os.path.join(cwd, "trace.json")
+    if os.path.exists(out):
+        os.unlink(out)
+    rc, so, se = run([SPIPFIX, "trace", "--format", "json", "-o", out, *args], cwd)
+    data = None
+    if os.path.exists(out):
+        with open(out) as f:
+            data = json.load(f)
+    return rc, so, se, data
+
+
+def at(data, fname, line, op):
+    return sum(r["count"] for r in data["by_location"]
+               if os.path.basename(r["file"]) == fname and r["line"] == line and r["instruction"] == op)
+
+
+# N_OUTER calls of outer() build `inner` once each, plus a lambda per element of a
+# 7-element comprehension per call, plus a def in a loop of 3 iterations per call.
+NESTED = """\
+import sys
+def outer(n):
+    def inner(x):
+        return x + 1
+    ys = [(lambda v: v)(i) for i in range(7)]
+    for k in range(3):
+        def again():
+            return k
+    return inner(n) + len(ys)
+N = int(sys.argv[1])
+total = 0
+for i in range(N):
+    total += outer(i)
+print(total)
+"""
+
+BUILDS = """\
+def make(n):
+    k = n
+    def g():
+        return k
+    return g
+g = make(3)
+for i in range(100):
+    g()
+for i in range(7):
+    x = [i, i]
+for i in range(9):
+    t = (i, i)
+for i in range(11):
+    s = {i}
+for i in range(13):
+    d = {'a': i}
+"""
+
+# a function hot enough to be quickened (LOAD_GLOBAL/LOAD_ATTR get specialised forms)
+HOT = """\
+class O:
+    def __init__(self):
+        self.x = 1
+o = O()
+def f():
+    return len("ab") + o.x
+for i in range(500):
+    f()
+"""
+
+# f is quickened in a thread (not traced) before the main thread calls it: the tracer first sees
+# its code with specialised instructions in it
+WARM = """\
+import threading
+class O:
+    def __init__(self):
+        self.x = 1
+o = O()
+def f():
+    return len("ab") + o.x
+def warm():
+    for i in range(1000):
+        f()
+t = threading.Thread(target=warm)
+t.start()
+t.join()
+for i in range(300):
+    f()
+"""
+
+
+def extended_arg_script():
+    """A LOAD_CONST whose argument needs EXTENDED_ARG (constant index > 255), run 5 times."""
+    lines = ["def f():"]
+    for i in range(300):
+        lines.append(f"    a{i} = {1000 + i}")
+    lines.append("    return a0")
+    lines.append("for i in range(5):")
+    lines.append("    f()")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        write(d, "nested.py", NESTED)
+        n = 1234
+        rc, so, se, data = trace_json(["-f", "nested.py", "nested.py", str(n)], d)
+        check("nested: exit 0", rc == 0, f"rc={rc} {se}")
+        check("nested: script output passes through", so == f"{sum(i + 1 + 7 for i in range(n))}\n", so)
+        check("nested: inner built once per outer call", at(data, "nested.py", 3, "MAKE_FUNCTION") == n,
+              data and data["by_location"])
+        check("nested: outer built once", at(data, "nested.py", 2, "MAKE_FUNCTION") == 1)
+        # line 5: the comprehension function (once per call) and the lambda (7 per call)
+        check("nested: lambda in comprehension", at(data, "nested.py", 5, "MAKE_FUNCTION") == n * 7 + n)
+        check("nested: def in a loop", at(data, "nested.py", 7, "MAKE_FUNCTION") == 3 * n)
+        mf = [r["count"] for r in data["by_instruction"] if r["instruction"] == "MAKE_FUNCTION"]
+        check("nested: MAKE_FUNCTION total", mf == [1 + n + 8 * n + 3 * n], mf)
+        check("nested: default instructions", data["instructions"] == [
+            "MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "LOAD_DEREF"], data["instructions"])
+        check("nested: tracked = sum of the instruction table",
+              data["tracked_instructions"] == sum(r["count"] for r in data["by_instruction"]))
+        check("nested: total >= tracked", data["total_instructions"] > data["tracked_instructions"])
+        check("nested: only the -f file", {os.path.basename(r["file"]) for r in data["by_location"]} == {"nested.py"})
+        check("nested: file path is real", data["files"][0]["path"] == os.path.realpath(os.path.join(d, "nested.py")))
+
+        rc, so, se = run([SPIPFIX, "trace", "-f", "nested.py", "nested.py", "100"], d)
+        lines = so.splitlines()
+        check("text: program output first", lines[0] == str(sum(i + 8 for i in range(100))), so)
+        check("text: tracked / total line", lines[1].startswith("tracked / total instructions: "), so)
+        check("text: instruction table", "| INSTRUCTION" in so and f"{1 + 100 + 800 + 300} | MAKE_FUNCTION" in so, so)
+        check("text: location table", "  100 | " + os.path.join(d, "nested.py") + ":3 (MAKE_FUNCTION)" in so, so)
+
+        write(d, "builds.py", BUILDS)
+        rc, so, se, data = trace_json(["-f", "builds.py", "builds.py"], d)
+        check("builds: LOAD_DEREF per call of the closure", at(data, "builds.py", 4, "LOAD_DEREF") == 100)
+        check("builds: BUILD_LIST", at(data, "builds.py", 10, "BUILD_LIST") == 7)
+        check("builds: BUILD_TUPLE", at(data, "builds.py", 12, "BUILD_TUPLE") == 9)
+        check("builds: BUILD_SET", at(data, "builds.py", 14, "BUILD_SET") == 11)
+        check("builds: BUILD_MAP", at(data, "builds.py", 16, "BUILD_MAP") == 13)
+
+        write(d, "hot.py", HOT)
+        rc, so, se, data = trace_json(["-i", "LOAD_GLOBAL", "-i", "load_attr,CALL", "-f", "hot.py", "hot.py"], d)
+        check("-i: chosen instructions only", data["instructions"] == ["LOAD_GLOBAL", "LOAD_ATTR", "CALL"],
+              data["instructions"])
+        # specialised forms (LOAD_GLOBAL_BUILTIN, LOAD_ATTR_INSTANCE_VALUE) count as the base one
+        check("specialised LOAD_GLOBAL counted", at(data, "hot.py", 6, "LOAD_GLOBAL") == 2 * 500,
+              at(data, "hot.py", 6, "LOAD_GLOBAL"))
+        check("specialised LOAD_ATTR counted", at(data, "hot.py", 6, "LOAD_ATTR") == 500)
+        check("CALL counted", at(data, "hot.py", 6, "CALL") == 500 and at(data, "hot.py", 8, "CALL") == 500)
+
+        write(d, "warm.py", WARM)
+        rc, so, se, data = trace_json(["-i", "LOAD_GLOBAL,LOAD_ATTR", "-f", "warm.py", "warm.py"], d)
+        check("code quickened before first sight: LOAD_GLOBAL", at(data, "warm.py", 7, "LOAD_GLOBAL") == 2 * 300,
+              at(data, "warm.py", 7, "LOAD_GLOBAL"))
+        check("code quickened before first sight: LOAD_ATTR", at(data, "warm.py", 7, "LOAD_ATTR") == 300,
+              at(data, "warm.py", 7, "LOAD_ATTR"))
+
+        write(d, "ext.py", extended_arg_script())
+        rc, so, se, data = trace_json(["-i", "LOAD_CONST", "-f", "ext.py", "ext.py"], d)
+        check("EXTENDED_ARG: counted as the instruction it extends",
+              at(data, "ext.py", 2 + 290, "LOAD_CONST") == 5 and at(data, "ext.py", 2 + 10, "LOAD_CONST") == 5,
+              (at(data, "ext.py", 292, "LOAD_CONST"), at(data, "ext.py", 12, "LOAD_CONST")))
+
+        # -f: only the helper module imported by the script
+        write(d, "helper.py", "def h():\n    return lambda: 1\n")
+        write(d, "main.py", "import helper\nfor i in range(4):\n    helper.h()\n")
+        rc, so, se, data = trace_json(["-f", "helper.py", "main.py"], d)
+        check("-f: counts the imported module", at(data, "helper.py", 2, "MAKE_FUNCTION") == 4)
+        check("-f: leaves the others out", all(os.path.basename(r["file"]) == "helper.py" for r in data["by_location"]))
+        rc, so, se, data_all = trace_json(["main.py"], d)
+        check("no -f: more files, larger total", len(data_all["files"]) > 1 and
+              data_all["total_instructions"] > data["total_instructions"])
+        rc, so, se, data = trace_json(["-f", "*/nothere/*", "main.py"], d)
+        check("-f with a path glob that matches nothing", data["total_instructions"] == 0 and not data["by_location"])
+
+        # -m MODULE with arguments
+        write(d, "pkg/__init__.py", "")
+        write(d, "pkg/tool.py", "import sys\nprint(sys.argv)\nf = [lambda: 0 for _ in range(int(sys.argv[1]))]\n")
+        rc, so, se, data = trace_json(["-f", "tool.py", "-m", "pkg.tool", "6", "-i"], d)
+        py = run([PYTHON, "-m", "pkg.tool", "6", "-i"], d)
+        check("-m: exit status and output as python3 -m", (rc, so, se) == py, f"{(rc, so, se)} vs {py}")
+        check("-m: counts", at(data, "tool.py", 3, "MAKE_FUNCTION") == 7, data and data["by_location"])
+
+        # pass-through: argv, stdout, stderr, exit status, exceptions, as /usr/bin/python3 gives them
+        progs = {
+            "exit3.py": "import sys\nprint('out', sys.argv[1:])\nprint('err', file=sys.stderr)\nsys.exit(3)\n",
+            "exitmsg.py": "import sys\nsys.exit('bye')\n",
+            "exitnone.py": "raise SystemExit\n",
+            "raises.py": "def f():\n    raise ValueError('boom')\nprint('before')\nf()\n",
+            "chained.py": "try:\n    1/0\nexcept ZeroDivisionError as e:\n    raise KeyError('k') from e\n",
+            "atexit_out.py": "import atexit\natexit.register(print, 'at exit')\nprint('main')\n",
+            "stdin.py": "import sys\nprint(sys.stdin.read().upper())\n",
+        }
+        for name, text in progs.items():
+            write(d, name, text)
+            args = [name, "x", "--flag"]
+            py = subprocess.run([PYTHON, *args], cwd=d, capture_output=True, input=b"in", timeout=60)
+            out = os.path.join(d, "r.txt")
+            sp = subprocess.run([SPIPFIX, "trace", "-o", out, *args], cwd=d, capture_output=True, input=b"in",
+                                timeout=60)
+            same = (sp.returncode, sp.stdout, sp.stderr) == (py.returncode, py.stdout, py.stderr)
+            check(f"pass-through {name}", same, f"\n{sp}\n{py}")
+            with open(out) as f:
+                check(f"report written for {name}", f.read().startswith("tracked / total instructions: "))
+        rc, so, se = run([SPIPFIX, "trace", "exit3.py"], d)
+        check("report follows the output on stdout", rc == 3 and so.startswith("out []\n")
+              and "tracked / total" in so, so)
+
+        # usage errors
+        rc, so, se = run([SPIPFIX, "trace", "-i", "NOT_AN_OP", "exit3.py"], d)
+        check("unknown instruction exits 2", rc == 2 and "NOT_AN_OP" in se and "out" not in so, f"{rc} {se}")
+        rc, so, se = run([SPIPFIX, "trace", "missing.py"], d)
+        check("missing script exits 2", rc == 2 and "missing.py" in se, f"{rc} {se}")
+        rc, so, se = run([SPIPFIX, "trace"], d)
+        check("no script exits 2", rc == 2, f"{rc}")
+        rc, so, se = run([SPIPFIX, "trace", "--help"], d)
+        check("--help", rc == 0 and "-i, --instructions" in so and "--trace-profile" in so)
+        rc, so, se = run([SPIPFIX, "trace", "-n", "1", "nested.py", "10"], d)
+        check("--limit", "more (--limit 0 shows all)" in so, so)
+
+        # --trace-profile on the check path
+        write(d, "app/app.py", "def a(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n\n"
+              "def b(n):\n    f = lambda y: y * 2\n    return f(n)\n\n"
+              "def never():\n    g = lambda: 1\n    return g()\n\n"
+              "for i in range(10):\n    a([1, 2])\nfor i in range(50):\n    b(i)\n")
+        write(d, "app/other.py", "def o():\n    def p():\n        pass\n    return p()\n")
+        rc, so, se, data = trace_json(["app/app.py"], d)
+        prof = os.path.join(d, "trace.json")
+        rc, so, se = run([SPIPFIX, "--trace-profile", prof, "app"], d)
+        lines = [l for l in so.splitlines() if "SPF101" in l]
+        check("profile: ordered by count", [l.split(":")[1] for l in lines] == ["7", "2", "11", "2"], so)
+        check("profile: counts shown", lines[0].endswith("(executed 50 times)") and
+              lines[1].endswith("(executed 10 times)") and lines[2].endswith("(executed 0 times)"), so)
+        check("profile: untraced file last", lines[3].startswith("app/other.py:2:") and
+              lines[3].endswith("(not traced)"), so)
+        check("profile: exit status unchanged", rc == 1, f"{rc}")
+        rc, so, se = run([SPIPFIX, "--diff", f"--trace-profile={prof}", "app/app.py"], d)
+        check("profile --diff: stdout is the diff only", so.startswith("--- app/app.py") and "executed" not in so, so)
+        el = [l for l in se.splitlines() if "SPF101" in l]
+        check("profile --diff: findings on stderr, ordered", [l.split(":")[1] for l in el] == ["7", "2", "11"], se)
+        write(d, "bad.json", "{\"format\": \"other\"}")
+        rc, so, se = run([SPIPFIX, "--trace-profile", "bad.json", "app"], d)
+        check("profile: a bad file exits 2", rc == 2 and "bad.json" in se and so == "", f"{rc} {se}")
+        rc, so, se = run([SPIPFIX, "--trace-profile", "nope.json", "app"], d)
+        check("profile: a missing file exits 2", rc == 2 and "nope.json" in se, f"{rc} {se}")
+        rc, so, se = run([SPIPFIX, "app", "--trace-profile"], d)
+        check("profile: the option needs a file", rc == 2, f"{rc} {se}")
+    print(f"{passed} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--spipfix", required=True)
+    SPIPFIX = os.path.abspath(ap.parse_args().spipfix)
+    sys.exit(main())
