@@ -2,14 +2,17 @@
  * of its path, its bytes and the rules that ran on it, in one file per settings
  * (<cache dir>/<version>/<hash of version, build, mode, format, unsafe-fixes, cwd>.bin), so
  * that a run over an unchanged tree only reads and hashes. Entries of a path superseded by a
- * newer content are dropped when the file is written; a damaged cache file is ignored. */
+ * newer content are dropped when the file is written, and the files of other settings or builds
+ * unused for 30 days are removed; a damaged cache file is ignored. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -301,6 +304,26 @@ static void mkdir_p(const char *dir)
 	mkdir(tmp, 0777);
 }
 
+/* Remove the cache files of other settings or builds unused for 30 days. */
+static void prune_old(const char *sub, const char *keep)
+{
+	DIR *d = opendir(sub);
+	if (!d)
+		return;
+	time_t limit = time(NULL) - 30 * 24 * 3600;
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".bin") != 0)
+			continue;
+		char f[8192];
+		snprintf(f, sizeof f, "%s/%s", sub, e->d_name);
+		struct stat st;
+		if (strcmp(f, keep) != 0 && stat(f, &st) == 0 && st.st_atime < limit && st.st_mtime < limit)
+			unlink(f);
+	}
+	closedir(d);
+}
+
 /* Write the table: atomic (temp file + rename); entries of a path that has a used entry are kept
  * only when used themselves. Returns 0 / -1. */
 static int save(struct cache *c)
@@ -363,6 +386,8 @@ static int save(struct cache *c)
 		rc = -1;
 	if (rc != 0)
 		unlink(tmp);
+	else
+		prune_old(sub, c->file);
 	return rc ? -1 : 0;
 }
 
