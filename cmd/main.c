@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "bridge.h"
 #include "cmd.h"
 #include "cache.h"
@@ -21,12 +22,14 @@ static void usage(FILE *out)
 	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
 	      "       spipfix [check] [OPTIONS] --stdin-filename PATH [-]\n"
 	      "       spipfix rule CODE | --all\n"
-	      "       spipfix profile PACKAGE_OR_PATH...  |  spipfix trace SCRIPT [ARGS...]  (each has --help)\n"
+	      "       spipfix bench PATH... | profile PACKAGE_OR_PATH... | trace SCRIPT [ARGS...]  (each has --help)\n"
 	      "\n"
 	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
 	      "finding on the bytecode CPython compiles from the same source, and fix it. Folders are\n"
 	      "searched for *.py without excluded and git-ignored files; paths named explicitly are\n"
-	      "always analysed (unless --force-exclude). `-` reads the source from stdin. Nothing is executed.\n"
+	      "always analysed (unless --force-exclude). `-` reads the source from stdin. The analysed code\n"
+	      "is only compiled, never run; SPF201 evaluates one allow-listed pure call (re.compile(\"a+\"),\n"
+	      "...) once before it proposes to hoist it.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --fix                    Apply the safe fixes in place (stdin: print the fixed source)\n"
@@ -313,6 +316,8 @@ static char *config_start(const struct options *o, char *const *paths, int npath
 
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "profile"))
 		return cmd_profile(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "trace"))

@@ -1,0 +1,1308 @@
+/* spipfix bench: for every finding with a fix, time the code as written against the code as
+ * rewritten, inside the embedded interpreter, with the module's own globals and imports.
+ *
+ * The rewritten text is the fix engine's own: each finding's edits, applied with edits_apply
+ * (findings whose edits do not overlap share one rewritten text). Both texts are executed as the
+ * module in a scratch module object (cmd/bench_harness.py), and the code the fix changes is
+ * compiled, from each text's syntax tree, into a timing loop whose globals are that namespace.
+ * What is timed depends on the pass (see `strategies`). Before and after alternate round by round;
+ * the report gives medians, the spread of the paired differences, and flags results within it. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "bridge.h"
+#include "cmd.h"
+#include "pass.h"
+#include "scope.h"
+
+extern const char bench_harness_py[]; /* cmd/bench_harness.py, embedded at build time */
+
+/* ---- statistics ------------------------------------------------------------------------- */
+
+static int cmp_double(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a > b) - (a < b);
+}
+
+double bench_median(const double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	double *c = malloc(n * sizeof *c);
+	if (!c)
+		return NAN;
+	memcpy(c, v, n * sizeof *c);
+	qsort(c, n, sizeof *c, cmp_double);
+	double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+	free(c);
+	return m;
+}
+
+double bench_mad(const double *v, size_t n)
+{
+	if (!n)
+		return NAN;
+	double m = bench_median(v, n);
+	double *d = malloc(n * sizeof *d);
+	if (!d)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		d[i] = fabs(v[i] - m);
+	double r = bench_median(d, n);
+	free(d);
+	return r;
+}
+
+bool bench_within_noise(double saved, double spread) { return fabs(saved) <= 3 * spread; }
+
+char *bench_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	while (buf) {
+		n += fread(buf + n, 1, cap - n - 1, f);
+		if (ferror(f)) {
+			int e = errno;
+			free(buf);
+			fclose(f);
+			errno = e ? e : EIO;
+			return NULL;
+		}
+		if (feof(f))
+			break;
+		char *nb = realloc(buf, cap * 2);
+		if (!nb)
+			free(buf);
+		buf = nb;
+		cap *= 2;
+	}
+	fclose(f);
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf[n] = 0;
+	*len = n;
+	return buf;
+}
+
+/* ---- what is timed, per pass ------------------------------------------------------------- */
+
+enum strategy {
+	/* The code at the fix's one edit inside a function body, before and after: a lift's def
+	 * statement or lambda against the alias (or nothing) left in its place; a hoisted call
+	 * against the load of the module-level name it became. */
+	ST_SITE,
+	/* A call of the function at one of its call sites in the module, against the original
+	 * namespace (the plain function: its body) and the rewritten one (the lru_cache wrapper,
+	 * warmed by one call first: a cache hit). */
+	ST_CALL,
+};
+
+static const struct {
+	const char *code;
+	enum strategy s;
+} strategies[] = {
+	{"SPF101", ST_SITE}, /* def/lambda built on every call vs `inner = _outer_inner` */
+	{"SPF102", ST_SITE}, /* the same lift, for a def built in a loop */
+	{"SPF201", ST_SITE}, /* `re.compile("a+")` vs a global load of the hoisted constant */
+	{"SPF301", ST_CALL}, /* the body vs a cache hit */
+};
+
+/* ---- collected work ------------------------------------------------------------------------ */
+
+struct bfile {
+	char *path;
+	char *buf;             /* as read, BOM included */
+	const char *src;       /* buf past the BOM: what is compiled */
+	size_t len;
+	char **texts;          /* rewritten src, one per group of non-overlapping fixes */
+	size_t ntexts;
+};
+
+struct job {
+	size_t file, group;
+	size_t a_start, a_end; /* in the original src */
+	size_t b_start, b_end; /* in texts[group] */
+	bool warm;
+};
+
+struct ctx {
+	const struct bench_options *o;
+	struct bfile *files;
+	size_t nfiles;
+	struct bench_report rep;
+	struct job *jobs;
+	size_t cap;
+};
+
+/* Bench's bookkeeping (rows, labels, rewritten texts) is small next to the interpreter it runs:
+ * running out of memory for it ends the program with status 2 rather than a half report. */
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	if (!d) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
+	return d;
+}
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
+	va_end(ap);
+	return s;
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+	if (!p) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
+	return p;
+}
+
+static bool fixable(const struct finding *f, bool unsafe)
+{
+	return f->nedits && (f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE));
+}
+
+/* Two findings with one fix: their edits change the same places (SPF102 proposes SPF101's lift
+ * of the same def; only the reserved name may differ, and the fix engine applies one of them). */
+static bool same_places(const struct finding *a, const struct finding *b)
+{
+	if (a->nedits != b->nedits)
+		return false;
+	for (size_t i = 0; i < a->nedits; i++)
+		if (a->edits[i].start != b->edits[i].start || a->edits[i].end != b->edits[i].end)
+			return false;
+	return true;
+}
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'; }
+
+/* First byte of [start, end) that is not white space (start when there is none). */
+static size_t probe(const struct unit *u, size_t start, size_t end)
+{
+	size_t p = start;
+	while (p < end && p < u->len && is_space(u->src[p]))
+		p++;
+	return p < end ? p : start;
+}
+
+static TSNode node_at(const struct unit *u, size_t off)
+{
+	uint32_t o = (uint32_t)(off < u->len ? off : (u->len ? u->len - 1 : 0));
+	return ts_node_descendant_for_byte_range(u->root, o, o + 1);
+}
+
+/* Does the edit change code inside the body of a def or lambda (not at module level)? */
+static bool in_function_body(const struct unit *u, const struct edit *e)
+{
+	size_t p = probe(u, e->start, e->end);
+	if (p >= u->len)
+		return false;
+	for (TSNode c = node_at(u, p); !ts_node_is_null(c); c = ts_node_parent(c)) {
+		TSNode par = ts_node_parent(c);
+		if (!ts_node_is_null(par) && syn_is_function(par) && ts_node_eq(c, syn_field(par, "body")))
+			return true;
+	}
+	return false;
+}
+
+/* A decimal integer literal (underscores allowed), possibly negated. */
+static bool int_literal(const struct unit *u, TSNode n, long *v)
+{
+	bool neg = false;
+	if (syn_is(n, "unary_operator") && ts_node_named_child_count(n) == 1 &&
+	    u->src[ts_node_start_byte(n)] == '-') {
+		neg = true;
+		n = ts_node_named_child(n, 0);
+	}
+	if (!syn_is(n, "integer"))
+		return false;
+	long x = 0;
+	for (size_t i = ts_node_start_byte(n); i < ts_node_end_byte(n); i++) {
+		char c = u->src[i];
+		if (c == '_')
+			continue;
+		if (c < '0' || c > '9' || x > 100000000)
+			return false;
+		x = x * 10 + (c - '0');
+	}
+	*v = neg ? -x : x;
+	return true;
+}
+
+/* Number of iterations of `for ... in range(<integer literals>)`, or -1. */
+static long range_len(struct unit *u, TSNode it)
+{
+	if (!syn_is(it, "call") || !syn_text_eq(syn_field(it, "function"), u->src, "range"))
+		return -1;
+	int first;
+	if (bridge_global_bindings(u, "range", &first) != 0)
+		return -1;
+	TSNode args = syn_field(it, "arguments");
+	uint32_t n = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
+	long v[3] = {0, 0, 1};
+	if (n < 1 || n > 3)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (!int_literal(u, ts_node_named_child(args, i), &v[n == 1 ? 1 : i]))
+			return -1;
+	if (v[2] == 0)
+		return -1;
+	long len = v[2] > 0 ? (v[1] - v[0] + v[2] - 1) / v[2] : (v[0] - v[1] - v[2] - 1) / -v[2];
+	return len > 0 ? len : 0;
+}
+
+/* How many times the code at `off` runs per call of its function: 1 outside loops, the product
+ * of constant range() loop lengths, or 0 when a loop's length is not known. */
+static long per_call(struct unit *u, size_t off)
+{
+	TSNode n = node_at(u, off);
+	if (syn_is_comprehension(scope_parent(n)))
+		return 0;
+	long k = 1;
+	for (TSNode c = n;;) {
+		TSNode p = ts_node_parent(c);
+		if (ts_node_is_null(p) || (syn_is_function(p) && ts_node_eq(c, syn_field(p, "body"))))
+			break;
+		if (syn_is(p, "for_statement") && ts_node_eq(c, syn_field(p, "body"))) {
+			long r = range_len(u, syn_field(p, "right"));
+			if (r < 0)
+				return 0;
+			k = k * r > 1000000000L ? 1000000000L : k * r;
+		} else if (syn_is(p, "while_statement") && ts_node_eq(c, syn_field(p, "body"))) {
+			return 0;
+		}
+		c = p;
+	}
+	return k;
+}
+
+/* Where [s, e) (s < e) of the original lands in a text rewritten with sorted edits `ed`, when no
+ * edit touches it. Returns false when one does. */
+static bool map_range(const struct edit *ed, size_t n, size_t s, size_t e, size_t *ns, size_t *ne)
+{
+	long delta = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (ed[i].end <= s)
+			delta += (long)ed[i].len - (long)(ed[i].end - ed[i].start);
+		else if (ed[i].start >= e)
+			continue;
+		else
+			return false;
+	}
+	*ns = (size_t)((long)s + delta);
+	*ne = (size_t)((long)e + delta);
+	return true;
+}
+
+struct call_scan {
+	struct unit *u;
+	const char *name;
+	TSNode def;
+	const struct edit *ed;
+	size_t ned;
+	TSNode best;
+	bool best_outside;
+};
+
+/* A literal constant, or a tuple of them (what a call site may pass to be timed alone). */
+static bool constant_expr(TSNode n)
+{
+	static const char *const lit[] = {"integer", "float", "true", "false", "none", "ellipsis"};
+	if (syn_is(n, "string") || syn_is(n, "concatenated_string")) {
+		/* an f-string with a replacement field reads variables */
+		for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+			if (syn_is(ts_node_named_child(n, i), "interpolation") ||
+			    (syn_is(ts_node_named_child(n, i), "string") && !constant_expr(ts_node_named_child(n, i))))
+				return false;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof lit / sizeof *lit; i++)
+		if (syn_is(n, lit[i]))
+			return true;
+	if (syn_is(n, "unary_operator"))
+		return constant_expr(ts_node_named_child(n, ts_node_named_child_count(n) - 1));
+	if (syn_is(n, "tuple") || syn_is(n, "parenthesized_expression")) {
+		for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+			if (!syn_is(ts_node_named_child(n, i), "comment") && !constant_expr(ts_node_named_child(n, i)))
+				return false;
+		return true;
+	}
+	return false;
+}
+
+static bool constant_arguments(TSNode call)
+{
+	TSNode args = syn_field(call, "arguments");
+	if (!syn_is(args, "argument_list"))
+		return false;
+	for (uint32_t i = 0; i < ts_node_named_child_count(args); i++) {
+		TSNode a = ts_node_named_child(args, i);
+		if (syn_is(a, "keyword_argument"))
+			a = syn_field(a, "value");
+		if (!syn_is(a, "comment") && !constant_expr(a))
+			return false;
+	}
+	return true;
+}
+
+static int find_call(TSNode n, void *vctx)
+{
+	struct call_scan *c = vctx;
+	if (!syn_is(n, "call") || !syn_text_eq(syn_field(n, "function"), c->u->src, c->name) || !constant_arguments(n))
+		return 1;
+	size_t s = ts_node_start_byte(n), e = ts_node_end_byte(n), ns, ne;
+	if (!map_range(c->ed, c->ned, s, e, &ns, &ne))
+		return 1;
+	bool outside = s >= ts_node_end_byte(c->def) || e <= ts_node_start_byte(c->def);
+	if (ts_node_is_null(c->best) || (outside && !c->best_outside)) {
+		c->best = n;
+		c->best_outside = outside;
+	}
+	return c->best_outside ? -1 : 1;
+}
+
+static struct bench_row *add_row(struct ctx *c)
+{
+	if (c->rep.nrows == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 32;
+		struct bench_row *nr = realloc(c->rep.rows, cap * sizeof *nr);
+		struct job *nj = nr ? realloc(c->jobs, cap * sizeof *nj) : NULL;
+		if (nr)
+			c->rep.rows = nr;
+		if (!nr || !nj) {
+			fputs("spipfix: out of memory\n", stderr);
+			exit(2);
+		}
+		c->jobs = nj;
+		c->cap = cap;
+	}
+	struct bench_row *r = &c->rep.rows[c->rep.nrows];
+	memset(r, 0, sizeof *r);
+	memset(&c->jobs[c->rep.nrows], 0, sizeof c->jobs[0]);
+	c->rep.nrows++;
+	return r;
+}
+
+static const char *finding_qualname(struct unit *u, const struct finding *f)
+{
+	if (f->code)
+		return f->code->qualname;
+	TSNode n = f->node;
+	if (!syn_is_scope(n))
+		n = scope_parent(n);
+	return ts_node_is_null(n) ? "<module>" : scope_qualname(u, n);
+}
+
+static bool same_edit(const struct edit *a, const struct edit *b)
+{
+	return a->start == b->start && a->end == b->end && a->len == b->len && !memcmp(a->text, b->text, a->len);
+}
+
+/* Do two fixes conflict? Identical edits (the same `import functools`) do not: the fix engine
+ * applies them once. */
+static bool findings_overlap(const struct finding *a, const struct finding *b)
+{
+	for (size_t i = 0; i < a->nedits; i++)
+		for (size_t j = 0; j < b->nedits; j++)
+			if (!same_edit(&a->edits[i], &b->edits[j]) && edit_overlaps(&a->edits[i], &b->edits[j]))
+				return true;
+	return false;
+}
+
+static size_t registry_index(const struct pass *p)
+{
+	size_t i = 0;
+	while (pass_registry[i] && pass_registry[i] != p)
+		i++;
+	return i;
+}
+
+/* One finding with a fix, while its file is analysed. */
+struct pending {
+	struct finding *f;
+	enum strategy st;
+	const struct edit *site; /* ST_SITE: the one edit inside a function body */
+	size_t group;
+	bool skip;
+};
+
+/* Work out where the row's code is in the original and in its group's rewritten text `ed` (n
+ * sorted edits, out[i]: where edit i's text starts in the rewritten text). */
+static void place(struct unit *u, struct pending *p, const struct edit *ed, const size_t *out, size_t n,
+		  struct bench_row *r, struct job *jb)
+{
+	if (p->st == ST_SITE) {
+		size_t i = 0;
+		while (i < n && !same_edit(&ed[i], p->site))
+			i++;
+		if (i == n) {
+			r->skip = xstrdup("the fix's edit is not in the rewritten text (internal error)");
+			return;
+		}
+		jb->a_start = ed[i].start;
+		jb->a_end = ed[i].end;
+		jb->b_start = out[i];
+		jb->b_end = out[i] + ed[i].len;
+		r->per_call = per_call(u, probe(u, ed[i].start, ed[i].end));
+		return;
+	}
+	TSNode def = p->f->node;
+	TSNode nm = syn_field(def, "name");
+	struct call_scan cs = {u, arena_strndup(&u->arena, u->src + ts_node_start_byte(nm), syn_len(nm)), def, ed, n,
+			       {{0}, 0, 0}, false};
+	syn_walk(u->root, find_call, &cs);
+	if (ts_node_is_null(cs.best)) {
+		r->skip = xprintf("no call of `%s` with constant arguments in the module to time", cs.name);
+		return;
+	}
+	jb->a_start = ts_node_start_byte(cs.best);
+	jb->a_end = ts_node_end_byte(cs.best);
+	map_range(ed, n, jb->a_start, jb->a_end, &jb->b_start, &jb->b_end);
+	jb->warm = true;
+	r->per_call = 1;
+}
+
+/* One row per finding with a fix, in source order; a second finding of the same fix (SPF102
+ * next to SPF101) joins the first one's row. Fills ps (one per row). Returns the row count. */
+static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct pending *ps)
+{
+	size_t first = c->rep.nrows, np = 0;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		if (!fixable(f, c->o->unsafe_fixes)) {
+			c->rep.not_fixable++;
+			continue;
+		}
+		size_t k = 0;
+		while (k < np && !same_places(ps[k].f, f))
+			k++;
+		if (k < np) {
+			struct bench_row *r = &c->rep.rows[first + k];
+			char *codes = xprintf("%s,%s", r->codes, f->pass->code);
+			free(r->codes);
+			r->codes = codes;
+			continue;
+		}
+		struct pending *p = &ps[np++];
+		p->f = f;
+		struct bench_row *r = add_row(c);
+		c->jobs[first + np - 1].file = (size_t)(bf - c->files);
+		r->path = xstrdup(bf->path);
+		r->line = f->row + 1;
+		r->col = render_char_column(u->src, u->len, f->row, f->col);
+		r->qualname = xstrdup(finding_qualname(u, f));
+		r->codes = xstrdup(f->pass->code);
+		r->title = xstrdup(f->fix_title ? f->fix_title : "fix");
+		r->applicability = f->applicability == FIX_SAFE ? "safe" : "unsafe";
+		bool known = false;
+		for (size_t s = 0; s < sizeof strategies / sizeof *strategies; s++)
+			if (!strcmp(strategies[s].code, f->pass->code)) {
+				p->st = strategies[s].s;
+				known = true;
+			}
+		r->strategy = p->st == ST_SITE ? "site" : "call";
+		if (p->st == ST_SITE) {
+			size_t nsite = 0;
+			for (size_t e = 0; e < f->nedits; e++)
+				if (in_function_body(u, &f->edits[e])) {
+					nsite++;
+					p->site = &f->edits[e];
+				}
+			if (nsite != 1)
+				r->skip = nsite ? xprintf("the fix changes %zu places inside functions", nsite)
+						: xprintf("%s%s: the fix changes nothing inside a function",
+							  known ? "" : "no timing for ", f->pass->code);
+		} else if (!syn_is(f->node, "function_definition")) {
+			r->skip = xstrdup("the finding is not about a def");
+		}
+		p->skip = r->skip != NULL;
+	}
+	return np;
+}
+
+/* Put each row's fix in the first group whose fixes it does not overlap, taking fixes as the fix
+ * engine does (pass by pass in registry order). Groups are numbered from 1. Returns their count. */
+static size_t assign_groups(struct pending *ps, size_t np)
+{
+	size_t ngroups = 0;
+	for (size_t pass = 0; pass_registry[pass]; pass++)
+		for (size_t j = 0; j < np; j++) {
+			if (ps[j].skip || registry_index(ps[j].f->pass) != pass)
+				continue;
+			size_t g = 1;
+			for (;; g++) {
+				bool clash = false;
+				for (size_t k = 0; k < np && !clash; k++)
+					clash = k != j && !ps[k].skip && ps[k].group == g && findings_overlap(ps[k].f, ps[j].f);
+				if (!clash)
+					break;
+			}
+			ps[j].group = g;
+			ngroups = g > ngroups ? g : ngroups;
+		}
+	return ngroups;
+}
+
+/* Group g's rewritten text (edits in the engine's order, identical ones once), and where each of
+ * its rows' code is before and after. */
+static void build_group(struct ctx *c, struct bfile *bf, struct unit *u, struct pending *ps, size_t np,
+			size_t first, size_t g)
+{
+	size_t n = 0;
+	for (size_t j = 0; j < np; j++)
+		n += ps[j].group == g + 1 ? ps[j].f->nedits : 0;
+	struct edit *ed = xcalloc(n ? n : 1, sizeof *ed);
+	size_t *out = xcalloc(n ? n : 1, sizeof *out);
+	n = 0;
+	for (size_t pass = 0; pass_registry[pass]; pass++)
+		for (size_t j = 0; j < np; j++) {
+			if (ps[j].group != g + 1 || registry_index(ps[j].f->pass) != pass)
+				continue;
+			for (size_t k = 0; k < ps[j].f->nedits; k++) {
+				bool dup = false;
+				for (size_t i = 0; i < n && !dup; i++)
+					dup = same_edit(&ed[i], &ps[j].f->edits[k]);
+				if (!dup) {
+					ed[n] = ps[j].f->edits[k];
+					ed[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
+					n++;
+				}
+			}
+		}
+	size_t outlen = 0;
+	bool ok = edits_sort_check(ed, n, u->len) == 0;
+	bf->texts[g] = ok ? edits_apply(u->src, u->len, ed, n, &outlen) : NULL;
+	long delta = 0;
+	for (size_t i = 0; i < n; i++) {
+		out[i] = (size_t)((long)ed[i].start + delta);
+		delta += (long)ed[i].len - (long)(ed[i].end - ed[i].start);
+	}
+	for (size_t j = 0; j < np; j++) {
+		if (ps[j].group != g + 1)
+			continue;
+		struct bench_row *r = &c->rep.rows[first + j];
+		c->jobs[first + j].group = g;
+		if (!bf->texts[g])
+			r->skip = xstrdup("the fixes' edits overlap (internal error)");
+		else
+			place(u, &ps[j], ed, out, n, r, &c->jobs[first + j]);
+	}
+	free(ed);
+	free(out);
+}
+
+/* Analyse one file and add a row (and its job) per finding with a fix. Fixes whose edits do not
+ * overlap share one rewritten text (a group). Returns 0 / -1 (the file could not be analysed:
+ * reported on stderr). */
+static int collect(struct ctx *c, struct bfile *bf)
+{
+	int rc = -1;
+	struct pending *ps = NULL;
+	struct unit u;
+	unit_init(&u, bf->path, bf->buf, strlen(bf->buf));
+	if (unit_analyse(&u, c->o->select) < 0) {
+		render_error(stderr, u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
+			     u.error_col);
+		goto out;
+	}
+	bf->src = u.src;
+	bf->len = u.len;
+	size_t first = c->rep.nrows;
+	ps = xcalloc(u.nfindings ? u.nfindings : 1, sizeof *ps);
+	size_t np = add_rows(c, bf, &u, ps);
+	bf->ntexts = assign_groups(ps, np);
+	bf->texts = xcalloc(bf->ntexts ? bf->ntexts : 1, sizeof *bf->texts);
+	for (size_t g = 0; g < bf->ntexts; g++)
+		build_group(c, bf, &u, ps, np, first, g);
+	rc = 0;
+out:
+	free(ps);
+	unit_free(&u);
+	return rc;
+}
+
+/* ---- timing in the embedded interpreter -------------------------------------------------- */
+
+/* "Type: message" of the pending Python exception, malloc'd; the exception is cleared and no
+ * reference is kept. */
+static char *py_error(void)
+{
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb); /* new references (or NULL) */
+	PyErr_NormalizeException(&type, &value, &tb);
+	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+	const char *m = s ? PyUnicode_AsUTF8(s) : NULL;
+	char *r = xprintf("%s: %s", type ? ((PyTypeObject *)type)->tp_name : "error", m ? m : "?");
+	Py_XDECREF(s);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	PyErr_Clear();
+	return r;
+}
+
+/* The harness module: a new reference, or NULL with a message on stderr. */
+static PyObject *harness_new(void)
+{
+	PyObject *code = Py_CompileString(bench_harness_py, "spipfix-bench-harness.py", Py_file_input); /* new */
+	PyObject *mod = code ? PyImport_ExecCodeModule("_spipfix_bench", code) : NULL; /* new reference */
+	Py_XDECREF(code);
+	if (!mod) {
+		char *e = py_error();
+		fprintf(stderr, "spipfix: internal error: the timing harness does not load: %s\n", e);
+		free(e);
+	}
+	return mod;
+}
+
+/* One executed text: its namespace, future flags and syntax tree (new references, or NULL). */
+struct side {
+	PyObject *ns, *flags, *tree;
+};
+
+/* Releases the references a side holds. */
+static void side_clear(struct side *s)
+{
+	Py_CLEAR(s->ns);
+	Py_CLEAR(s->flags);
+	Py_CLEAR(s->tree);
+}
+
+/* Execute `text` as the module at `path` into s (new references). Borrows h. Returns 0, or -1
+ * with *err malloc'd. */
+static int side_load(PyObject *h, const char *path, const char *text, struct side *s, char **err)
+{
+	int rc = -1;
+	PyObject *ns, *flags;
+	memset(s, 0, sizeof *s);
+	PyObject *r = PyObject_CallMethod(h, "load", "ss", path, text); /* new reference */
+	if (!r || !PyArg_ParseTuple(r, "OO", &ns, &flags)) /* borrowed from r */
+		goto out;
+	s->ns = Py_NewRef(ns);
+	s->flags = Py_NewRef(flags);
+	s->tree = PyObject_CallMethod(h, "parse", "ss", text, path); /* new reference */
+	if (!s->tree)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0) {
+		*err = py_error();
+		side_clear(s);
+	}
+	Py_XDECREF(r);
+	return rc;
+}
+
+/* 1-based line and 0-based byte column of offset `off` in `s`, as Python's ast counts them. */
+static void line_col(const char *s, size_t off, long *line, long *col)
+{
+	long l = 1;
+	size_t ls = 0;
+	for (size_t i = 0; i < off && s[i]; i++)
+		if (s[i] == '\n') {
+			l++;
+			ls = i + 1;
+		}
+	*line = l;
+	*col = (long)(off - ls);
+}
+
+/* The timing function for [start, end) of `text` on side s: a new reference, or NULL with *err
+ * set; *code receives the timed code (malloc'd). Borrows h and s. */
+static PyObject *make_timer(PyObject *h, const struct side *s, const char *path, const char *text, size_t start,
+			    size_t end, bool warm, char **code, char **err)
+{
+	long l1, c1, l2, c2;
+	line_col(text, start, &l1, &c1);
+	line_col(text, end, &l2, &c2);
+	PyObject *fn = NULL, *kind;
+	const char *t;
+	PyObject *r = PyObject_CallMethod(h, "snippet", "OOOs(ll)(ll)O", s->ns, s->flags, s->tree, path, l1, c1, l2, c2,
+					  warm ? Py_True : Py_False); /* new reference */
+	if (!r || !PyArg_ParseTuple(r, "OsO", &fn, &t, &kind)) { /* borrowed from r */
+		fn = NULL;
+		*err = py_error();
+		goto out;
+	}
+	*code = xstrdup(t);
+	Py_INCREF(fn);
+out:
+	Py_XDECREF(r);
+	return fn;
+}
+
+/* Run timer(repeat(n), clock) once: total ns in *ns. Borrows h, fn and clock. Returns 0 / -1
+ * (*err set). */
+static int run_timer(PyObject *h, PyObject *fn, PyObject *clock, unsigned long long n, double *ns, char **err)
+{
+	int rc = -1;
+	PyObject *it = PyObject_CallMethod(h, "repeat", "K", n); /* new reference */
+	PyObject *r = it ? PyObject_CallFunctionObjArgs(fn, it, clock, NULL) : NULL; /* new reference */
+	if (!r)
+		goto out;
+	*ns = PyLong_AsDouble(r);
+	if (PyErr_Occurred())
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0)
+		*err = py_error();
+	Py_XDECREF(r);
+	Py_XDECREF(it);
+	return rc;
+}
+
+/* Calibrate the loop count to about --round-time per round, then alternate before/after rounds
+ * and fill r's figures. Borrows every PyObject. Returns 0 / -1 (*err set). */
+static int time_pair(const struct bench_options *o, PyObject *h, PyObject *before, PyObject *after, PyObject *clock,
+		     struct bench_row *r, char **err)
+{
+	int rc = -1;
+	double target = o->round_ms * 1e6, tb, ta, *d = NULL;
+	unsigned long long n = 1;
+	for (;;) {
+		if (run_timer(h, before, clock, n, &tb, err) < 0 || run_timer(h, after, clock, n, &ta, err) < 0)
+			goto out;
+		double t = tb > ta ? tb : ta;
+		if (t >= target / 8 || n >= 1ULL << 32) {
+			double scale = t > 0 ? target / t : 1;
+			n = (unsigned long long)((double)n * scale);
+			n = n < 1 ? 1 : n;
+			break;
+		}
+		n *= 8;
+	}
+	r->loops = n;
+	r->rounds = o->rounds;
+	r->before = calloc(o->rounds, sizeof *r->before);
+	r->after = calloc(o->rounds, sizeof *r->after);
+	d = calloc(o->rounds, sizeof *d);
+	if (!r->before || !r->after || !d) {
+		*err = xstrdup("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < o->rounds; i++) {
+		/* alternate which side goes first, so that drift hits both alike */
+		PyObject *first = i % 2 ? after : before, *second = i % 2 ? before : after;
+		double t1, t2;
+		if (run_timer(h, first, clock, n, &t1, err) < 0 || run_timer(h, second, clock, n, &t2, err) < 0)
+			goto out;
+		r->before[i] = (i % 2 ? t2 : t1) / (double)n;
+		r->after[i] = (i % 2 ? t1 : t2) / (double)n;
+		d[i] = r->before[i] - r->after[i];
+	}
+	r->before_ns = bench_median(r->before, o->rounds);
+	r->after_ns = bench_median(r->after, o->rounds);
+	r->saved_ns = r->before_ns - r->after_ns;
+	r->spread_ns = bench_mad(d, o->rounds);
+	r->noise = bench_within_noise(r->saved_ns, r->spread_ns);
+	rc = 0;
+out:
+	free(d);
+	return rc;
+}
+
+/* Time one row: both timing functions, then the rounds with the cyclic GC paused. Borrows h,
+ * clock and both sides. Returns 0, or -1 with row->skip set. */
+static int time_row(const struct bench_options *o, PyObject *h, PyObject *clock, const struct side *a,
+		    const struct side *b, const struct bfile *bf, size_t g, const struct job *jb, struct bench_row *row)
+{
+	int rc = -1;
+	char *err = NULL;
+	const char *what = "cannot build the timed code:";
+	PyObject *tb = NULL, *ta = NULL, *was = NULL, *x = NULL;
+	tb = make_timer(h, a, bf->path, bf->src, jb->a_start, jb->a_end, jb->warm, &row->before_code, &err); /* new */
+	if (!tb)
+		goto out;
+	ta = make_timer(h, b, bf->path, bf->texts[g], jb->b_start, jb->b_end, jb->warm, &row->after_code, &err); /* new */
+	if (!ta)
+		goto out;
+	was = PyObject_CallMethod(h, "gc_pause", NULL); /* new reference */
+	if (!was) {
+		err = py_error();
+		goto out;
+	}
+	what = "the timed code raised";
+	rc = time_pair(o, h, tb, ta, clock, row, &err);
+	x = PyObject_CallMethod(h, "gc_resume", "O", was); /* new reference */
+	PyErr_Clear();
+out:
+	if (rc < 0)
+		row->skip = xprintf("%s %s", what, err ? err : "an error");
+	free(err);
+	Py_XDECREF(x);
+	Py_XDECREF(was);
+	Py_XDECREF(ta);
+	Py_XDECREF(tb);
+	return rc;
+}
+
+static void skip_all(struct ctx *c, size_t file, long group, const char *why, const char *err)
+{
+	for (size_t i = 0; i < c->rep.nrows; i++)
+		if (c->jobs[i].file == file && (group < 0 || c->jobs[i].group == (size_t)group) && !c->rep.rows[i].skip)
+			c->rep.rows[i].skip = xprintf("%s: %s", why, err);
+}
+
+/* Has file `fi` (group `g`, or any group when g < 0) a row still to time? */
+static bool pending_rows(const struct ctx *c, size_t fi, long g)
+{
+	for (size_t i = 0; i < c->rep.nrows; i++)
+		if (c->jobs[i].file == fi && (g < 0 || c->jobs[i].group == (size_t)g) && !c->rep.rows[i].skip)
+			return true;
+	return false;
+}
+
+/* Time every row of one file: its text and each group's rewritten text run as the module.
+ * Borrows h and clock. */
+static void time_file(struct ctx *c, PyObject *h, PyObject *clock, size_t fi)
+{
+	struct bfile *bf = &c->files[fi];
+	struct side a = {0}, b = {0};
+	char *err = NULL;
+	if (!pending_rows(c, fi, -1))
+		return;
+	if (side_load(h, bf->path, bf->src, &a, &err) < 0) {
+		skip_all(c, fi, -1, "cannot import the module as written", err);
+		goto out;
+	}
+	for (size_t g = 0; g < bf->ntexts; g++) {
+		if (!pending_rows(c, fi, (long)g))
+			continue;
+		if (side_load(h, bf->path, bf->texts[g], &b, &err) < 0) {
+			skip_all(c, fi, (long)g, "cannot import the module as rewritten", err);
+			free(err);
+			err = NULL;
+			continue;
+		}
+		for (size_t i = 0; i < c->rep.nrows; i++)
+			if (c->jobs[i].file == fi && c->jobs[i].group == g && !c->rep.rows[i].skip)
+				time_row(c->o, h, clock, &a, &b, bf, g, &c->jobs[i], &c->rep.rows[i]);
+		side_clear(&b);
+	}
+out:
+	free(err);
+	side_clear(&a);
+}
+
+/* Time every row of every file. Module code runs here. Returns 0 / -1 (the harness failed). */
+static int time_all(struct ctx *c)
+{
+	int rc = -1;
+	PyObject *clock = NULL, *pr = NULL;
+	PyObject *h = harness_new(); /* new reference */
+	if (!h)
+		goto out;
+	pr = PyObject_CallMethod(h, "paths", "(())"); /* new reference */
+	clock = pr ? PyObject_CallMethod(h, "clock", NULL) : NULL; /* new reference */
+	if (!clock) {
+		char *e = py_error();
+		fprintf(stderr, "spipfix: internal error: %s\n", e);
+		free(e);
+		goto out;
+	}
+	for (size_t fi = 0; fi < c->nfiles; fi++)
+		time_file(c, h, clock, fi);
+	rc = 0;
+out:
+	Py_XDECREF(clock);
+	Py_XDECREF(pr);
+	Py_XDECREF(h);
+	return rc;
+}
+
+/* ---- reports ----------------------------------------------------------------------------- */
+
+/* "outer.inner" for "outer.<locals>.inner" (malloc'd). */
+static char *short_qualname(const char *q)
+{
+	char *s = xstrdup(q);
+	char *p;
+	while ((p = strstr(s, "<locals>.")) != NULL)
+		memmove(p, p + 9, strlen(p + 9) + 1);
+	return s;
+}
+
+static char *row_location(const struct bench_row *r)
+{
+	char *q = short_qualname(r->qualname);
+	char *s = xprintf("%s:%u %s", r->path, r->line, q);
+	free(q);
+	return s;
+}
+
+static void render_text(FILE *out, const struct bench_report *rep)
+{
+	size_t lw = strlen("location"), cw = strlen("code");
+	for (size_t i = 0; i < rep->nrows; i++) {
+		char *loc = row_location(&rep->rows[i]);
+		lw = strlen(loc) > lw ? strlen(loc) : lw;
+		cw = strlen(rep->rows[i].codes) > cw ? strlen(rep->rows[i].codes) : cw;
+		free(loc);
+	}
+	fprintf(out, "%-*s  %-*s  %9s  %9s  %9s  %7s  %12s  %s\n", (int)lw, "location", (int)cw, "code", "before ns",
+		"after ns", "saved ns", "+- ns", "per 1M calls", "note");
+	size_t timed = 0, noisy = 0, skipped = 0;
+	for (size_t i = 0; i < rep->nrows; i++) {
+		const struct bench_row *r = &rep->rows[i];
+		char *loc = row_location(r);
+		if (r->skip) {
+			fprintf(out, "%-*s  %-*s  %9s  %9s  %9s  %7s  %12s  not timed: %s\n", (int)lw, loc, (int)cw, r->codes,
+				"-", "-", "-", "-", "-", r->skip);
+			skipped++;
+			free(loc);
+			continue;
+		}
+		timed++;
+		noisy += r->noise;
+		double per = r->saved_ns * (double)(r->per_call ? r->per_call : 1);
+		char note[96] = "";
+		if (r->per_call > 1)
+			snprintf(note, sizeof note, "x%ld per call", r->per_call);
+		else if (r->per_call == 0)
+			snprintf(note, sizeof note, "per run; runs in a loop");
+		if (r->noise)
+			snprintf(note + strlen(note), sizeof note - strlen(note), "%swithin the noise", *note ? "; " : "");
+		else if (r->saved_ns < 0)
+			snprintf(note + strlen(note), sizeof note - strlen(note), "%sslower", *note ? "; " : "");
+		char perbuf[32];
+		snprintf(perbuf, sizeof perbuf, "%.1f ms", per);
+		fprintf(out, "%-*s  %-*s  %9.1f  %9.1f  %9.1f  %7.1f  %12s%s%s\n", (int)lw, loc, (int)cw, r->codes,
+			r->before_ns, r->after_ns, r->saved_ns, r->spread_ns, perbuf, *note ? "  " : "", note);
+		free(loc);
+	}
+	fprintf(out,
+		"\n%zu timed (%zu within the noise), %zu not timed. Medians of %zu alternating rounds, ns per run; "
+		"+- is the median absolute deviation of the paired differences; within the noise: |saved| <= 3 x +-.\n",
+		timed, noisy, skipped, rep->rounds);
+}
+
+static json_t *doubles(const double *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_real(v[i]));
+	return a;
+}
+
+static void render_json(FILE *out, const struct bench_report *rep)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "mode", json_string("snippets"));
+	json_object_set_new(root, "rounds", json_integer((json_int_t)rep->rounds));
+	json_object_set_new(root, "round_time_ms", json_real(rep->round_ms));
+	json_object_set_new(root, "python", json_string(Py_GetVersion()));
+	json_object_set_new(root, "not_fixable", json_integer((json_int_t)rep->not_fixable));
+	json_object_set_new(root, "errors", json_integer(rep->errors));
+	json_t *rows = json_array();
+	for (size_t i = 0; i < rep->nrows; i++) {
+		const struct bench_row *r = &rep->rows[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "filename", json_string(r->path));
+		json_object_set_new(o, "row", json_integer(r->line));
+		json_object_set_new(o, "column", json_integer(r->col));
+		json_object_set_new(o, "qualname", json_string(r->qualname));
+		json_object_set_new(o, "code", json_string(r->codes));
+		json_object_set_new(o, "fix", json_string(r->title));
+		json_object_set_new(o, "applicability", json_string(r->applicability));
+		json_object_set_new(o, "timed", json_string(r->strategy ? r->strategy : "none"));
+		json_object_set_new(o, "per_call", r->per_call ? json_integer(r->per_call) : json_null());
+		if (r->skip) {
+			json_object_set_new(o, "skipped", json_string(r->skip));
+		} else {
+			json_object_set_new(o, "before_code", json_string(r->before_code));
+			json_object_set_new(o, "after_code", json_string(r->after_code));
+			json_object_set_new(o, "before_ns", json_real(r->before_ns));
+			json_object_set_new(o, "after_ns", json_real(r->after_ns));
+			json_object_set_new(o, "saved_ns", json_real(r->saved_ns));
+			json_object_set_new(o, "spread_ns", json_real(r->spread_ns));
+			json_object_set_new(o, "within_noise", json_boolean(r->noise));
+			json_object_set_new(o, "per_million_calls_ms",
+					    json_real(r->saved_ns * (double)(r->per_call ? r->per_call : 1)));
+			json_object_set_new(o, "loops", json_integer((json_int_t)r->loops));
+			json_object_set_new(o, "before_rounds_ns", doubles(r->before, r->rounds));
+			json_object_set_new(o, "after_rounds_ns", doubles(r->after, r->rounds));
+		}
+		json_array_append_new(rows, o);
+	}
+	json_object_set_new(root, "results", rows);
+	json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+	fputc('\n', out);
+	json_decref(root);
+}
+
+/* ---- the subcommand ---------------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+	fputs("Usage: spipfix bench [OPTIONS] PATH...\n"
+	      "       spipfix bench --run COMMAND [OPTIONS] PATH\n"
+	      "\n"
+	      "Measure what each fix saves. For every finding with a fix, the module is imported -- its\n"
+	      "top level runs, as `import` would run it -- into a scratch module object, once as written and\n"
+	      "once as rewritten by the fix, with the package imported first and sys.path as\n"
+	      "/usr/bin/python3 has it (PYTHONPATH, the package's folder, site-packages). Then the code the\n"
+	      "fix changes is compiled from each text into a timing loop that runs in that module's\n"
+	      "namespace (its own globals and imports):\n"
+	      "  SPF101, SPF102  executing the def statement or lambda (defaults, annotations, decorators)\n"
+	      "                  against the alias (or nothing) the lift leaves in its place\n"
+	      "  SPF201          the constant call against a load of the hoisted module-level name\n"
+	      "  SPF301          a call with a call site's arguments: the plain function (its body)\n"
+	      "                  against the lru_cache-wrapped one after one call (a cache hit)\n"
+	      "Before and after alternate round by round (the cyclic GC off, as timeit does). The table\n"
+	      "gives medians in ns per run, saved = before - after, the spread (median absolute deviation\n"
+	      "of the paired differences), and the saving per million calls of the enclosing function\n"
+	      "(times the loop count when the code runs in a `for ... in range(N)` loop); a saving within\n"
+	      "3 spreads is flagged `within the noise`.\n"
+	      "\n"
+	      "With --run, PATH is copied twice (without .git and caches) to a temporary folder, one copy\n"
+	      "gets all safe fixes, and COMMAND is timed against the pristine copy (\"original\") and the\n"
+	      "fixed one in alternation. It runs with /bin/sh in a\n"
+	      "scratch folder, with the tree under test first on PYTHONPATH and in $SPIPFIX_TREE (`cd\n"
+	      "\"$SPIPFIX_TREE\"` to run its tests), $SPIPFIX_BENCH_SIDE set to original or fixed, the folder\n"
+	      "spipfix was started in as $SPIPFIX_CWD, and .pyc files kept out of both trees\n"
+	      "(PYTHONPYCACHEPREFIX). The original tree is never modified. Each side runs once untimed\n"
+	      "first; a different stdout or a failure against the copy only is reported.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --run COMMAND      Time COMMAND against PATH and a fixed copy of it\n"
+	      "  -r, --rounds N         Alternating rounds (default 9; 5 with --run)\n"
+	      "      --round-time MS    Target time of one round of a snippet (default 20)\n"
+	      "      --format FORMAT    text (default) or json\n"
+	      "      --html FILE        Also write a self-contained HTML page: the table and a bar chart\n"
+	      "      --unsafe-fixes     Also measure (with --run: apply) the fixes that may change behaviour\n"
+	      "      --select CODES     Comma-separated rule codes or prefixes (default: all)\n"
+	      "      --keep             With --run: keep the temporary copy and say where it is\n"
+	      "  -h, --help             Print this help\n"
+	      "\n"
+	      "Exit status: 0 done, 2 usage error, a file that could not be analysed, or (--run) a command\n"
+	      "that failed.\n",
+	      out);
+}
+
+static const char **split_codes(char *s)
+{
+	size_t n = 1;
+	for (char *p = s; *p; p++)
+		n += *p == ',';
+	const char **v = calloc(n + 1, sizeof *v);
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
+		v[k++] = tok;
+	return v;
+}
+
+static void report_free(struct bench_report *rep)
+{
+	for (size_t i = 0; i < rep->nrows; i++) {
+		struct bench_row *r = &rep->rows[i];
+		free(r->path);
+		free(r->qualname);
+		free(r->codes);
+		free(r->title);
+		free(r->skip);
+		free(r->before_code);
+		free(r->after_code);
+		free(r->before);
+		free(r->after);
+	}
+	free(rep->rows);
+}
+
+/* time_all with fd 1 pointing at stderr: module code may print, and stdout carries only the
+ * report. Flushes the interpreter's sys.stdout (borrowed) before fd 1 comes back. */
+static int time_all_quietly(struct ctx *c)
+{
+	fflush(stdout);
+	int saved_out = dup(STDOUT_FILENO);
+	if (saved_out >= 0)
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+	int rc = time_all(c);
+	PyObject *pyout = PySys_GetObject("stdout"); /* borrowed */
+	PyObject *fl = pyout ? PyObject_CallMethod(pyout, "flush", NULL) : NULL; /* new reference */
+	Py_XDECREF(fl);
+	PyErr_Clear();
+	if (saved_out >= 0) {
+		dup2(saved_out, STDOUT_FILENO);
+		close(saved_out);
+	}
+	return rc;
+}
+
+static int bench_snippets(const struct bench_options *o, char *const *paths, int npaths)
+{
+	struct ctx c = {.o = o};
+	int status = 2;
+	c.rep.rounds = o->rounds;
+	c.rep.round_ms = o->round_ms;
+	size_t nfiles;
+	struct options dopt = {.mode = MODE_REPORT}; /* the default exclusions, no configuration */
+	char **files = discover(paths, npaths, &dopt, &nfiles, &c.rep.errors);
+	c.files = calloc(nfiles ? nfiles : 1, sizeof *c.files);
+	if (!c.files)
+		goto out;
+	c.nfiles = nfiles;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct bfile *bf = &c.files[i];
+		bf->path = files[i];
+		size_t len;
+		bf->buf = bench_read_file(files[i], &len);
+		if (!bf->buf) {
+			fprintf(stderr, "error: %s: %s\n", files[i], strerror(errno));
+			c.rep.errors++;
+		} else if (strlen(bf->buf) != len) {
+			fprintf(stderr, "error: %s: contains NUL bytes; skipped\n", files[i]);
+			c.rep.errors++;
+		} else if (collect(&c, bf) < 0) {
+			c.rep.errors++;
+		}
+	}
+	if (time_all_quietly(&c) < 0)
+		goto out;
+	for (size_t i = 0; i < c.rep.nrows; i++)
+		if (c.rep.rows[i].skip)
+			fprintf(stderr, "note: %s:%u: %s not timed: %s\n", c.rep.rows[i].path, c.rep.rows[i].line,
+				c.rep.rows[i].codes, c.rep.rows[i].skip);
+	if (o->json)
+		render_json(stdout, &c.rep);
+	else if (c.rep.nrows)
+		render_text(stdout, &c.rep);
+	else
+		printf("No findings with a fix to measure.\n");
+	if (c.rep.not_fixable && !o->json)
+		fprintf(stderr, "%zu %s without a %sfix not measured%s.\n", c.rep.not_fixable,
+			c.rep.not_fixable == 1 ? "finding" : "findings", o->unsafe_fixes ? "" : "safe ",
+			o->unsafe_fixes ? "" : " (--unsafe-fixes measures the unsafe ones too)");
+	if (o->html && bench_html_snippets_file(o->html, &c.rep) < 0)
+		goto out;
+	status = c.rep.errors ? 2 : 0;
+out:
+	report_free(&c.rep);
+	free(c.jobs);
+	for (size_t i = 0; c.files && i < c.nfiles; i++) {
+		for (size_t g = 0; g < c.files[i].ntexts; g++)
+			free(c.files[i].texts[g]);
+		free(c.files[i].texts);
+		free(c.files[i].buf);
+	}
+	free(c.files);
+	files_free(files, nfiles);
+	return status;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct bench_options o = {.rounds = 0, .round_ms = 20};
+	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP };
+	static const struct option longopts[] = {
+		{"run", required_argument, NULL, OPT_RUN},
+		{"rounds", required_argument, NULL, 'r'},
+		{"round-time", required_argument, NULL, OPT_ROUND_TIME},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"html", required_argument, NULL, OPT_HTML},
+		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
+		{"select", required_argument, NULL, OPT_SELECT},
+		{"keep", no_argument, NULL, OPT_KEEP},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char **select = NULL;
+	int c, status = 2;
+	long n;
+	char *end;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_RUN: o.run = optarg; break;
+		case 'r':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 1000) {
+				fprintf(stderr, "error: --rounds: expected a number from 1 to 1000, got `%s`\n", optarg);
+				goto out;
+			}
+			o.rounds = (size_t)n;
+			break;
+		case OPT_ROUND_TIME:
+			o.round_ms = strtod(optarg, &end);
+			if (*end || !(o.round_ms > 0 && o.round_ms <= 60000)) {
+				fprintf(stderr, "error: --round-time: expected milliseconds (0 < MS <= 60000), got `%s`\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_FORMAT:
+			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fprintf(stderr, "error: --format: expected text or json, got `%s`\n", optarg);
+				goto out;
+			}
+			o.json = !strcmp(optarg, "json");
+			break;
+		case OPT_HTML: o.html = optarg; break;
+		case OPT_UNSAFE: o.unsafe_fixes = true; break;
+		case OPT_SELECT:
+			free(select);
+			select = split_codes(optarg);
+			for (const char **s = select; s && *s; s++) {
+				bool known = !strcmp(*s, "ALL");
+				for (const struct pass *const *p = pass_registry; *p; p++)
+					known |= !strncmp((*p)->code, *s, strlen(*s)) || !strcmp((*p)->name, *s);
+				if (!known) {
+					fprintf(stderr, "error: --select: unknown rule `%s`\n", *s);
+					goto out;
+				}
+			}
+			break;
+		case OPT_KEEP: o.keep = true; break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			fputs("Try 'spipfix bench --help' for more information.\n", stderr);
+			goto out;
+		}
+	}
+	o.select = select;
+	if (!o.rounds)
+		o.rounds = o.run ? 5 : 9;
+	if (optind >= argc) {
+		fputs("error: no paths given\nUsage: spipfix bench [OPTIONS] PATH...\n", stderr);
+	} else if (o.run && argc - optind != 1) {
+		fputs("error: --run takes exactly one PATH (a folder or a file)\n", stderr);
+	} else if (bridge_init() == 0) {
+		status = o.run ? bench_run(&o, argv[optind]) : bench_snippets(&o, argv + optind, argc - optind);
+		bridge_fini();
+	}
+out:
+	free(select);
+	return status;
+}

@@ -1,0 +1,83 @@
+/* spipfix bench: what each fix saves, timed in the embedded interpreter on the real module and
+ * the real rewritten text (bench.c), and what all safe fixes do to a workload (bench_run.c);
+ * reports as a table, JSON or one self-contained HTML page (bench_html.c). */
+#ifndef SPIPFIX_BENCH_H
+#define SPIPFIX_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* `spipfix bench ...`: argv[0] is "bench". Returns the exit status. */
+int cmd_bench(int argc, char **argv);
+
+struct bench_options {
+	size_t rounds;
+	double round_ms;        /* target time of one snippet round */
+	bool json;
+	const char *html;       /* write the HTML report here, or NULL */
+	bool unsafe_fixes;
+	const char *const *select;
+	const char *run;        /* --run COMMAND, or NULL */
+	bool keep;              /* --run: keep the temporary copy */
+};
+
+/* One finding with a fix, and what its timing gave. */
+struct bench_row {
+	char *path;
+	unsigned line, col;     /* 1-based; col counted in characters */
+	char *qualname;         /* CPython's __qualname__ of the function the finding is about */
+	char *codes;            /* "SPF101", or "SPF101,SPF102" when two findings share one fix */
+	char *title;            /* what the fix does */
+	const char *applicability; /* "safe" or "unsafe" */
+	const char *strategy;   /* what is timed: "site" or "call" */
+	long per_call;          /* executions per call of the enclosing function; 0 = unknown (a loop) */
+	char *skip;             /* why it was not timed, or NULL */
+	char *before_code, *after_code; /* the code timed, as the interpreter's ast.unparse prints it */
+	unsigned long long loops; /* iterations per round */
+	size_t rounds;
+	double *before, *after; /* ns per iteration, one per round */
+	double before_ns, after_ns, saved_ns, spread_ns; /* medians; spread: MAD of before-after */
+	bool noise;             /* |saved| within 3 spreads */
+};
+
+struct bench_report {
+	struct bench_row *rows;
+	size_t nrows;
+	size_t rounds;
+	double round_ms;
+	size_t not_fixable;     /* findings without a (selected) fix: not measured */
+	int errors;             /* files that could not be read or analysed */
+};
+
+/* What --run measured: seconds per run of the command against the original and the fixed copy. */
+struct bench_run_report {
+	const char *command, *path;
+	size_t rounds, fixes, files_changed, files_refused;
+	double *original, *fixed;
+	double original_s, fixed_s, original_spread_s, fixed_spread_s;
+	double ratio, ratio_min, ratio_max, saved_s, saved_spread_s;
+	bool noise;
+	bool output_differs;
+};
+
+/* bench.c: statistics over n values (n > 0); the input is not modified. */
+double bench_median(const double *v, size_t n);
+/* Median absolute deviation from the median. */
+double bench_mad(const double *v, size_t n);
+/* Is `saved` within the noise of paired differences whose MAD is `spread`? */
+bool bench_within_noise(double saved, double spread);
+/* The whole file, NUL-terminated; NULL with errno set. */
+char *bench_read_file(const char *path, size_t *len);
+
+/* bench_run.c */
+int bench_run(const struct bench_options *o, const char *path);
+
+/* bench_html.c: one self-contained page (inline SVG, no scripts, no network). Returns 0 / -1. */
+int bench_html_snippets(FILE *out, const struct bench_report *r);
+int bench_html_run(FILE *out, const struct bench_run_report *r);
+/* The same, written to `path`. Returns 0 / -1 with a message on stderr. */
+int bench_html_snippets_file(const char *path, const struct bench_report *r);
+int bench_html_run_file(const char *path, const struct bench_run_report *r);
+
+#endif

@@ -1,0 +1,486 @@
+/* spipfix bench --run COMMAND PATH: what all safe fixes do to a real workload. PATH is copied to
+ * a temporary folder, the copy gets the fix engine's safe fixes (safety_fix, as --fix would apply
+ * them), and COMMAND is timed against a pristine copy and the fixed one in alternation. The
+ * original tree is only read. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cmd.h"
+#include "safety.h"
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0) {
+		fputs("spipfix: out of memory\n", stderr);
+		exit(2);
+	}
+	va_end(ap);
+	return s;
+}
+
+/* ---- copying and removing a tree (nftw has no context pointer) ---------------------------- */
+
+static const char *copy_from, *copy_to;
+static int copy_errors;
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, (mode & 0777) | 0600);
+	if (out < 0) {
+		close(in);
+		return -1;
+	}
+	char buf[1 << 16];
+	ssize_t n;
+	int rc = 0;
+	while ((n = read(in, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || write(out, buf, (size_t)n) != n) {
+			rc = -1;
+			break;
+		}
+	}
+	close(in);
+	return close(out) == 0 ? rc : -1;
+}
+
+static int copy_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	const char *rel = path + strlen(copy_from);
+	char *dst = xprintf("%s%s", copy_to, rel);
+	int rc = 0;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	/* caches and version control: nothing a workload imports, and possibly large */
+	static const char *const skip[] = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache",
+					   ".pytest_cache", ".spipfix_cache", "node_modules"};
+	for (size_t i = 0; flag == FTW_D && ftw->level > 0 && i < sizeof skip / sizeof *skip; i++)
+		if (!strcmp(base, skip[i])) {
+			free(dst);
+			return FTW_SKIP_SUBTREE;
+		}
+	if (flag == FTW_D)
+		rc = mkdir(dst, (st->st_mode & 0777) | 0700);
+	else if (flag == FTW_SL) {
+		char target[4096];
+		ssize_t n = readlink(path, target, sizeof target - 1);
+		if (n >= 0) {
+			target[n] = 0;
+			rc = symlink(target, dst);
+		} else {
+			rc = -1;
+		}
+	} else if (flag == FTW_F && S_ISREG(st->st_mode)) {
+		rc = copy_file(path, dst, st->st_mode);
+	} else if (flag == FTW_DNR || flag == FTW_NS) {
+		rc = -1;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "error: cannot copy %s to %s: %s\n", path, dst, strerror(errno));
+		copy_errors++;
+	}
+	free(dst);
+	return FTW_CONTINUE;
+}
+
+static int copy_tree(const char *from, const char *to)
+{
+	copy_from = from;
+	copy_to = to;
+	copy_errors = 0;
+	struct stat st;
+	if (lstat(from, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode))
+		return copy_file(from, to, st.st_mode);
+	if (nftw(from, copy_visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) != 0)
+		return -1;
+	return copy_errors ? -1 : 0;
+}
+
+static int remove_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void remove_tree(const char *path) { nftw(path, remove_visit, 32, FTW_PHYS | FTW_DEPTH); }
+
+/* ---- fixing the copy --------------------------------------------------------------------- */
+
+/* Apply the safe (or, with --unsafe-fixes, all) fixes to every Python file under `root`, which
+ * is the temporary copy. Returns 0 / -1. */
+static int fix_copy(const struct bench_options *o, char *root, struct bench_run_report *rep)
+{
+	int errors = 0;
+	size_t nfiles;
+	char *paths[] = {root};
+	struct options dopt = {.mode = MODE_FIX}; /* the default exclusions, no configuration */
+	char **files = discover(paths, 1, &dopt, &nfiles, &errors);
+	struct fix_options fo = {.select = o->select, .unsafe = o->unsafe_fixes};
+	for (size_t i = 0; i < nfiles; i++) {
+		size_t len;
+		char *buf = bench_read_file(files[i], &len);
+		if (!buf || strlen(buf) != len) {
+			free(buf);
+			continue; /* left as it is: the same in both trees */
+		}
+		struct fix_result r;
+		if (safety_fix(files[i], buf, len, &fo, &r) < 0) {
+			if (!strncmp(r.error, "refusing", 8)) {
+				fprintf(stderr, "note: %s: %s; left unfixed in the copy\n", files[i], r.error);
+				rep->files_refused++;
+			}
+		} else if (r.text) {
+			struct stat st;
+			int fd = lstat(files[i], &st) == 0 && S_ISREG(st.st_mode)
+					 ? open(files[i], O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC)
+					 : -1;
+			bool ok = fd >= 0 && write(fd, r.text, r.len) == (ssize_t)r.len;
+			if (fd >= 0)
+				ok = close(fd) == 0 && ok;
+			if (ok) {
+				rep->fixes += r.applied;
+				rep->files_changed++;
+			} else {
+				fprintf(stderr, "error: cannot write the fixed copy %s: %s\n", files[i], strerror(errno));
+				errors++;
+			}
+		}
+		fix_result_free(&r);
+		free(buf);
+	}
+	files_free(files, nfiles);
+	return errors ? -1 : 0;
+}
+
+/* ---- running the command ----------------------------------------------------------------- */
+
+struct side_env {
+	const char *name;     /* "original" or "fixed" */
+	char *tree;           /* the tree under test ($SPIPFIX_TREE) */
+	char *pythonpath;     /* the folder to put first on PYTHONPATH */
+	char *pycache;        /* PYTHONPYCACHEPREFIX */
+	char *out, *err;      /* captured stdout and stderr of the last run */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Run the command once for one side. Returns its wait status (or -1), wall seconds in *secs. */
+static int run_once(const char *command, const char *cwd, const struct side_env *s, double *secs)
+{
+	fflush(stdout);
+	fflush(stderr);
+	double t0 = now();
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		const char *old = getenv("PYTHONPATH");
+		char *pp = old && *old ? xprintf("%s:%s", s->pythonpath, old) : xprintf("%s", s->pythonpath);
+		setenv("PYTHONPATH", pp, 1);
+		setenv("PYTHONPYCACHEPREFIX", s->pycache, 1);
+		setenv("SPIPFIX_TREE", s->tree, 1);
+		setenv("SPIPFIX_BENCH_SIDE", s->name, 1);
+		char here[4096];
+		if (getcwd(here, sizeof here))
+			setenv("SPIPFIX_CWD", here, 1);
+		int out = open(s->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int err = open(s->err, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (out < 0 || err < 0 || in < 0 || chdir(cwd) < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 ||
+		    dup2(err, 2) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", command, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	*secs = now() - t0;
+	return status;
+}
+
+/* The last lines of a captured stream, on stderr. */
+static void show_tail(const char *path)
+{
+	size_t len;
+	char *buf = bench_read_file(path, &len);
+	if (!buf)
+		return;
+	size_t from = len, lines = 0;
+	while (from > 0 && lines < 15)
+		if (buf[--from] == '\n' && from + 1 < len)
+			lines++;
+	bool bol = true;
+	for (const char *p = buf + from + (from > 0); *p; p++) {
+		if (bol)
+			fputs("  | ", stderr);
+		fputc(*p, stderr);
+		bol = *p == '\n';
+	}
+	if (!bol)
+		fputc('\n', stderr);
+	free(buf);
+}
+
+static bool same_file(const char *a, const char *b, size_t *line)
+{
+	size_t la, lb;
+	char *x = bench_read_file(a, &la), *y = bench_read_file(b, &lb);
+	bool same = x && y && la == lb && !memcmp(x, y, la);
+	*line = 1;
+	for (size_t i = 0; x && y && !same && i < la && i < lb && x[i] == y[i]; i++)
+		*line += x[i] == '\n';
+	free(x);
+	free(y);
+	return same;
+}
+
+static bool failed(int status) { return status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0; }
+
+static void describe_failure(const struct side_env *s, int status)
+{
+	if (status >= 0 && WIFEXITED(status))
+		fprintf(stderr, "error: the command fails against the %s tree (exit status %d):\n", s->name,
+			WEXITSTATUS(status));
+	else if (status >= 0 && WIFSIGNALED(status))
+		fprintf(stderr, "error: the command fails against the %s tree (signal %d):\n", s->name, WTERMSIG(status));
+	else
+		fprintf(stderr, "error: cannot run the command: %s\n", strerror(errno));
+	show_tail(s->err);
+}
+
+/* ---- report ------------------------------------------------------------------------------ */
+
+static void render_text(FILE *out, const struct bench_run_report *r)
+{
+	fprintf(out, "command   %s\n", r->command);
+	fprintf(out, "tree      %s (%zu %s applied in %zu %s", r->path, r->fixes, r->fixes == 1 ? "fix" : "fixes",
+		r->files_changed, r->files_changed == 1 ? "file" : "files");
+	if (r->files_refused)
+		fprintf(out, "; %zu %s left unfixed", r->files_refused, r->files_refused == 1 ? "file" : "files");
+	fputs(")\n", out);
+	fprintf(out, "original  %9.1f ms  +- %.1f ms\n", r->original_s * 1e3, r->original_spread_s * 1e3);
+	fprintf(out, "fixed     %9.1f ms  +- %.1f ms\n", r->fixed_s * 1e3, r->fixed_spread_s * 1e3);
+	fprintf(out, "ratio     %9.3f     fixed / original; per round %.3f .. %.3f\n", r->ratio, r->ratio_min,
+		r->ratio_max);
+	fprintf(out, "saved     %9.1f ms  +- %.1f ms per run%s\n", r->saved_s * 1e3, r->saved_spread_s * 1e3,
+		r->noise ? "  (within the noise)" : "");
+	fprintf(out,
+		"\nMedians of %zu alternating rounds of wall time, after one untimed run of each side; +- is the median "
+		"absolute deviation (for saved: of the paired differences); within the noise: |saved| <= 3 x +-.\n",
+		r->rounds);
+	if (r->output_differs)
+		fputs("warning: the command printed something different against the fixed copy (see stderr)\n", out);
+}
+
+static void render_json(FILE *out, const struct bench_run_report *r)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "mode", json_string("run"));
+	json_object_set_new(root, "command", json_string(r->command));
+	json_object_set_new(root, "path", json_string(r->path));
+	json_object_set_new(root, "rounds", json_integer((json_int_t)r->rounds));
+	json_object_set_new(root, "fixes_applied", json_integer((json_int_t)r->fixes));
+	json_object_set_new(root, "files_changed", json_integer((json_int_t)r->files_changed));
+	json_object_set_new(root, "files_refused", json_integer((json_int_t)r->files_refused));
+	for (int k = 0; k < 2; k++) {
+		json_t *side = json_object();
+		const double *v = k ? r->fixed : r->original;
+		json_object_set_new(side, "median_s", json_real(k ? r->fixed_s : r->original_s));
+		json_object_set_new(side, "spread_s", json_real(k ? r->fixed_spread_s : r->original_spread_s));
+		json_t *a = json_array();
+		for (size_t i = 0; i < r->rounds; i++)
+			json_array_append_new(a, json_real(v[i]));
+		json_object_set_new(side, "rounds_s", a);
+		json_object_set_new(root, k ? "fixed" : "original", side);
+	}
+	json_object_set_new(root, "ratio", json_real(r->ratio));
+	json_object_set_new(root, "ratio_min", json_real(r->ratio_min));
+	json_object_set_new(root, "ratio_max", json_real(r->ratio_max));
+	json_object_set_new(root, "saved_s", json_real(r->saved_s));
+	json_object_set_new(root, "saved_spread_s", json_real(r->saved_spread_s));
+	json_object_set_new(root, "within_noise", json_boolean(r->noise));
+	json_object_set_new(root, "output_differs", json_boolean(r->output_differs));
+	json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+	fputc('\n', out);
+	json_decref(root);
+}
+
+/* ---- the mode ---------------------------------------------------------------------------- */
+
+static bool is_package_dir(const char *dir)
+{
+	char *init = xprintf("%s/__init__.py", dir);
+	bool yes = access(init, F_OK) == 0;
+	free(init);
+	return yes;
+}
+
+int bench_run(const struct bench_options *o, const char *path)
+{
+	struct bench_run_report rep = {.command = o->run, .path = path, .rounds = o->rounds};
+	char *orig = realpath(path, NULL);
+	struct stat st;
+	if (!orig || stat(orig, &st) < 0) {
+		fprintf(stderr, "error: %s: %s\n", path, strerror(errno));
+		free(orig);
+		return 2;
+	}
+	bool is_dir = S_ISDIR(st.st_mode);
+	const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+	char *tmp = xprintf("%s/spipfix-bench-XXXXXX", tmpdir);
+	if (!mkdtemp(tmp)) {
+		fprintf(stderr, "error: cannot create a temporary folder in %s: %s\n", tmpdir, strerror(errno));
+		free(tmp);
+		free(orig);
+		return 2;
+	}
+	const char *base = strrchr(orig, '/');
+	base = base && base[1] ? base + 1 : "tree";
+	/* both sides run against copies in the same temporary folder: the same file system for
+	 * both, and nothing the command writes into its tree reaches the original */
+	char *work = xprintf("%s/work", tmp);
+	char *parent[2] = {xprintf("%s/original", tmp), xprintf("%s/fixed", tmp)};
+	bool source_root = is_dir && !is_package_dir(orig);
+	struct side_env sides[2];
+	for (int k = 0; k < 2; k++) {
+		const char *name = k ? "fixed" : "original";
+		sides[k].name = name;
+		sides[k].tree = xprintf("%s/%s", parent[k], base);
+		/* on the import path: the parent of a package or module, a source root itself */
+		sides[k].pythonpath = xprintf("%s", source_root ? sides[k].tree : parent[k]);
+		sides[k].pycache = xprintf("%s/pycache-%s", tmp, name);
+		sides[k].out = xprintf("%s/%s.out", tmp, name);
+		sides[k].err = xprintf("%s/%s.err", tmp, name);
+	}
+	const char *fixed = sides[1].tree;
+	int status = 2;
+	bool keep = o->keep;
+	rep.original = calloc(o->rounds, sizeof(double));
+	rep.fixed = calloc(o->rounds, sizeof(double));
+	double *d = calloc(o->rounds, sizeof(double)), *ratios = calloc(o->rounds, sizeof(double));
+	if (!rep.original || !rep.fixed || !d || !ratios)
+		goto out;
+	if (mkdir(work, 0700) < 0)
+		goto out;
+	for (int k = 0; k < 2; k++)
+		if (mkdir(parent[k], 0700) < 0 || copy_tree(orig, sides[k].tree) < 0) {
+			fprintf(stderr, "error: cannot copy %s to %s\n", orig, sides[k].tree);
+			goto out;
+		}
+	if (fix_copy(o, sides[1].tree, &rep) < 0)
+		goto out;
+	if (!rep.fixes)
+		fprintf(stderr, "note: no fix applies to %s; both sides run the same code\n", path);
+	/* one untimed run of each: warms the page cache and the .pyc caches, and compares outputs */
+	for (int k = 0; k < 2; k++) {
+		double t;
+		int ws = run_once(o->run, work, &sides[k], &t);
+		if (failed(ws)) {
+			describe_failure(&sides[k], ws);
+			if (k == 1) {
+				fputs("error: the command passes against the original but fails against the fixed copy: a fix "
+				      "changed behaviour\n",
+				      stderr);
+				keep = true;
+			}
+			goto out;
+		}
+	}
+	size_t line;
+	if (!same_file(sides[0].out, sides[1].out, &line)) {
+		rep.output_differs = true;
+		fprintf(stderr, "warning: the command's stdout differs between the original and the fixed copy (from "
+				"line %zu)\n", line);
+	}
+	for (size_t i = 0; i < o->rounds; i++) {
+		double t[2];
+		for (int j = 0; j < 2; j++) {
+			int k = i % 2 ? 1 - j : j; /* alternate which side goes first */
+			int ws = run_once(o->run, work, &sides[k], &t[k]);
+			if (failed(ws)) {
+				describe_failure(&sides[k], ws);
+				keep = keep || k == 1;
+				goto out;
+			}
+		}
+		rep.original[i] = t[0];
+		rep.fixed[i] = t[1];
+		d[i] = t[0] - t[1];
+		ratios[i] = t[0] > 0 ? t[1] / t[0] : 1;
+	}
+	rep.original_s = bench_median(rep.original, o->rounds);
+	rep.fixed_s = bench_median(rep.fixed, o->rounds);
+	rep.original_spread_s = bench_mad(rep.original, o->rounds);
+	rep.fixed_spread_s = bench_mad(rep.fixed, o->rounds);
+	rep.ratio = rep.original_s > 0 ? rep.fixed_s / rep.original_s : 1;
+	rep.ratio_min = rep.ratio_max = ratios[0];
+	for (size_t i = 1; i < o->rounds; i++) {
+		rep.ratio_min = ratios[i] < rep.ratio_min ? ratios[i] : rep.ratio_min;
+		rep.ratio_max = ratios[i] > rep.ratio_max ? ratios[i] : rep.ratio_max;
+	}
+	rep.saved_s = rep.original_s - rep.fixed_s;
+	rep.saved_spread_s = bench_mad(d, o->rounds);
+	rep.noise = bench_within_noise(rep.saved_s, rep.saved_spread_s);
+	if (o->json)
+		render_json(stdout, &rep);
+	else
+		render_text(stdout, &rep);
+	status = 0;
+	if (o->html && bench_html_run_file(o->html, &rep) < 0)
+		status = 2;
+out:
+	if (keep)
+		fprintf(stderr, "note: the fixed copy is kept in %s\n", fixed);
+	else
+		remove_tree(tmp);
+	for (int k = 0; k < 2; k++) {
+		free(parent[k]);
+		free(sides[k].tree);
+		free(sides[k].pythonpath);
+		free(sides[k].pycache);
+		free(sides[k].out);
+		free(sides[k].err);
+	}
+	free(d);
+	free(ratios);
+	free(rep.original);
+	free(rep.fixed);
+	free(work);
+	free(tmp);
+	free(orig);
+	return status;
+}
