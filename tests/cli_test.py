@@ -243,6 +243,10 @@ def formats(d):
     check("json report-only finding has fix null", loop and loop["fix"] is None
           and loop["spipfix"]["code_object"]["co_freevars"] == ["limit"]
           and loop["spipfix"]["code_object"]["built_in_loop"] is True, loop)
+    rc, out, err = run(["--format", "json", "--stdin-filename", "src/app.py", "-"], d, stdin=NON_ASCII)
+    got = json.loads(out) if out.startswith("[") else []
+    check("json from stdin (an editor's quick-fix menu)", len(got) == 1
+          and got[0]["filename"] == os.path.join(d, "src/app.py") and got[0]["fix"]["edits"], out)
     rc, out, err = run(["--format", "json", "clean.py"], d)
     check("json with nothing found is []", rc == 0 and out == "[]\n", out)
     rc, out, err = run(["--format", "jsonl", "fmt/dec.py", "fmt/loop.py"], d)
