@@ -275,6 +275,16 @@ def test_memo_call_sites(d):
           "with constant arguments" in v.get("skipped", ""), v)
 
 
+def test_select(cases):
+    paths = [os.path.join(cases, c, "input.py") for c in ("bare_nested_def", "hoisted_re_compile")]
+    rc, doc, err = bench_json(["--select", "SPF201", *paths])
+    codes = {r["code"] for r in doc.get("results", [])}
+    want = {c for p in paths for _, c in fixable(p) if c == "SPF201"}
+    check("--select: only the selected rule is measured", rc == 0 and codes == want and want, f"{codes} vs {want}")
+    rc, out, err = run(["bench", "--select", "SPF999", *paths])
+    check("--select: an unknown rule is exit 2", rc == 2 and "unknown rule" in err, err)
+
+
 def test_usage():
     rc, out, err = run(["bench"])
     check("usage: no paths is exit 2", rc == 2 and "no paths" in err, err)
@@ -364,6 +374,7 @@ def main():
         test_usage()
         test_cases(a.cases)
         test_text_and_html(a.cases, d)
+        test_select(a.cases)
         test_module_namespace(d)
         test_bad_input(d)
         test_module_side_effects(d)
