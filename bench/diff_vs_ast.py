@@ -12,8 +12,11 @@ import subprocess
 import sys
 import time
 
-SKIP = {".git", ".hg", ".svn", "__pycache__", "build", "dist", "site-packages", "node_modules",
-        ".tox", ".nox", ".venv", ".mypy_cache", ".pytest_cache", ".spipfix_cache"}
+# spipfix's default exclusions (Ruff's list plus .spipfix_cache): the same files on both sides
+SKIP = {".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache", ".nox",
+        ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".spipfix_cache", ".svn", ".tox", ".venv",
+        ".vscode", "__pycache__", "__pypackages__", "_build", "buck-out", "build", "dist", "node_modules",
+        "site-packages", "venv"}
 
 AST_SCRIPT = r"""
 import ast, sys

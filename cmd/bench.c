@@ -629,7 +629,7 @@ static int collect(struct ctx *c, struct bfile *bf)
 	struct unit u;
 	unit_init(&u, bf->path, bf->buf, strlen(bf->buf));
 	if (unit_analyse(&u, c->o->select) < 0) {
-		render_error(u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
+		render_error(stderr, u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
 			     u.error_col);
 		goto out;
 	}
@@ -1167,7 +1167,8 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 	c.rep.rounds = o->rounds;
 	c.rep.round_ms = o->round_ms;
 	size_t nfiles;
-	char **files = discover(paths, npaths, &nfiles, &c.rep.errors);
+	struct options dopt = {.mode = MODE_REPORT}; /* the default exclusions, no configuration */
+	char **files = discover(paths, npaths, &dopt, &nfiles, &c.rep.errors);
 	c.files = calloc(nfiles ? nfiles : 1, sizeof *c.files);
 	if (!c.files)
 		goto out;

@@ -140,8 +140,9 @@ static int fix_copy(const struct bench_options *o, char *root, struct bench_run_
 	int errors = 0;
 	size_t nfiles;
 	char *paths[] = {root};
-	char **files = discover(paths, 1, &nfiles, &errors);
-	struct fix_options fo = {o->select, o->unsafe_fixes, NULL};
+	struct options dopt = {.mode = MODE_FIX}; /* the default exclusions, no configuration */
+	char **files = discover(paths, 1, &dopt, &nfiles, &errors);
+	struct fix_options fo = {.select = o->select, .unsafe = o->unsafe_fixes};
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
 		char *buf = bench_read_file(files[i], &len);

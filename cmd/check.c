@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bridge.h"
+#include "cache.h"
 #include "cmd.h"
 #include "pass.h"
 #include "safety.h"
@@ -18,29 +19,34 @@
 
 #define MAX_FILE (64L * 1024 * 1024)
 
-/* Read the whole file, NUL-terminated. Returns a malloc'd buffer or NULL with errno set. */
-static char *read_file(const char *path, size_t *len, struct stat *st)
+/* Read what fd holds, NUL-terminated: a regular file (st filled) or, with st NULL, a stream such
+ * as stdin. Returns a malloc'd buffer or NULL with errno set. */
+static char *read_fd(int fd, size_t *len, struct stat *st)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	char *buf = NULL;
-	if (fstat(fd, st) < 0)
-		goto fail;
-	if (!S_ISREG(st->st_mode)) {
-		errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
-		goto fail;
+	size_t cap = 65536, n = 0;
+	if (st) {
+		if (fstat(fd, st) < 0)
+			goto fail;
+		if (!S_ISREG(st->st_mode)) {
+			errno = S_ISDIR(st->st_mode) ? EISDIR : EINVAL;
+			goto fail;
+		}
+		if (st->st_size > MAX_FILE) {
+			errno = EFBIG;
+			goto fail;
+		}
+		cap = (size_t)st->st_size + 1;
 	}
-	if (st->st_size > MAX_FILE) {
-		errno = EFBIG;
-		goto fail;
-	}
-	size_t cap = (size_t)st->st_size + 1, n = 0;
 	buf = malloc(cap);
 	if (!buf)
 		goto fail;
 	for (;;) {
 		if (n + 1 >= cap) {
+			if (cap > MAX_FILE) {
+				errno = EFBIG;
+				goto fail;
+			}
 			char *nb = realloc(buf, cap * 2);
 			if (!nb)
 				goto fail;
@@ -59,14 +65,24 @@ static char *read_file(const char *path, size_t *len, struct stat *st)
 	}
 	buf[n] = 0;
 	*len = n;
-	close(fd);
 	return buf;
 fail:;
 	int e = errno;
 	free(buf);
-	close(fd);
 	errno = e;
 	return NULL;
+}
+
+char *read_whole_file(const char *path, size_t *len, struct stat *st)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	char *buf = read_fd(fd, len, st);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return buf;
 }
 
 static bool valid_utf8(const char *s, size_t n)
@@ -145,18 +161,19 @@ static bool is_ascii(const char *s, size_t n)
 	return true;
 }
 
+
 /* Atomic replace: temp file in the same folder, fsync, keep the mode, refuse when the file
- * changed on disk since it was read. Returns 0 / -1 with a message on stderr. */
-static int write_atomic(const char *path, const char *old, size_t oldlen, const struct stat *st0, const char *text,
-			size_t len)
+ * changed on disk since it was read. Returns 0 / -1 with a message on err. */
+static int write_atomic(FILE *err, const char *path, const char *old, size_t oldlen, const struct stat *st0,
+			const char *text, size_t len)
 {
 	struct stat st;
 	size_t curlen;
-	char *cur = read_file(path, &curlen, &st);
+	char *cur = read_whole_file(path, &curlen, &st);
 	bool same = cur && curlen == oldlen && !memcmp(cur, old, oldlen) && st.st_ino == st0->st_ino;
 	free(cur);
 	if (!same) {
-		fprintf(stderr, "error: %s: changed on disk while spipfix was working; not written\n", path);
+		fprintf(err, "error: %s: changed on disk while spipfix was working; not written\n", path);
 		return -1;
 	}
 	size_t plen = strlen(path);
@@ -166,7 +183,7 @@ static int write_atomic(const char *path, const char *old, size_t oldlen, const 
 	snprintf(tmp, plen + 32, "%s.spipfix-XXXXXX", path);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
-		fprintf(stderr, "error: %s: cannot create a temporary file: %s\n", path, strerror(errno));
+		fprintf(err, "error: %s: cannot create a temporary file: %s\n", path, strerror(errno));
 		free(tmp);
 		return -1;
 	}
@@ -184,23 +201,38 @@ static int write_atomic(const char *path, const char *old, size_t oldlen, const 
 	ok = (close(fd) == 0) && ok;
 	ok = ok && rename(tmp, path) == 0;
 	if (!ok) {
-		fprintf(stderr, "error: %s: cannot write: %s\n", path, strerror(errno));
+		fprintf(err, "error: %s: cannot write: %s\n", path, strerror(errno));
 		unlink(tmp);
 	}
 	free(tmp);
 	return ok ? 0 : -1;
 }
 
-/* Report the findings of text (the original, or what --fix left). */
-static void report(const char *path, const char *text, size_t len, const struct options *o, struct totals *t,
-		   bool print)
+static size_t pass_index(const struct pass *p)
 {
+	size_t i = 0;
+	while (pass_registry[i] && pass_registry[i] != p)
+		i++;
+	return i < MAX_PASSES ? i : MAX_PASSES - 1;
+}
+
+/* Analyse text (the original, or what --fix left) and render its findings on dest (NULL: count
+ * them only). Errors go to r->errf. */
+static void report(const char *path, const char *text, size_t len, const struct options *o, const char *const *sel,
+		   struct file_result *r, FILE *dest)
+{
+	struct totals *t = &r->t;
 	struct unit u;
 	unit_init(&u, path, text, len);
 	u.debug = o->debug;
-	if (unit_analyse(&u, o->select) < 0) {
-		render_error(u.error_is_note ? "warning" : "error", path, u.error, u.error_has_pos, u.error_row,
-			     u.error_col);
+	int rc = unit_analyse(&u, sel);
+	if (rc == 0 && suppress_findings(&u, NULL) < 0) {
+		u.error = "out of memory";
+		rc = -1;
+	}
+	if (rc < 0) {
+		render_error(r->errf, u.error_is_note ? "warning" : "error", path, u.error, u.error_has_pos,
+			     u.error_row, u.error_col);
 		if (u.error_is_note)
 			t->notes++;
 		else
@@ -210,89 +242,247 @@ static void report(const char *path, const char *text, size_t len, const struct 
 	}
 	for (size_t i = 0; i < u.nfindings; i++) {
 		struct finding *f = &u.findings[i];
-		if (print)
-			render_finding(stdout, &u, f);
+		if (dest)
+			render_finding_as(dest, o, &u, f);
+		size_t k = pass_index(f->pass);
 		t->findings++;
-		if (f->nedits && f->applicability == FIX_SAFE)
+		t->by_pass[k]++;
+		if (f->nedits && f->applicability == FIX_SAFE) {
 			t->fixable++;
-		else if (f->nedits && f->applicability == FIX_UNSAFE)
+			t->fixable_by_pass[k]++;
+		} else if (f->nedits && f->applicability == FIX_UNSAFE) {
 			t->unsafe_fixable++;
+		}
 	}
 	unit_free(&u);
 }
 
-void process_file(const char *path, const struct options *o, struct totals *t)
+/* Validate the bytes of a Python file. Returns NULL when they can be analysed, else why not
+ * (written into why[cap]). */
+static const char *unreadable_reason(const char *buf, size_t len, char *why, size_t cap)
 {
-	size_t len;
-	struct stat st;
-	char *buf = read_file(path, &len, &st);
-	t->files++;
-	if (!buf) {
-		fprintf(stderr, "error: %s: %s\n", path, errno == EFBIG ? "larger than 64 MiB; skipped" : strerror(errno));
-		t->errors++;
-		return;
-	}
-	const char *why = NULL;
 	char cookie[64];
 	if (memchr(buf, 0, len))
-		why = "contains NUL bytes; skipped";
-	else if (!valid_utf8(buf, len))
-		why = "is not valid UTF-8; skipped";
-	else if (foreign_cookie(buf, len, cookie, sizeof cookie) && !is_ascii(buf, len)) {
-		fprintf(stderr, "error: %s: declares the encoding `%s`; only UTF-8 files are handled; skipped\n", path,
-			cookie);
+		return "contains NUL bytes; skipped";
+	if (!valid_utf8(buf, len))
+		return "is not valid UTF-8; skipped";
+	if (foreign_cookie(buf, len, cookie, sizeof cookie) && !is_ascii(buf, len)) {
+		snprintf(why, cap, "declares the encoding `%s`; only UTF-8 files are handled; skipped", cookie);
+		return why;
+	}
+	return NULL;
+}
+
+/* One buffer through the selected mode. st is the file's stat when it was read from disk (fix
+ * writes it back), NULL for stdin (fix prints the whole result on stdout). */
+static void process_buffer(const char *path, const char *buf, size_t len, const struct stat *st,
+			   const struct options *o, struct file_result *r)
+{
+	struct totals *t = &r->t;
+	const char *sel[MAX_PASSES + 1];
+	select_for(o, path, sel);
+	bool to_stdout = st == NULL && o->mode == MODE_FIX;
+	struct options text_opts;
+	if (to_stdout && (o->format == FMT_JSON || o->format == FMT_JSONL)) {
+		/* the remaining findings go to stderr beside other messages: as text lines */
+		text_opts = *o;
+		text_opts.format = FMT_CONCISE;
+		o = &text_opts;
+	}
+	/* with stdin, --fix prints the source on stdout and the findings on stderr */
+	FILE *findings_to = to_stdout ? r->errf : r->outf;
+	char whybuf[160];
+	const char *why = unreadable_reason(buf, len, whybuf, sizeof whybuf);
+	if (why) {
+		fprintf(r->errf, "error: %s: %s\n", path, why);
 		t->errors++;
-		free(buf);
+		if (to_stdout)
+			fwrite(buf, 1, len, r->outf);
 		return;
 	}
-	if (why) {
-		fprintf(stderr, "error: %s: %s\n", path, why);
+	if (bridge_init() < 0) {
+		fprintf(r->errf, "error: %s: cannot start the embedded Python; skipped\n", path);
 		t->errors++;
-		free(buf);
+		r->cacheable = false;
+		if (to_stdout)
+			fwrite(buf, 1, len, r->outf);
 		return;
 	}
 	if (o->mode == MODE_REPORT || o->mode == MODE_CHECK) {
-		report(path, buf, len, o, t, true);
-		free(buf);
+		report(path, buf, len, o, sel, r, findings_to);
 		return;
 	}
 	if (o->mode == MODE_DIFF) /* with --trace-profile, the findings on stderr */
-		trace_profile_list(path, buf, len, (const char *const *)o->select);
-	struct fix_options fo = {(const char *const *)o->select, o->unsafe_fixes, o->debug};
-	struct fix_result r;
-	if (safety_fix(path, buf, len, &fo, &r) < 0) {
+		trace_profile_list(path, buf, len, sel);
+	struct fix_options fo = {sel, o->unsafe_fixes, o->debug, suppress_findings, NULL};
+	struct fix_result fr;
+	if (safety_fix(path, buf, len, &fo, &fr) < 0) {
 		/* report the reason; the findings themselves are still worth showing */
-		if (strncmp(r.error, "refusing", 8) == 0) {
-			render_error("error", path, r.error, false, 0, 0);
+		if (strncmp(fr.error, "refusing", 8) == 0) {
+			render_error(r->errf, "error", path, fr.error, false, 0, 0);
 			t->errors++;
 			if (o->mode == MODE_FIX)
-				report(path, buf, len, o, t, true);
+				report(path, buf, len, o, sel, r, findings_to);
 		} else {
-			report(path, buf, len, o, t, o->mode == MODE_FIX);
+			report(path, buf, len, o, sel, r, o->mode == MODE_FIX ? findings_to : NULL);
 		}
-		fix_result_free(&r);
-		free(buf);
+		if (to_stdout)
+			fwrite(buf, 1, len, r->outf);
+		fix_result_free(&fr);
 		return;
 	}
 	if (o->mode == MODE_DIFF) {
-		if (r.text) {
-			render_diff(stdout, path, buf, len, r.text, r.len);
-			t->fixed += r.applied;
+		if (fr.text) {
+			render_diff(r->outf, path, buf, len, fr.text, fr.len);
+			t->fixed += fr.applied;
 			t->changed_files++;
 		}
+	} else if (to_stdout) {
+		fwrite(fr.text ? fr.text : buf, 1, fr.text ? fr.len : len, r->outf);
+		if (fr.text) {
+			t->fixed += fr.applied;
+			t->changed_files++;
+		}
+		report(path, fr.text ? fr.text : buf, fr.text ? fr.len : len, o, sel, r, findings_to);
 	} else {
 		bool written = true;
-		if (r.text) {
-			written = write_atomic(path, buf, len, &st, r.text, r.len) == 0;
+		if (fr.text) {
+			/* what happens next depends on the disk, not only on the bytes */
+			r->cacheable = false;
+			written = write_atomic(r->errf, path, buf, len, st, fr.text, fr.len) == 0;
 			if (written) {
-				t->fixed += r.applied;
+				t->fixed += fr.applied;
 				t->changed_files++;
 			} else {
 				t->errors++;
 			}
 		}
-		report(path, written && r.text ? r.text : buf, written && r.text ? r.len : len, o, t, true);
+		report(path, written && fr.text ? fr.text : buf, written && fr.text ? fr.len : len, o, sel, r,
+		       findings_to);
 	}
-	fix_result_free(&r);
+	fix_result_free(&fr);
+}
+
+void process_file(const char *path, const struct options *o, struct file_result *r)
+{
+	size_t len;
+	struct stat st;
+	char *buf = read_whole_file(path, &len, &st);
+	r->t.files++;
+	if (!buf) {
+		fprintf(r->errf, "error: %s: %s\n", path,
+			errno == EFBIG ? "larger than 64 MiB; skipped" : strerror(errno));
+		r->t.errors++;
+		r->cacheable = false;
+		return;
+	}
+	r->cacheable = true;
+	if (o->cache) {
+		const char *sel[MAX_PASSES + 1];
+		select_for(o, path, sel);
+		cache_key(o->cache, path, buf, len, sel, r->key);
+		r->have_key = true;
+	}
+	process_buffer(path, buf, len, &st, o, r);
 	free(buf);
+}
+
+char *read_stdin(size_t *len) { return read_fd(0, len, NULL); }
+
+void process_stdin(const struct options *o, struct file_result *r)
+{
+	const char *path = o->stdin_filename ? o->stdin_filename : "-";
+	size_t len;
+	char *buf = read_fd(0, &len, NULL);
+	r->t.files++;
+	r->cacheable = false;
+	if (!buf) {
+		fprintf(r->errf, "error: %s: cannot read standard input: %s\n", path,
+			errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
+		r->t.errors++;
+		return;
+	}
+	process_buffer(path, buf, len, NULL, o, r);
+	free(buf);
+}
+
+void select_for(const struct options *o, const char *path, const char **sel)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < o->npasses && pass_registry[i]; i++) {
+		if (!o->enabled[i])
+			continue;
+		bool ignored = false;
+		for (size_t j = 0; j < o->npfi && !ignored; j++) {
+			if (!path_pattern_matches(o, o->pfi[j].pattern, path))
+				continue;
+			for (size_t c = 0; c < o->pfi[j].codes.n && !ignored; c++) {
+				const char *code = o->pfi[j].codes.v[c];
+				ignored = !strcmp(code, "ALL") || !strncmp(pass_registry[i]->code, code, strlen(code)) ||
+					  !strcmp(pass_registry[i]->name, code);
+			}
+		}
+		if (!ignored)
+			sel[k++] = pass_registry[i]->code;
+	}
+	sel[k] = NULL;
+}
+
+void totals_add(struct totals *into, const struct totals *t)
+{
+	into->findings += t->findings;
+	into->fixable += t->fixable;
+	into->unsafe_fixable += t->unsafe_fixable;
+	into->fixed += t->fixed;
+	into->files += t->files;
+	into->changed_files += t->changed_files;
+	into->errors += t->errors;
+	into->notes += t->notes;
+	for (size_t i = 0; i < MAX_PASSES; i++) {
+		into->by_pass[i] += t->by_pass[i];
+		into->fixable_by_pass[i] += t->fixable_by_pass[i];
+	}
+}
+
+int file_result_open(struct file_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->outf = open_memstream(&r->out, &r->outlen);
+	r->errf = open_memstream(&r->err, &r->errlen);
+	if (!r->outf || !r->errf) {
+		file_result_close(r);
+		return -1;
+	}
+	return 0;
+}
+
+int file_result_open_direct(struct file_result *r)
+{
+	memset(r, 0, sizeof *r);
+	r->outf = stdout;
+	r->errf = stderr;
+	r->direct = true;
+	return 0;
+}
+
+void file_result_close(struct file_result *r)
+{
+	if (r->direct) {
+		r->outf = r->errf = NULL;
+		return;
+	}
+	if (r->outf)
+		fclose(r->outf);
+	if (r->errf)
+		fclose(r->errf);
+	r->outf = r->errf = NULL;
+}
+
+void file_result_free(struct file_result *r)
+{
+	file_result_close(r);
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+	r->outlen = r->errlen = 0;
 }

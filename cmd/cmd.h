@@ -5,19 +5,55 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "unit.h"
 
+#define MAX_PASSES 32
+
+struct cache;
+
 enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX };
+enum format { FMT_TEXT, FMT_CONCISE, FMT_JSON, FMT_JSONL, FMT_GITHUB };
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+/* per-file-ignores: files matching `pattern` do not run the rules in `codes` */
+struct per_file_ignore {
+	char *pattern;
+	struct strlist codes;
+};
 
 struct options {
 	enum mode mode;
+	enum format format;
 	bool unsafe_fixes;
-	bool quiet;
+	bool quiet, silent, statistics;
+	bool exit_zero, exit_non_zero_on_fix;
+	bool force_exclude, respect_gitignore;
+	bool no_cache;
+	bool direct_output;         /* files print straight to stdout/stderr (--trace-profile) */
+	int jobs;                   /* worker processes; 0 = one per core */
 	const char *debug;
-	const char **select; /* NULL-terminated, NULL = all */
+	const char *stdin_filename; /* name used for the buffer read from stdin, or NULL */
+	bool use_stdin;
+	/* resolved rule selection: enabled[i] for pass_registry[i] */
+	bool enabled[MAX_PASSES];
+	size_t npasses;
+	/* file selection: patterns matched against names and root-relative paths */
+	struct strlist exclude, extend_exclude;
+	struct per_file_ignore *pfi;
+	size_t npfi;
+	char *root;                 /* absolute project root: the config file's folder, else cwd */
+	char *config_path;          /* the pyproject.toml in use, or NULL */
+	const char *cache_dir;      /* --cache-dir, or NULL for $SPIPFIX_CACHE_DIR or <root>/.spipfix_cache */
+	struct cache *cache;        /* NULL: no cache (--no-cache, --debug, stdin) */
 };
 
+/* Counts of one file or of the whole run; files are summed into the run's totals. */
 struct totals {
 	size_t findings;     /* remaining, as reported */
 	size_t fixable;      /* safe fixes available */
@@ -26,24 +62,81 @@ struct totals {
 	size_t files, changed_files;
 	int errors;          /* files that could not be read or analysed */
 	int notes;           /* files skipped for a reason that is not an error (newer syntax) */
+	size_t by_pass[MAX_PASSES];      /* remaining findings per registry index */
+	size_t fixable_by_pass[MAX_PASSES];
 };
 
-/* discover.c: expand the paths into a sorted list of .py files (strdup'd; free with
- * files_free). Missing paths and unreadable folders are reported on stderr and counted in
- * *errors; the rest is still returned. */
-char **discover(char *const *paths, int npaths, size_t *nfiles, int *errors);
-void files_free(char **files, size_t n);
+void totals_add(struct totals *into, const struct totals *t);
 
-/* check.c: process one file in the selected mode. */
-void process_file(const char *path, const struct options *o, struct totals *t);
+/* The output of one file, kept apart so that files processed out of order (workers, cache) are
+ * printed in the order of the sequential run. */
+struct file_result {
+	struct totals t;
+	char *out, *err;     /* malloc'd bytes for stdout / stderr */
+	size_t outlen, errlen;
+	bool cacheable;      /* a pure function of the file's bytes and the settings */
+	bool have_key;       /* key holds the cache key of the bytes processed */
+	unsigned char key[16];
+	FILE *outf, *errf;   /* open while processing */
+	bool direct;         /* outf/errf are stdout/stderr: nothing kept */
+};
+
+int file_result_open(struct file_result *r);
+/* Write straight to stdout/stderr instead (sequential runs only). */
+int file_result_open_direct(struct file_result *r);
+void file_result_close(struct file_result *r);
+void file_result_free(struct file_result *r);
+
+/* discover.c: expand the paths into a list of .py files (strdup'd; free with files_free), each
+ * folder's files sorted. Missing paths and unreadable folders are reported on stderr and counted
+ * in *errors; the rest is still returned. */
+char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors);
+void files_free(char **files, size_t n);
+/* Lexically normalised absolute form of a path (symlinks not resolved); malloc'd or NULL. */
+char *path_absolute(const char *path);
+/* Is this path excluded by the exclude patterns (not .gitignore)? */
+bool path_excluded(const struct options *o, const char *path);
+/* Does a pattern match this path (relative to the root, absolute, or by its last component)? */
+bool path_pattern_matches(const struct options *o, const char *pattern, const char *path);
+
+/* check.c: process one file / the stdin buffer in the selected mode into r (opened by caller). */
+void process_file(const char *path, const struct options *o, struct file_result *r);
+void process_stdin(const struct options *o, struct file_result *r);
+/* All of stdin, NUL-terminated; malloc'd or NULL with errno set. */
+char *read_stdin(size_t *len);
+/* Read the whole file, NUL-terminated. Returns a malloc'd buffer or NULL with errno set. */
+char *read_whole_file(const char *path, size_t *len, struct stat *st);
+/* The rules to run on `path`: a NULL-terminated list of codes in sel (MAX_PASSES + 1 slots). */
+void select_for(const struct options *o, const char *path, const char **sel);
+
+/* suppress.c: drop the findings that a `# noqa` / `# spipfix: ...` comment suppresses (the
+ * fix engine's filter). Returns 0 / -1. */
+int suppress_findings(struct unit *u, void *ctx);
+
+/* workers.c: process files[0..n) (process_file), answered from the cache where it can, on
+ * `jobs` worker processes when there are several; prints each file's output in file order and
+ * adds its counts to *t. Returns 0 / -1. */
+int run_files(char **files, size_t n, const struct options *o, int jobs, struct totals *t);
+
+/* main.c: write what one file produced: its diagnostics on stderr, its output on stdout. */
+void emit_result(const struct options *o, const struct file_result *r);
 
 /* render.c */
+/* The default text line (`path:row:col: CODE message [*]`), or held back by --trace-profile. */
 void render_finding(FILE *out, const struct unit *u, const struct finding *f);
+/* formats.c: a finding in the format of o (text, concise, json, jsonl, github). */
+void render_finding_as(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
 /* level: "error" (counts for exit 2) or "warning" */
-void render_error(const char *level, const char *path, const char *msg, bool has_pos, unsigned row, unsigned col);
+void render_error(FILE *err, const char *level, const char *path, const char *msg, bool has_pos, unsigned row,
+		  unsigned col);
 void render_summary(FILE *out, const struct options *o, const struct totals *t);
+void render_statistics(FILE *out, const struct options *o, const struct totals *t);
 /* 1-based column in Unicode characters of a 0-based byte column on line `row`. */
 unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol);
+
+/* json.c: one finding as a JSON object in Ruff's shape (json: indented, array element; jsonl:
+ * one line). Returns 0 / -1. */
+int render_json_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
 
 /* diff.c: unified diff of old -> new with headers `--- path` / `+++ path`. Returns 0 / -1. */
 int render_diff(FILE *out, const char *path, const char *old, size_t oldlen, const char *new_, size_t newlen);

@@ -33,12 +33,13 @@ void render_finding(FILE *out, const struct unit *u, const struct finding *f)
 	fputc('\n', out);
 }
 
-void render_error(const char *level, const char *path, const char *msg, bool has_pos, unsigned row, unsigned col)
+void render_error(FILE *err, const char *level, const char *path, const char *msg, bool has_pos, unsigned row,
+		  unsigned col)
 {
 	if (has_pos)
-		fprintf(stderr, "%s: %s:%u:%u: %s\n", level, path, row + 1, col + 1, msg);
+		fprintf(err, "%s: %s:%u:%u: %s\n", level, path, row + 1, col + 1, msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", level, path, msg);
+		fprintf(err, "%s: %s: %s\n", level, path, msg);
 }
 
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
@@ -48,6 +49,13 @@ void render_summary(FILE *out, const struct options *o, const struct totals *t)
 	trace_profile_flush();
 	if (o->quiet || o->mode == MODE_CHECK)
 		return;
+	/* machine-readable formats print nothing but the findings (diffs keep their summary) */
+	if (o->mode != MODE_DIFF && o->format != FMT_TEXT && o->format != FMT_CONCISE) {
+		if (t->errors)
+			fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,
+				t->errors == 1 ? "file" : "files");
+		return;
+	}
 	if (o->mode == MODE_DIFF) {
 		if (t->fixed)
 			fprintf(stderr, "Would fix %zu %s in %zu %s.\n", t->fixed, plural(t->fixed, "finding", "findings"),
@@ -77,4 +85,41 @@ void render_summary(FILE *out, const struct options *o, const struct totals *t)
 	if (t->errors)
 		fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,
 			plural((size_t)t->errors, "file", "files"));
+}
+
+/* Ruff's --statistics: count, code and name per rule, most frequent first; `[*]` when every
+ * finding of the rule has a safe fix. JSON formats print an array of {code, name, count,
+ * fixable}. */
+void render_statistics(FILE *out, const struct options *o, const struct totals *t)
+{
+	size_t idx[MAX_PASSES], n = 0;
+	for (size_t i = 0; i < o->npasses; i++)
+		if (t->by_pass[i])
+			idx[n++] = i;
+	for (size_t i = 1; i < n; i++) /* insertion sort: count descending, then registry order */
+		for (size_t k = i; k > 0 && t->by_pass[idx[k]] > t->by_pass[idx[k - 1]]; k--) {
+			size_t x = idx[k];
+			idx[k] = idx[k - 1];
+			idx[k - 1] = x;
+		}
+	bool json = o->format == FMT_JSON || o->format == FMT_JSONL;
+	if (json)
+		fputs(n ? "[\n" : "[]\n", out);
+	int width = 1;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(NULL, 0, "%zu", t->by_pass[idx[i]]);
+		width = w > width ? w : width;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pass *p = pass_registry[idx[i]];
+		size_t count = t->by_pass[idx[i]];
+		bool fixable = t->fixable_by_pass[idx[i]] == count;
+		if (json)
+			fprintf(out, "  {\"code\": \"%s\", \"name\": \"%s\", \"count\": %zu, \"fixable\": %s}%s\n", p->code,
+				p->name, count, fixable ? "true" : "false", i + 1 < n ? "," : "");
+		else
+			fprintf(out, "%*zu\t%s\t%s%s\n", width, count, p->code, fixable ? "[*] " : "[ ] ", p->name);
+	}
+	if (json && n)
+		fputs("]\n", out);
 }

@@ -519,13 +519,25 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
 	if (!globals || PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0 ||
 	    PyDict_SetItemString(globals, "__spipfix_callee", obj) < 0)
 		goto out;
-	const char *text = arena_printf(&u->arena, "__spipfix_callee%s", args);
+	/* warnings are errors here: a call that warns (re.compile of a deprecated pattern) would
+	 * warn once at import instead of on every call, so it is not hoisted */
+	const char *text = arena_printf(&u->arena,
+					"import warnings as __spipfix_w\n"
+					"with __spipfix_w.catch_warnings():\n"
+					"    __spipfix_w.simplefilter('error')\n"
+					"    __spipfix_result = __spipfix_callee%s\n",
+					args);
 	if (!text)
 		goto out;
-	code = Py_CompileString(text, "<spipfix analysis>", Py_eval_input); /* new reference */
+	code = Py_CompileString(text, "<spipfix analysis>", Py_file_input); /* new reference */
 	if (!code)
 		goto out;
-	res = PyEval_EvalCode(code, globals, globals); /* new reference */
+	PyObject *none = PyEval_EvalCode(code, globals, globals); /* new reference */
+	if (!none)
+		goto out;
+	Py_DECREF(none);
+	res = PyDict_GetItemString(globals, "__spipfix_result"); /* borrowed */
+	Py_XINCREF(res);
 	if (!res || PyObject_Hash(res) == -1)
 		goto out;
 	/* a value unequal to itself (a NaN) compares differently once shared: [x] == [x] holds

@@ -143,6 +143,11 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			unit_free(&u);
 			goto out;
 		}
+		if (o->filter && o->filter(&u, o->filter_ctx) < 0) {
+			r->error = "out of memory";
+			unit_free(&u);
+			goto out;
+		}
 		/* idempotence: a finding fixed in an earlier round must not come back */
 		bool again = false;
 		for (size_t i = 0; i < u.nfindings && round > 0; i++) {

@@ -7,10 +7,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct unit;
+
 struct fix_options {
 	const char *const *select; /* pass codes/prefixes, NULL = all */
 	bool unsafe;               /* apply unsafe fixes too */
 	const char *debug;         /* --debug pass */
+	/* Called on every analysed unit before fixes are picked (suppression comments); may drop
+	 * findings. Returns 0 / -1. NULL = keep all. */
+	int (*filter)(struct unit *u, void *ctx);
+	void *filter_ctx;
 };
 
 struct fix_result {
@@ -30,7 +36,6 @@ void fix_result_free(struct fix_result *r);
  * order, then in source order; identical edits of two fixes are applied once. Returns a
  * malloc'd array of edits in *out (count in *nout; caller frees) and the number of fixes
  * taken, or -1 on allocation failure. */
-struct unit;
 struct edit;
 int safety_pick(struct unit *u, bool unsafe, struct edit **out, size_t *nout);
 

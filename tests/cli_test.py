@@ -2,6 +2,7 @@
 files still processed, atomic in-place writes. Run with Debian's /usr/bin/python3."""
 import argparse
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -24,8 +25,10 @@ def check(name, cond, detail=""):
         print(f"FAIL {name} {detail}")
 
 
-def run(args, cwd):
-    p = subprocess.run([SPIPFIX, *args], cwd=cwd, capture_output=True, timeout=120)
+def run(args, cwd, stdin=None):
+    p = subprocess.run([SPIPFIX, *args], cwd=cwd, capture_output=True, timeout=120,
+                       input=stdin.encode() if isinstance(stdin, str) else stdin,
+                       stdin=None if stdin is not None else subprocess.DEVNULL)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
@@ -121,8 +124,357 @@ def main():
         new = read(p)
         check("BOM kept", new.startswith(b"\xef\xbb\xbf"), repr(new[:10]))
         check("CRLF kept", b"\n" not in new.replace(b"\r\n", b""), repr(new))
+        stdin_mode(d)
+        formats(d)
+        suppressions(d)
+        configuration(d)
+        gitignore(d)
+        flags(d)
+        rules(d)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
+
+
+def stdin_mode(d):
+    """Editor use: the buffer comes from stdin, the whole result goes to stdout."""
+    write(d, "ref/app.py", CLOSURE_FREE)
+    run(["--fix", "ref/app.py"], d)
+    expected = read(os.path.join(d, "ref/app.py"))
+    check("reference fix changed the file", expected != CLOSURE_FREE.encode())
+    rc, out, err = run(["--fix", "--stdin-filename", "src/app.py", "-"], d, stdin=CLOSURE_FREE)
+    check("stdin --fix prints the fixed source", out.encode() == expected, out)
+    check("stdin --fix exits 0 when all fixed", rc == 0, f"rc={rc} {err}")
+    check("stdin --fix writes no file", not os.path.exists(os.path.join(d, "src/app.py")))
+    rc, out, err = run(["--fix", "--stdin-filename", "src/app.py"], d, stdin=CLOSURE_FREE)
+    check("--stdin-filename without `-` reads stdin", out.encode() == expected, out)
+    rc, out, err = run(["--fix", "-"], d, stdin=CLEAN)
+    check("stdin --fix with nothing to fix echoes the buffer", out == CLEAN and rc == 0, f"rc={rc} {out!r}")
+    rc, out, err = run(["--diff", "--stdin-filename", "src/app.py", "-"], d, stdin=CLOSURE_FREE)
+    check("stdin --diff prints a diff named by --stdin-filename",
+          rc == 1 and out.startswith("--- src/app.py\n+++ src/app.py\n@@") and "+def _outer_key(x):" in out, out)
+    rc, out, err = run(["--stdin-filename", "src/app.py"], d, stdin=CLOSURE_FREE)
+    check("stdin report names the file", rc == 1 and out.startswith("src/app.py:2:9: SPF101 "), out)
+    for name, data in {"syntax": b"def f(:\n    def g(): pass\n",
+                       "nul": b"def f():\n    def g(): pass\n\x00\n",
+                       "latin1": b"def f():\n    s = '\xe9'\n    def g(): pass\n"}.items():
+        p = subprocess.run([SPIPFIX, "--fix", "--stdin-filename", "bad.py", "-"], cwd=d, input=data,
+                           capture_output=True, timeout=60)
+        check(f"stdin --fix on {name} input leaves the buffer unchanged", p.stdout == data, repr(p.stdout))
+        check(f"stdin --fix on {name} input says why on stderr",
+              p.returncode == 2 and b"bad.py" in p.stderr, f"rc={p.returncode} {p.stderr!r}")
+    data = b"\xef\xbb\xbfimport os\r\n\r\n\r\ndef outer():\r\n    def inner():\r\n        return os.sep\r\n    return inner()\r\n"
+    p = subprocess.run([SPIPFIX, "--fix", "-"], cwd=d, input=data, capture_output=True, timeout=60)
+    check("stdin --fix keeps BOM and CRLF", p.stdout.startswith(b"\xef\xbb\xbf") and b"_outer_inner" in p.stdout
+          and b"\n" not in p.stdout.replace(b"\r\n", b""), repr(p.stdout))
+    rc, out, err = run(["--fix", "-", "a.py"], d, stdin=CLEAN)
+    check("`-` with other paths is a usage error", rc == 2, f"rc={rc}")
+
+
+NON_ASCII = ("def outer(xs):\n"
+             "    \u00e9t\u00e9 = \"\u00fc\u2603\U0001F600\"; f = lambda x: -x\n"
+             "    return sorted(xs, key=f) + [\u00e9t\u00e9]\n")
+DECORATED = ("import functools\n\n\ndef table(n):\n    @functools.lru_cache(maxsize=None)\n"
+             "    def cost(k):\n        return k * k\n    return [cost(i) for i in range(n)]\n")
+CAPTURING_IN_LOOP = ("def f(xs, limit):\n    out = []\n    for x in xs:\n        def check(v):\n"
+                     "            return v < limit\n        out.append(check(x))\n    return out\n")
+RUFF_KEYS = {"cell", "code", "end_location", "filename", "fix", "location", "message", "noqa_row", "url"}
+
+
+def char_offset(lines, loc):
+    """Offset in the text of a 1-based (row, column counted in characters) location."""
+    return sum(len(l) for l in lines[:loc["row"] - 1]) + loc["column"] - 1
+
+
+def apply_edits(text, edits):
+    lines = text.splitlines(keepends=True)
+    for e in sorted(edits, key=lambda e: (e["location"]["row"], e["location"]["column"]), reverse=True):
+        a, b = char_offset(lines, e["location"]), char_offset(lines, e["end_location"])
+        text = text[:a] + e["content"] + text[b:]
+    return text
+
+
+def formats(d):
+    """--format text|concise|json|jsonl|github; JSON in Ruff's shape with character columns."""
+    import json
+    import re
+    write(d, "fmt/u.py", NON_ASCII)
+    write(d, "fmt/dec.py", DECORATED)
+    write(d, "fmt/loop.py", CAPTURING_IN_LOOP)
+    rc, out, err = run(["--format", "json", "fmt/u.py"], d)
+    try:
+        items = json.loads(out)
+    except ValueError as e:
+        items = []
+        check("json output parses", False, f"{e}: {out}")
+    check("json is an array with one finding", rc == 1 and len(items) == 1, out)
+    if items:
+        it = items[0]
+        check("json has Ruff's keys plus name and spipfix", set(it) == RUFF_KEYS | {"name", "spipfix"}, sorted(it))
+        line = NON_ASCII.splitlines()[1]
+        want_col = line.index("lambda") + 1
+        check("non-ASCII line: byte and character columns differ", len(line[:want_col].encode()) + 1 != want_col)
+        check("json column counts Unicode characters", it["location"] == {"row": 2, "column": want_col},
+              it["location"])
+        check("json end column counts characters",
+              it["end_location"] == {"row": 2, "column": line.index("lambda") + len("lambda") + 1},
+              it["end_location"])
+        check("json names the rule and file", it["code"] == "SPF101" and it["name"] == "closure-free-nested-def"
+              and it["filename"] == os.path.join(d, "fmt/u.py") and it["noqa_row"] == 2, it)
+        check("json fix is safe with edits", it["fix"] and it["fix"]["applicability"] == "safe"
+              and it["fix"]["edits"] and it["fix"]["message"], it["fix"])
+        check("json bytecode facts", it["spipfix"]["code_object"]["co_freevars"] == []
+              and it["spipfix"]["code_object"]["qualname"] == "outer.<locals>.<lambda>"
+              and it["spipfix"]["code_object"]["kind"] == "lambda", it["spipfix"])
+        # the edits, applied in character coordinates, give exactly what --fix writes
+        rewritten = apply_edits(NON_ASCII, it["fix"]["edits"])
+        write(d, "fmt/u_fixed.py", NON_ASCII)
+        run(["--fix", "fmt/u_fixed.py"], d)
+        check("json edits applied by character columns == --fix result",
+              rewritten == read(os.path.join(d, "fmt/u_fixed.py")).decode(), rewritten)
+    rc, out, err = run(["--format", "json", "fmt/dec.py", "fmt/loop.py"], d)
+    items = json.loads(out) if out.startswith("[") else []
+    by = {(i["filename"].rsplit("/", 1)[1], i["code"]): i for i in items}
+    names = [i["filename"].rsplit("/", 1)[1] for i in items]
+    check("json over two files in order", names == sorted(names) and set(names) == {"dec.py", "loop.py"}, out)
+    dec = by.get(("dec.py", "SPF101"))
+    check("json unsafe fix", dec and dec["fix"] and dec["fix"]["applicability"] == "unsafe"
+          and "decorat" in dec["spipfix"]["reason"], dec)
+    loop = by.get(("loop.py", "SPF102"))
+    check("json report-only finding has fix null", loop and loop["fix"] is None
+          and loop["spipfix"]["code_object"]["co_freevars"] == ["limit"]
+          and loop["spipfix"]["code_object"]["built_in_loop"] is True, loop)
+    rc, out, err = run(["--format", "json", "clean.py"], d)
+    check("json with nothing found is []", rc == 0 and out == "[]\n", out)
+    rc, out, err = run(["--format", "jsonl", "fmt/dec.py", "fmt/loop.py"], d)
+    lines = out.splitlines()
+    check("jsonl: one object per line, same as json", [json.loads(l) for l in lines] == items, out)
+    rc, out, err = run(["--format", "github", "fmt/u.py"], d)
+    check("github annotation", re.fullmatch(
+        r"::error title=spipfix \(SPF101\),file=%s,line=2,col=%d,endLine=2,endColumn=%d::fmt/u.py:2:%d: "
+        r"SPF101 \[\*\] Lambda[^\n]*\n" % (re.escape(os.path.join(d, "fmt/u.py")), want_col,
+                                          want_col + len("lambda"), want_col), out) is not None, out)
+    rc, out, err = run(["--format", "concise", "fmt/u.py"], d)
+    check("concise line", out.startswith(f"fmt/u.py:2:{want_col}: SPF101 [*] Lambda"), out)
+    rc, out, err = run(["--format", "xml", "fmt/u.py"], d)
+    check("unknown format exits 2", rc == 2 and "xml" in err, err)
+
+
+def nested(name, comment=""):
+    return f"    def {name}(x):{comment}\n        return -x\n"
+
+
+def suppressions(d):
+    """# noqa, # noqa: CODE, # spipfix: ignore[CODE], file-level # spipfix: noqa; never in strings."""
+    body = ("def outer(xs):\n"
+            + nested("k1", "  # noqa")
+            + nested("k2", "  # noqa: SPF102")
+            + nested("k3", "  # type: ignore  # NOQA:SPF101")
+            + nested("k4", "  # spipfix: ignore[SPF101]")
+            + nested("k5", "  # spipfix: ignore[SPF102, SPF101]")
+            + nested("k6", "  # spipfix: ignore[SPF999]")
+            + "    k7 = lambda x: '# noqa' or x\n"
+            + "    s = '''\n    # spipfix: noqa\n    '''\n"
+            + "    return k1(1), k2(1), k3(1), k4(1), k5(1), k6(1), sorted(xs, key=k7), s\n")
+    p = write(d, "sup/lines.py", body)
+    rc, out, err = run(["--check", "sup/lines.py"], d)
+    reported = sorted(re.findall(r"`(k\d)`", out))
+    check("noqa suppresses exactly the named lines", reported == ["k2", "k6"], out)
+    check("`# noqa` inside a string does not suppress", "sup/lines.py:14:10: SPF101 Lambda" in out, out)
+    check("`# spipfix: noqa` inside a string is not file-level", rc == 1, f"rc={rc}")
+    rc, out, err = run(["--fix", "sup/lines.py"], d)
+    fixed = read(p).decode()
+    check("--fix leaves suppressed defs in place", all(f"    def k{i}(x):" in fixed for i in (1, 3, 4, 5))
+          and "def _outer_k2" in fixed and "def _outer_k6" in fixed and "def _outer_k1" not in fixed, fixed)
+    for name, head in {"whole": "# spipfix: noqa\n", "codes": "# spipfix: noqa: SPF101\n"}.items():
+        write(d, f"sup/{name}.py", head + CLOSURE_FREE)
+        rc, out, err = run(["--check", f"sup/{name}.py"], d)
+        check(f"file-level `{head.strip()}` suppresses the file", rc == 0 and out == "", f"rc={rc} {out}")
+    write(d, "sup/other.py", "# spipfix: noqa: SPF102\n" + CLOSURE_FREE)
+    rc, out, err = run(["--check", "sup/other.py"], d)
+    check("file-level noqa for another rule keeps SPF101", rc == 1 and "SPF101" in out, out)
+    write(d, "sup/trailing.py", "import os  # spipfix: noqa\n" + CLOSURE_FREE)
+    rc, out, err = run(["--check", "sup/trailing.py"], d)
+    check("file-level noqa must be on its own line", rc == 1 and "SPF101" in out, out)
+
+
+def configuration(d):
+    """[tool.spipfix] in the nearest pyproject.toml; the command line overrides it."""
+    root = os.path.join(d, "cfg")
+    write(root, "pyproject.toml", '[project]\nname = "p"\n\n[tool.spipfix]\nignore = ["SPF101"]\n')
+    write(root, "pkg/m.py", CLOSURE_FREE)
+    # a pyproject.toml without a [tool.spipfix] table in between is passed over
+    write(root, "pkg/pyproject.toml", '[project]\nname = "inner"\n')
+    rc, out, err = run(["--check", "m.py"], os.path.join(root, "pkg"))
+    check("config: ignore from the nearest [tool.spipfix] above", rc == 0 and out == "", f"rc={rc} {out} {err}")
+    rc, out, err = run(["--check", "--select", "SPF101", "m.py"], os.path.join(root, "pkg"))
+    check("config: --select on the command line overrides ignore", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--isolated", "m.py"], os.path.join(root, "pkg"))
+    check("config: --isolated ignores the file", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--stdin-filename", "cfg/pkg/m.py"], d, stdin=CLOSURE_FREE)
+    check("config: found from the --stdin-filename", rc == 0 and out == "", f"rc={rc} {out} {err}")
+
+    write(root, "pyproject.toml", "[tool.spipfix]\nselect = [\"SPF1\"]\n"
+          "extend-exclude = [\"generated\", \"legacy/old_*.py\"]\n"
+          "per-file-ignores = { \"tests/*\" = [\"SPF101\"], \"conftest.py\" = [\"SPF\"] }\n")
+    for name in ("app/a.py", "generated/g.py", "legacy/old_x.py", "legacy/new_x.py", "tests/t.py",
+                 "tests/conftest.py", "build/b.py"):
+        write(root, name, CLOSURE_FREE)
+    rc, out, err = run(["--check", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("config: extend-exclude and per-file-ignores", files == ["app/a.py", "legacy/new_x.py", "pkg/m.py"],
+          out + err)
+    rc, out, err = run(["--check", "legacy/old_x.py"], root)
+    check("config: a path given explicitly is analysed although excluded", rc == 1 and "SPF101" in out, out)
+    rc, out, err = run(["--check", "--force-exclude", "legacy/old_x.py", "app/a.py"], root)
+    check("config: --force-exclude skips an excluded explicit path",
+          "legacy/old_x.py" not in out and "app/a.py" in out, out)
+    rc, out, err = run(["--check", "--per-file-ignores", "app/*:SPF101", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("config: --per-file-ignores replaces the file's table", "app/a.py" not in files
+          and "tests/t.py" in files, out)
+    write(root, "pyproject.toml", "[tool.spipfix]\nexclude = [\"legacy\"]\n")
+    rc, out, err = run(["--check", "."], root)
+    check("config: exclude replaces the default exclusions", "./build/b.py" in out and "legacy" not in out, out)
+    rc, out, err = run(["--check", "--exclude", "build,tests,generated", "."], root)
+    check("config: --exclude replaces exclude", "legacy/old_x.py" in out and "build" not in out, out)
+
+    write(root, "dec/pyproject.toml", "[tool.spipfix]\nunsafe-fixes = true\n")
+    p = write(root, "dec/d.py", DECORATED)
+    rc, out, err = run(["--fix", "--no-unsafe-fixes", "d.py"], os.path.join(root, "dec"))
+    check("config: --no-unsafe-fixes overrides unsafe-fixes", read(p).decode() == DECORATED, read(p).decode())
+    rc, out, err = run(["--fix", "d.py"], os.path.join(root, "dec"))
+    check("config: unsafe-fixes = true applies the unsafe fix", "def _table_cost" in read(p).decode(), out + err)
+
+    bad = {
+        "unknown key": ("[tool.spipfix]\nselct = [\"SPF101\"]\n", "unknown key `selct`"),
+        "wrong type": ("[tool.spipfix]\nselect = \"SPF101\"\n", "`select` must be a list of strings"),
+        "wrong item": ("[tool.spipfix]\nignore = [101]\n", "`ignore` must be a list of strings"),
+        "wrong bool": ("[tool.spipfix]\nunsafe-fixes = 1\n", "`unsafe-fixes` must be true or false"),
+        "bad table": ("[tool.spipfix]\nper-file-ignores = [\"x\"]\n", "`per-file-ignores` must be a table"),
+        "unknown rule": ("[tool.spipfix]\nselect = [\"XYZ1\"]\n", "unknown rule `XYZ1`"),
+        "invalid toml": ("[tool.spipfix]\nselect = [\n", "invalid TOML"),
+    }
+    for name, (text, msg) in bad.items():
+        cfgfile = write(root, f"bad_{name.replace(' ', '_')}/pyproject.toml", text)
+        write(root, f"bad_{name.replace(' ', '_')}/x.py", CLOSURE_FREE)
+        rc, out, err = run(["x.py"], os.path.dirname(cfgfile))
+        check(f"config error ({name}): exit 2 naming file and key",
+              rc == 2 and out == "" and cfgfile in err and msg in err, f"rc={rc} {out} {err}")
+    alt = write(root, "alt.toml", "[tool.spipfix]\nignore = [\"SPF101\"]\n")
+    rc, out, err = run(["--check", "m.py"], os.path.join(root, "pkg"))
+    check("config: without --config the nearest file applies", rc == 1 and "SPF101" in out, out + err)
+    rc, out, err = run(["--check", "--config", alt, "m.py"], os.path.join(root, "pkg"))
+    check("config: --config names the file to use", rc == 0 and out == "", out + err)
+
+
+def gitignore(d):
+    """Inside a git work tree, folders are walked without what git ignores."""
+    root = os.path.join(d, "repo")
+    os.makedirs(root)
+    subprocess.run(["git", "init", "-q", root], check=True)
+    for name in ("src/a.py", "src/b_gen.py", "ignored_dir/c.py", "private.py", "sub/d.py", "sub/e.py"):
+        write(root, name, CLOSURE_FREE)
+    write(root, ".gitignore", "ignored_dir/\n*_gen.py\n")
+    write(root, "sub/.gitignore", "e.py\n")
+    with open(os.path.join(root, ".git/info/exclude"), "a") as f:
+        f.write("private.py\n")
+    rc, out, err = run(["--check", "."], root)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("gitignore: .gitignore (nested too) and .git/info/exclude respected", files == ["src/a.py", "sub/d.py"],
+          out + err)
+    rc, out, err = run(["--check", "."], os.path.join(root, "sub"))
+    check("gitignore: respected from a subfolder", out.count("SPF101") == 1 and "d.py" in out, out)
+    rc, out, err = run(["--check", "private.py", "src/b_gen.py"], root)
+    check("gitignore: explicit paths are analysed", out.count("SPF101") == 2, out)
+    rc, out, err = run(["--check", "--force-exclude", "private.py", "src/b_gen.py", "ignored_dir/c.py", "src/a.py"],
+                       root)
+    check("gitignore: --force-exclude skips ignored explicit paths", out.count("SPF101") == 1 and "src/a.py" in out,
+          out)
+    rc, out, err = run(["--check", "--no-respect-gitignore", "."], root)
+    check("gitignore: --no-respect-gitignore walks everything", out.count("SPF101") == 6, out)
+    write(root, "pyproject.toml", "[tool.spipfix]\nrespect-gitignore = false\n")
+    rc, out, err = run(["--check", "."], root)
+    check("gitignore: respect-gitignore = false in the config", out.count("SPF101") == 6, out)
+
+
+def flags(d):
+    """--exit-zero, --exit-non-zero-on-fix, --statistics, --quiet, --silent, --version, --help."""
+    write(d, "fl/a.py", CLOSURE_FREE)
+    write(d, "fl/b.py", CLOSURE_FREE + CAPTURING_IN_LOOP)
+    rc, out, err = run(["--exit-zero", "fl"], d)
+    check("--exit-zero exits 0 with findings", rc == 0 and "SPF101" in out, f"rc={rc}")
+    rc, out, err = run(["--exit-zero", "fl", "missing.py"], d)
+    check("--exit-zero still exits 2 on errors", rc == 2, f"rc={rc}")
+    rc, out, err = run(["--statistics", "fl"], d)
+    lines = out.splitlines()
+    check("--statistics: a count per rule, no per-finding lines",
+          rc == 1 and lines[:2] == ["2\tSPF101\t[*] closure-free-nested-def", "1\tSPF102\t[ ] function-built-in-loop"]
+          and "fl/a.py" not in out, out)
+    rc, out, err = run(["--statistics", "--format", "json", "fl"], d)
+    import json
+    check("--statistics as JSON", json.loads(out) == [
+        {"code": "SPF101", "name": "closure-free-nested-def", "count": 2, "fixable": True},
+        {"code": "SPF102", "name": "function-built-in-loop", "count": 1, "fixable": False}], out)
+    rc, out, err = run(["--quiet", "fl"], d)
+    check("--quiet prints findings without a summary", rc == 1 and out.count("SPF10") == 3 and "Found" not in out,
+          out)
+    rc, out, err = run(["--silent", "fl"], d)
+    check("--silent prints nothing but keeps the exit status", rc == 1 and out == "", f"rc={rc} {out}")
+    rc, out, err = run(["--fix", "--exit-non-zero-on-fix", "fl/a.py"], d)
+    check("--exit-non-zero-on-fix exits 1 after a fix", rc == 1 and "_outer_key" in read(os.path.join(d, "fl/a.py"))
+          .decode(), f"rc={rc} {out}")
+    rc, out, err = run(["--fix", "--exit-non-zero-on-fix", "fl/a.py"], d)
+    check("--exit-non-zero-on-fix exits 0 when nothing was fixed", rc == 0, f"rc={rc} {out}")
+    rc, out, err = run(["--version"], d)
+    check("--version", rc == 0 and re.fullmatch(r"spipfix \d+\.\d+\.\d+\n", out) is not None, out)
+    rc, out, err = run(["--help"], d)
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cmd", "main.c")).read()
+    table = src[src.index("static const struct option longopts[]"):]
+    table = table[:table.index("};")]
+    longs = re.findall(r'\{"([a-z-]+)",', table)
+    check("the option table was read", len(longs) > 20, longs)
+    option_lines = [l for l in out.splitlines() if l.lstrip().startswith("-")]
+    for name in longs:
+        hits = [l for l in option_lines if re.search(r"(^|, )--%s\b" % re.escape(name), l.strip())
+                or f"alias --{name})" in l]
+        check(f"--help lists --{name} on one line", len(hits) == 1, out)
+    check("--help options have a description", all(re.match(r"\s+(-\w, )?--[\w-]+([ =][A-Z:]+)?\s{2,}\S", l)
+                                                   for l in option_lines), option_lines)
+
+
+def rules(d):
+    """`spipfix rule CODE` explains a rule; its example really shows the rule and its fix."""
+    import json
+    rc, out, err = run(["rule", "SPF101"], d)
+    check("rule SPF101", rc == 0 and out.startswith("# closure-free-nested-def (SPF101)") and "## Example" in out
+          and "Use instead:" in out, out)
+    rc, out, err = run(["rule", "function-built-in-loop"], d)
+    check("rule by name", rc == 0 and "(SPF102)" in out, out)
+    rc, out, err = run(["rule", "SPF999"], d)
+    check("rule unknown exits 2", rc == 2 and "SPF999" in err, err)
+    rc, out, err = run(["rule"], d)
+    check("rule without a code exits 2", rc == 2, err)
+    rc, out, err = run(["rule", "--all", "--format", "json"], d)
+    docs = json.loads(out)
+    rc, helptext, err = run(["--help"], d)
+    registered = re.findall(r"^  (SPF\d+) ", helptext, re.M)
+    available = [x["code"] for x in docs if x["available"]]
+    check("rule --all covers every registered rule", registered and sorted(available) == sorted(registered),
+          f"{available} {registered}")
+    for doc in docs:
+        if not doc["available"]:
+            continue
+        code = doc["code"]
+        b = write(d, f"rules/{code}/before.py", doc["before"])
+        a = write(d, f"rules/{code}/after.py", doc["after"])
+        rc, out, err = run(["--check", "--isolated", "--select", code, b], d)
+        check(f"rule {code}: the example shows the finding", rc == 1 and f" {code} " in out, out + err)
+        rc, out, err = run(["--check", "--isolated", "--select", code, a], d)
+        check(f"rule {code}: the fixed example has no finding", rc == 0 and out == "", out + err)
+        fixed = write(d, f"rules/{code}/fixed.py", doc["before"])
+        run(["--fix", "--isolated", "--unsafe-fixes", fixed], d)
+        check(f"rule {code}: `spipfix --fix` turns the example into its `after`",
+              read(fixed).decode() == doc["after"], read(fixed).decode())
 
 
 if __name__ == "__main__":

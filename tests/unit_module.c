@@ -163,3 +163,14 @@ Test(module, eval_call_at_analysis_time)
 	cr_assert_eq(bridge_eval_call(&u, "builtins", "list", "('ab',)", &err), -1);
 	unit_free(&u);
 }
+
+Test(module, eval_call_that_warns_is_refused)
+{
+	struct unit u;
+	analyse(&u, "x = 1\n");
+	const char *err = NULL;
+	/* a possible set operation: re warns with FutureWarning at compile time */
+	cr_assert_eq(bridge_eval_call(&u, "re", "compile", "('[[a]')", &err), -1);
+	cr_assert_not_null(strstr(err, "FutureWarning"), "%s", err);
+	unit_free(&u);
+}

@@ -1,0 +1,261 @@
+/* Configuration: the `[tool.spipfix]` table of the nearest pyproject.toml, read with the embedded
+ * interpreter's tomllib (no TOML parser of our own). Keys, as in Ruff:
+ *   select, ignore            lists of rule codes or prefixes
+ *   exclude, extend-exclude   lists of file patterns (exclude replaces the defaults)
+ *   per-file-ignores          table: file pattern -> list of rule codes
+ *   unsafe-fixes, respect-gitignore, force-exclude   booleans
+ * An unknown key or a value of the wrong type is an error naming the file and the key. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "config.h"
+#include "pass.h"
+
+static const char *const known_keys =
+	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude";
+
+void config_free(struct config *c)
+{
+	free(c->path);
+	free(c->dir);
+	for (struct strlist *l = &c->select; l <= &c->extend_exclude; l++) {
+		for (size_t i = 0; i < l->n; i++)
+			free(l->v[i]);
+		free(l->v);
+	}
+	for (size_t i = 0; i < c->npfi; i++) {
+		free(c->pfi[i].pattern);
+		for (size_t k = 0; k < c->pfi[i].codes.n; k++)
+			free(c->pfi[i].codes.v[k]);
+		free(c->pfi[i].codes.v);
+	}
+	free(c->pfi);
+	memset(c, 0, sizeof *c);
+}
+
+bool rule_selector_known(const char *sel)
+{
+	if (!strcmp(sel, "ALL"))
+		return true;
+	for (const struct pass *const *p = pass_registry; *p; p++)
+		if ((*sel && !strncmp((*p)->code, sel, strlen(sel))) || !strcmp((*p)->name, sel))
+			return true;
+	return false;
+}
+
+/* Borrows v. A list of str copied into l (NULL-terminated); -1 with a message when v is not a
+ * list of strings, or when `codes` and an entry is no known rule. */
+static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *file, const char *key)
+{
+	if (!PyList_Check(v)) {
+		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be a list of strings, not %s\n", file, key,
+			Py_TYPE(v)->tp_name);
+		return -1;
+	}
+	Py_ssize_t n = PyList_GET_SIZE(v);
+	l->v = calloc((size_t)n + 1, sizeof *l->v);
+	if (!l->v)
+		return -1;
+	for (Py_ssize_t i = 0; i < n; i++) {
+		PyObject *it = PyList_GET_ITEM(v, i); /* borrowed */
+		const char *s = PyUnicode_Check(it) ? PyUnicode_AsUTF8(it) : NULL;
+		if (!s) {
+			PyErr_Clear();
+			fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be a list of strings, but item %zd is %s\n",
+				file, key, (size_t)i + 1, Py_TYPE(it)->tp_name);
+			return -1;
+		}
+		if (codes && !rule_selector_known(s)) {
+			fprintf(stderr, "error: %s: [tool.spipfix] `%s`: unknown rule `%s`\n", file, key, s);
+			return -1;
+		}
+		if (!(l->v[l->n] = strdup(s)))
+			return -1;
+		l->n++;
+	}
+	return 0;
+}
+
+/* Borrows v. */
+static int to_bool(PyObject *v, int *out, const char *file, const char *key)
+{
+	if (!PyBool_Check(v)) {
+		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be true or false, not %s\n", file, key,
+			Py_TYPE(v)->tp_name);
+		return -1;
+	}
+	*out = v == Py_True;
+	return 0;
+}
+
+/* Borrows v: the per-file-ignores table. */
+static int to_pfi(PyObject *v, struct config *c, const char *file)
+{
+	if (!PyDict_Check(v)) {
+		fprintf(stderr, "error: %s: [tool.spipfix] `per-file-ignores` must be a table of pattern = [codes], not %s\n",
+			file, Py_TYPE(v)->tp_name);
+		return -1;
+	}
+	c->pfi = calloc((size_t)PyDict_Size(v) + 1, sizeof *c->pfi);
+	if (!c->pfi)
+		return -1;
+	c->has_pfi = true;
+	PyObject *k, *val; /* borrowed */
+	Py_ssize_t pos = 0;
+	while (PyDict_Next(v, &pos, &k, &val)) {
+		const char *pat = PyUnicode_AsUTF8(k);
+		if (!pat)
+			return -1;
+		char key[512];
+		snprintf(key, sizeof key, "per-file-ignores.\"%s\"", pat);
+		struct per_file_ignore *e = &c->pfi[c->npfi];
+		if (!(e->pattern = strdup(pat)))
+			return -1;
+		c->npfi++;
+		if (to_strlist(val, &e->codes, true, file, key) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Borrows tbl: the [tool.spipfix] table. */
+static int load_table(PyObject *tbl, struct config *c)
+{
+	const char *file = c->path;
+	if (!PyDict_Check(tbl)) {
+		fprintf(stderr, "error: %s: `tool.spipfix` must be a table\n", file);
+		return -1;
+	}
+	PyObject *k, *v; /* borrowed */
+	Py_ssize_t pos = 0;
+	while (PyDict_Next(tbl, &pos, &k, &v)) {
+		const char *key = PyUnicode_AsUTF8(k);
+		if (!key)
+			return -1;
+		int rc;
+		if (!strcmp(key, "select"))
+			rc = to_strlist(v, &c->select, true, file, key), c->has_select = true;
+		else if (!strcmp(key, "ignore"))
+			rc = to_strlist(v, &c->ignore, true, file, key);
+		else if (!strcmp(key, "exclude"))
+			rc = to_strlist(v, &c->exclude, false, file, key), c->has_exclude = true;
+		else if (!strcmp(key, "extend-exclude"))
+			rc = to_strlist(v, &c->extend_exclude, false, file, key);
+		else if (!strcmp(key, "per-file-ignores"))
+			rc = to_pfi(v, c, file);
+		else if (!strcmp(key, "unsafe-fixes"))
+			rc = to_bool(v, &c->unsafe_fixes, file, key);
+		else if (!strcmp(key, "respect-gitignore"))
+			rc = to_bool(v, &c->respect_gitignore, file, key);
+		else if (!strcmp(key, "force-exclude"))
+			rc = to_bool(v, &c->force_exclude, file, key);
+		else {
+			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
+			rc = -1;
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Parse one TOML file. Returns 1 when it has a [tool.spipfix] table (loaded into c), 0 when not,
+ * -1 on an error (printed). */
+static int load_file(const char *path, struct config *c, bool must_have)
+{
+	struct stat st;
+	size_t len;
+	char *buf = read_whole_file(path, &len, &st);
+	if (!buf) {
+		fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(errno));
+		return -1;
+	}
+	/* a file that never names us needs no interpreter */
+	if (!must_have && !memmem(buf, len, "spipfix", 7)) {
+		free(buf);
+		return 0;
+	}
+	int rc = -1;
+	PyObject *mod = NULL, *text = NULL, *doc = NULL; /* new references */
+	if (bridge_init() < 0)
+		goto out;
+	mod = PyImport_ImportModule("tomllib");
+	text = mod ? PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict") : NULL;
+	doc = text ? PyObject_CallMethod(mod, "loads", "O", text) : NULL;
+	if (!doc) {
+		PyObject *type, *value, *tb; /* new references (fetched) */
+		PyErr_Fetch(&type, &value, &tb);
+		PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+		const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
+		fprintf(stderr, "error: %s: invalid TOML: %s\n", path, msg ? msg : "cannot be read");
+		Py_XDECREF(s);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		PyErr_Clear();
+		goto out;
+	}
+	PyObject *tool = PyDict_GetItemString(doc, "tool"); /* borrowed */
+	PyObject *tbl = tool && PyDict_Check(tool) ? PyDict_GetItemString(tool, "spipfix") : NULL; /* borrowed */
+	if (!tbl) {
+		if (must_have) {
+			fprintf(stderr, "error: %s: no [tool.spipfix] table\n", path);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	c->path = path_absolute(path);
+	if (!c->path)
+		goto out;
+	c->dir = strdup(c->path);
+	if (!c->dir)
+		goto out;
+	char *slash = strrchr(c->dir, '/');
+	if (slash)
+		slash[slash == c->dir ? 1 : 0] = 0;
+	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	c->found = true;
+	rc = load_table(tbl, c) < 0 ? -1 : 1;
+	PyErr_Clear();
+out:
+	Py_XDECREF(doc);
+	Py_XDECREF(text);
+	Py_XDECREF(mod);
+	free(buf);
+	return rc;
+}
+
+int config_load(const char *explicit_path, const char *start, struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	if (explicit_path)
+		return load_file(explicit_path, c, true) < 0 ? -1 : 0;
+	char *dir = path_absolute(start);
+	if (!dir)
+		return 0;
+	for (;;) {
+		char file[4096];
+		snprintf(file, sizeof file, "%s/pyproject.toml", strcmp(dir, "/") ? dir : "");
+		if (access(file, F_OK) == 0) {
+			int r = load_file(file, c, false);
+			if (r != 0) {
+				free(dir);
+				return r < 0 ? -1 : 0;
+			}
+		}
+		char *slash = strrchr(dir, '/');
+		if (!slash || !strcmp(dir, "/"))
+			break;
+		slash[slash == dir ? 1 : 0] = 0;
+	}
+	free(dir);
+	return 0;
+}

@@ -1,0 +1,26 @@
+/* [tool.spipfix] in pyproject.toml: what the file says, before the command line overrides it. */
+#ifndef SPIPFIX_CONFIG_H
+#define SPIPFIX_CONFIG_H
+
+#include "cmd.h"
+
+struct config {
+	bool found;
+	char *path, *dir;       /* absolute: the file, its folder (the project root) */
+	bool has_select, has_exclude, has_pfi;
+	struct strlist select, ignore, exclude, extend_exclude; /* keep this order (config_free) */
+	struct per_file_ignore *pfi;
+	size_t npfi;
+	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset, else 0 / 1 */
+};
+
+/* Load explicit_path (which must have a [tool.spipfix] table), or else the nearest
+ * pyproject.toml with a [tool.spipfix] table in start or a folder above it. Returns 0 (c->found
+ * says whether one was found) or -1 after printing an error that names the file and key. */
+int config_load(const char *explicit_path, const char *start, struct config *c);
+void config_free(struct config *c);
+
+/* Is sel a rule code, a prefix of one, a rule name, or ALL? */
+bool rule_selector_known(const char *sel);
+
+#endif

@@ -1,0 +1,169 @@
+/* Suppression comments, as in Ruff:
+ *   x = f()  # noqa                    every finding reported on this line
+ *   x = f()  # noqa: SPF101, SPF102    these rules on this line
+ *   x = f()  # spipfix: ignore[SPF101] the same, spipfix's own spelling
+ *   # spipfix: noqa                    on a line of its own: the whole file
+ *   # spipfix: noqa: SPF102            on a line of its own: these rules in the whole file
+ * A directive counts only inside a real comment node of the tree: a `# noqa` inside a string
+ * literal is text, not a comment. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cmd.h"
+#include "pass.h"
+
+struct directive {
+	uint32_t row;      /* 0-based line; UINT32_MAX for the whole file */
+	const char *codes; /* the code list's text, NULL = every rule */
+	size_t codeslen;
+};
+
+struct directives {
+	struct directive *v;
+	size_t n, cap;
+};
+
+static int add(struct directives *d, uint32_t row, const char *codes, size_t len)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 8;
+		struct directive *nv = realloc(d->v, cap * sizeof *nv);
+		if (!nv)
+			return -1;
+		d->v = nv;
+		d->cap = cap;
+	}
+	d->v[d->n++] = (struct directive){row, codes, len};
+	return 0;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Length of a code list such as `SPF101, SPF102` starting at p (codes are letters then digits,
+ * separated by commas and/or spaces). */
+static size_t code_list(const char *p, const char *end)
+{
+	const char *q = p, *last = p;
+	for (;;) {
+		const char *c = q;
+		while (c < end && isupper((unsigned char)*c))
+			c++;
+		const char *digits = c;
+		while (c < end && isdigit((unsigned char)*c))
+			c++;
+		if (digits == q || c == digits)
+			break;
+		last = q = c;
+		while (q < end && (*q == ',' || *q == ' ' || *q == '\t'))
+			q++;
+	}
+	return (size_t)(last - p);
+}
+
+/* Parse the directive starting at the `#` at p (inside a comment ending at end). */
+static int parse(struct directives *d, const char *p, const char *end, uint32_t row, bool own_line)
+{
+	p = skip_ws(p + 1, end);
+	if (end - p >= 4 && !strncasecmp(p, "noqa", 4)) {
+		p += 4;
+		if (p < end && *p == ':') {
+			p = skip_ws(p + 1, end);
+			size_t n = code_list(p, end);
+			return n ? add(d, row, p, n) : add(d, row, NULL, 0);
+		}
+		return add(d, row, NULL, 0);
+	}
+	if (end - p < 8 || strncmp(p, "spipfix:", 8) != 0)
+		return 0;
+	p = skip_ws(p + 8, end);
+	if (end - p >= 7 && !strncmp(p, "ignore[", 7)) {
+		p += 7;
+		size_t n = code_list(p, end);
+		const char *close = skip_ws(p + n, end);
+		return n && close < end && *close == ']' ? add(d, row, p, n) : 0;
+	}
+	if (own_line && end - p >= 4 && !strncasecmp(p, "noqa", 4)) {
+		p += 4;
+		if (p < end && *p == ':') {
+			p = skip_ws(p + 1, end);
+			size_t n = code_list(p, end);
+			return n ? add(d, UINT32_MAX, p, n) : 0;
+		}
+		return skip_ws(p, end) == end ? add(d, UINT32_MAX, NULL, 0) : 0;
+	}
+	return 0;
+}
+
+/* Does a directive's code list name this rule? */
+static bool names(const struct directive *dv, const struct pass *p)
+{
+	if (!dv->codes)
+		return true;
+	size_t cl = strlen(p->code);
+	const char *s = dv->codes, *end = dv->codes + dv->codeslen;
+	while (s < end) {
+		const char *e = s;
+		while (e < end && *e != ',' && *e != ' ' && *e != '\t')
+			e++;
+		if ((size_t)(e - s) == cl && !memcmp(s, p->code, cl))
+			return true;
+		s = e;
+		while (s < end && (*s == ',' || *s == ' ' || *s == '\t'))
+			s++;
+	}
+	return false;
+}
+
+static bool directive_start(const char *p, const char *end)
+{
+	p = skip_ws(p + 1, end);
+	return (end - p >= 4 && !strncasecmp(p, "noqa", 4)) || (end - p >= 8 && !strncmp(p, "spipfix:", 8));
+}
+
+int suppress_findings(struct unit *u, void *ctx)
+{
+	(void)ctx;
+	if (!u->nfindings)
+		return 0;
+	struct directives d = {0};
+	const char *src = u->src, *end = u->src + u->len;
+	for (const char *h = memchr(src, '#', u->len); h; h = memchr(h + 1, '#', (size_t)(end - h - 1))) {
+		if (!directive_start(h, end))
+			continue;
+		size_t off = (size_t)(h - src);
+		TSNode n = ts_node_descendant_for_byte_range(u->root, (uint32_t)off, (uint32_t)off + 1);
+		if (!syn_is(n, "comment"))
+			continue; /* inside a string, or not a comment at all */
+		const char *cend = src + ts_node_end_byte(n);
+		size_t cstart = ts_node_start_byte(n);
+		size_t ls = unit_line_start(u, cstart);
+		bool own_line = cstart == off;
+		for (size_t k = ls; k < cstart && own_line; k++)
+			own_line = src[k] == ' ' || src[k] == '\t' || src[k] == '\f';
+		if (parse(&d, h, cend, ts_node_start_point(n).row, own_line) < 0) {
+			free(d.v);
+			return -1;
+		}
+	}
+	size_t keep = 0;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		bool hidden = false;
+		for (size_t k = 0; k < d.n && !hidden; k++)
+			hidden = (d.v[k].row == UINT32_MAX || d.v[k].row == f->row) && names(&d.v[k], f->pass);
+		if (hidden)
+			unit_debug(u, f->pass, "%u:%u: suppressed by a comment", f->row + 1, f->col + 1);
+		else
+			u->findings[keep++] = *f;
+	}
+	u->nfindings = keep;
+	free(d.v);
+	return 0;
+}

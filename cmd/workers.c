@@ -1,0 +1,389 @@
+/* Running many files: the cache answers what it can (reading and hashing only), the rest is
+ * processed on one worker process per core -- CPython's compiler holds the interpreter lock, so
+ * threads would not scale; each worker is a fork with its own embedded interpreter (started in
+ * the worker, or inherited through PyOS_BeforeFork/AfterFork when the configuration needed it
+ * first). Files are handed out one at a time, and each file's output is printed in file order,
+ * byte for byte what the sequential run prints. A worker that dies costs only its files, which
+ * are reported as errors. On a terminal, a progress line on stderr once the run takes > 1 s. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "cmd.h"
+
+#define MAX_WORKERS 64
+#define INFLIGHT 2 /* files queued per worker, so that none waits for the next one */
+
+struct msg_header {
+	uint32_t idx;
+	uint32_t cacheable, have_key;
+	unsigned char key[16];
+	struct totals t;
+	uint64_t outlen, errlen;
+};
+
+struct runner {
+	char **files;
+	size_t n;
+	const struct options *o;
+	struct totals *t;
+	struct file_result *res;
+	bool *ready;
+	size_t next_emit, done;
+	/* progress */
+	bool tty, shown;
+	double start, last, delay;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_clear(struct runner *rn)
+{
+	if (rn->shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		rn->shown = false;
+	}
+}
+
+static void progress(struct runner *rn, const char *current)
+{
+	if (!rn->tty)
+		return;
+	double t = now();
+	if (t - rn->start < rn->delay || (rn->shown && t - rn->last < 0.1))
+		return;
+	rn->last = t;
+	fprintf(stderr, "\r\033[K[%zu/%zu] %.60s", rn->done, rn->n, current ? current : "");
+	fflush(stderr);
+	rn->shown = true;
+}
+
+/* A finished file: print every file that is now next in order. */
+static void deliver(struct runner *rn, size_t idx)
+{
+	struct file_result *r = &rn->res[idx];
+	if (rn->o->cache && r->cacheable && r->have_key)
+		cache_put(rn->o->cache, r->key, rn->files[idx], r);
+	rn->ready[idx] = true;
+	rn->done++;
+	while (rn->next_emit < rn->n && rn->ready[rn->next_emit]) {
+		struct file_result *e = &rn->res[rn->next_emit];
+		if (e->errlen || e->outlen)
+			progress_clear(rn);
+		emit_result(rn->o, e);
+		totals_add(rn->t, &e->t);
+		file_result_free(e);
+		rn->next_emit++;
+	}
+	progress(rn, rn->done < rn->n ? rn->files[idx] : NULL);
+}
+
+static void process_here(struct runner *rn, size_t idx)
+{
+	struct file_result *r = &rn->res[idx];
+	if ((rn->o->direct_output ? file_result_open_direct(r) : file_result_open(r)) < 0) {
+		fprintf(stderr, "error: %s: out of memory\n", rn->files[idx]);
+		r->t.errors++;
+	} else {
+		process_file(rn->files[idx], rn->o, r);
+		file_result_close(r);
+	}
+	deliver(rn, idx);
+}
+
+static int read_full(int fd, void *p, size_t n)
+{
+	char *s = p;
+	while (n) {
+		ssize_t r = read(fd, s, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		s += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* The worker's loop: file indices in, results out, until the task pipe closes. */
+static void worker_loop(struct runner *rn, int tasks, int results)
+{
+	uint32_t idx;
+	while (read_full(tasks, &idx, sizeof idx) == 0 && idx < rn->n) {
+		struct file_result r;
+		struct msg_header h = {.idx = idx};
+		if (file_result_open(&r) == 0) {
+			process_file(rn->files[idx], rn->o, &r);
+			file_result_close(&r);
+		} else {
+			r.t.errors++;
+		}
+		h.cacheable = r.cacheable;
+		h.have_key = r.have_key;
+		memcpy(h.key, r.key, sizeof h.key);
+		h.t = r.t;
+		h.outlen = r.outlen;
+		h.errlen = r.errlen;
+		int rc = write_full(results, &h, sizeof h) | write_full(results, r.out, r.outlen) |
+			 write_full(results, r.err, r.errlen);
+		file_result_free(&r);
+		if (rc)
+			break;
+	}
+}
+
+struct worker {
+	pid_t pid;
+	int tasks, results; /* parent's ends; -1 when closed */
+	size_t inflight[INFLIGHT];
+	size_t ninflight;
+};
+
+static void dead_worker(struct runner *rn, struct worker *w)
+{
+	int status = 0;
+	if (w->pid > 0)
+		waitpid(w->pid, &status, 0);
+	w->pid = -1;
+	for (size_t k = 0; k < w->ninflight; k++) {
+		size_t idx = w->inflight[k];
+		struct file_result *r = &rn->res[idx];
+		memset(r, 0, sizeof *r);
+		char msg[512];
+		int n = snprintf(msg, sizeof msg, "error: %s: the worker process analysing it died (%s %d); skipped\n",
+				 rn->files[idx], WIFSIGNALED(status) ? "signal" : "exit status",
+				 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+		r->err = strdup(msg);
+		r->errlen = r->err ? (size_t)n : 0;
+		r->t.files = 1;
+		r->t.errors = 1;
+		deliver(rn, idx);
+	}
+	w->ninflight = 0;
+	if (w->tasks >= 0)
+		close(w->tasks);
+	if (w->results >= 0)
+		close(w->results);
+	w->tasks = w->results = -1;
+}
+
+static bool send_task(struct worker *w, size_t idx)
+{
+	uint32_t i = (uint32_t)idx;
+	if (write_full(w->tasks, &i, sizeof i) < 0)
+		return false;
+	w->inflight[w->ninflight++] = idx;
+	return true;
+}
+
+/* Returns the number of todo entries handed out (the rest, if any, is for the caller). */
+static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, int jobs)
+{
+	struct worker ws[MAX_WORKERS];
+	int nw = 0;
+	bool py = Py_IsInitialized();
+	fflush(stdout);
+	fflush(stderr);
+	for (int k = 0; k < jobs && k < MAX_WORKERS; k++) {
+		int tp[2], rp[2];
+		if (pipe(tp) < 0)
+			break;
+		if (pipe(rp) < 0) {
+			close(tp[0]);
+			close(tp[1]);
+			break;
+		}
+		if (py)
+			PyOS_BeforeFork();
+		pid_t pid = fork();
+		if (pid == 0) {
+			if (py)
+				PyOS_AfterFork_Child();
+			signal(SIGPIPE, SIG_DFL);
+			for (int j = 0; j < nw; j++) {
+				close(ws[j].tasks);
+				close(ws[j].results);
+			}
+			close(tp[1]);
+			close(rp[0]);
+			worker_loop(rn, tp[0], rp[1]);
+			fflush(NULL);
+			_exit(0);
+		}
+		if (py)
+			PyOS_AfterFork_Parent();
+		close(tp[0]);
+		close(rp[1]);
+		if (pid < 0) {
+			close(tp[1]);
+			close(rp[0]);
+			break;
+		}
+		ws[nw++] = (struct worker){.pid = pid, .tasks = tp[1], .results = rp[0]};
+	}
+	size_t next = 0;
+	for (int k = 0; k < nw; k++)
+		for (int q = 0; q < INFLIGHT && next < ntodo; q++)
+			if (send_task(&ws[k], todo[next]))
+				next++;
+	for (int k = 0; k < nw; k++)
+		if (next >= ntodo && ws[k].tasks >= 0) {
+			close(ws[k].tasks);
+			ws[k].tasks = -1;
+		}
+	for (;;) {
+		struct pollfd pfd[MAX_WORKERS];
+		int map[MAX_WORKERS], np = 0;
+		for (int k = 0; k < nw; k++)
+			if (ws[k].results >= 0 && ws[k].ninflight) {
+				pfd[np] = (struct pollfd){.fd = ws[k].results, .events = POLLIN};
+				map[np++] = k;
+			}
+		if (np == 0)
+			break;
+		if (poll(pfd, (nfds_t)np, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < np; i++) {
+			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			struct worker *w = &ws[map[i]];
+			struct msg_header h;
+			struct file_result r = {0};
+			bool ok = read_full(w->results, &h, sizeof h) == 0 && h.idx == w->inflight[0];
+			if (ok) {
+				r.out = malloc(h.outlen + 1);
+				r.err = malloc(h.errlen + 1);
+				ok = r.out && r.err && read_full(w->results, r.out, h.outlen) == 0 &&
+				     read_full(w->results, r.err, h.errlen) == 0;
+			}
+			if (!ok) {
+				file_result_free(&r);
+				dead_worker(rn, w);
+				continue;
+			}
+			r.outlen = h.outlen;
+			r.errlen = h.errlen;
+			r.t = h.t;
+			r.cacheable = h.cacheable;
+			r.have_key = h.have_key;
+			memcpy(r.key, h.key, sizeof r.key);
+			memmove(w->inflight, w->inflight + 1, --w->ninflight * sizeof *w->inflight);
+			rn->res[h.idx] = r;
+			deliver(rn, h.idx);
+			if (next < ntodo && w->tasks >= 0 && send_task(w, todo[next]))
+				next++;
+			if (next >= ntodo && w->tasks >= 0) {
+				close(w->tasks);
+				w->tasks = -1;
+			}
+		}
+	}
+	for (int k = 0; k < nw; k++) {
+		if (ws[k].tasks >= 0)
+			close(ws[k].tasks);
+		if (ws[k].results >= 0)
+			close(ws[k].results);
+		if (ws[k].pid > 0)
+			waitpid(ws[k].pid, NULL, 0);
+	}
+	return next;
+}
+
+int run_files(char **files, size_t n, const struct options *o, int jobs, struct totals *t)
+{
+	struct runner rn = {.files = files, .n = n, .o = o, .t = t};
+	rn.res = calloc(n + 1, sizeof *rn.res);
+	rn.ready = calloc(n + 1, sizeof *rn.ready);
+	size_t *todo = malloc((n + 1) * sizeof *todo);
+	if (!rn.res || !rn.ready || !todo) {
+		free(rn.res);
+		free(rn.ready);
+		free(todo);
+		return -1;
+	}
+	rn.tty = isatty(2) && !o->silent;
+	const char *delay = getenv("SPIPFIX_PROGRESS_DELAY");
+	rn.delay = delay && *delay ? atof(delay) : 1.0;
+	rn.start = now();
+	/* the cache first: a hit costs a read and a hash */
+	size_t ntodo = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool hit = false;
+		if (o->cache) {
+			size_t len;
+			struct stat st;
+			char *buf = read_whole_file(files[i], &len, &st);
+			if (buf) {
+				const char *sel[MAX_PASSES + 1];
+				unsigned char key[16];
+				select_for(o, files[i], sel);
+				cache_key(o->cache, files[i], buf, len, sel, key);
+				hit = cache_get(o->cache, key, &rn.res[i]);
+				free(buf);
+			}
+		}
+		if (hit) {
+			rn.ready[i] = true;
+			rn.done++;
+		} else {
+			todo[ntodo++] = i;
+		}
+	}
+	/* print the cached files that come first */
+	if (ntodo == 0 || todo[0] > 0) {
+		size_t first = ntodo ? todo[0] : n;
+		for (; rn.next_emit < first; rn.next_emit++) {
+			emit_result(o, &rn.res[rn.next_emit]);
+			totals_add(t, &rn.res[rn.next_emit].t);
+			file_result_free(&rn.res[rn.next_emit]);
+		}
+	}
+	size_t handed = 0;
+	if (jobs > 1 && ntodo > 1) {
+		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+		handed = run_workers(&rn, todo, ntodo, jobs < (int)ntodo ? jobs : (int)ntodo);
+		signal(SIGPIPE, old);
+	}
+	for (size_t k = handed; k < ntodo; k++)
+		process_here(&rn, todo[k]);
+	progress_clear(&rn);
+	free(rn.res);
+	free(rn.ready);
+	free(todo);
+	return 0;
+}

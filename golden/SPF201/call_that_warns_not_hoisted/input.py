@@ -1,0 +1,5 @@
+import re
+
+
+def nested_set(text):
+    return re.compile("[[a]").findall(text)
