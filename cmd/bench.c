@@ -633,6 +633,11 @@ static int collect(struct ctx *c, struct bfile *bf)
 			     u.error_col);
 		goto out;
 	}
+	/* findings that a `# noqa` comment suppresses are neither reported nor measured */
+	if (suppress_findings(&u, NULL) < 0) {
+		fprintf(stderr, "error: %s: out of memory\n", bf->path);
+		goto out;
+	}
 	bf->src = u.src;
 	bf->len = u.len;
 	size_t first = c->rep.nrows;

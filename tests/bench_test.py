@@ -248,6 +248,15 @@ def test_module_side_effects(d):
           "before_ns" in res.get("c_plain.py", {}), res.get("c_plain.py"))
 
 
+def test_noqa(d):
+    body = "def f(xs):\n    def k(x):{}\n        return -x\n    return sorted(xs, key=k)\n"
+    quiet = write(d, "noqa/quiet.py", body.format("  # noqa: SPF101"))
+    loud = write(d, "noqa/loud.py", body.format(""))
+    rc, doc, err = bench_json([quiet, loud])
+    names = {os.path.basename(r["filename"]) for r in doc.get("results", [])}
+    check("noqa: a suppressed finding is not measured, the others are", rc == 0 and names == {"loud.py"}, doc)
+
+
 def test_unsafe(d):
     path = write(d, "unsafe/m.py", "def f():\n    def k(x):\n        return -x\n    return k\n")
     rc, doc, err = bench_json([path])
@@ -328,6 +337,8 @@ def test_run(d):
     root = os.path.join(d, "run")
     write(root, "pkg/__init__.py", "")
     write(root, "pkg/mod.py", RUN_MOD)
+    # suppressed: --run must not fix it (fixes_applied stays 1)
+    write(root, "pkg/quiet.py", RUN_MOD.replace("def step(x):", "def step(x):  # noqa"))
     os.chmod(os.path.join(root, "pkg", "mod.py"), 0o444)
     pkg = os.path.join(root, "pkg")
     before = snapshot(root)
@@ -381,6 +392,7 @@ def main():
         test_bad_input(d)
         test_module_side_effects(d)
         test_unsafe(d)
+        test_noqa(d)
         test_memo_call_sites(d)
         test_run(d)
     print(f"{passed} passed, {len(failures)} failed")
