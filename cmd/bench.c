@@ -633,6 +633,11 @@ static int collect(struct ctx *c, struct bfile *bf)
 			     u.error_col);
 		goto out;
 	}
+	/* findings that a `# noqa` comment suppresses are neither reported nor measured */
+	if (suppress_findings(&u, NULL) < 0) {
+		fprintf(stderr, "error: %s: out of memory\n", bf->path);
+		goto out;
+	}
 	bf->src = u.src;
 	bf->len = u.len;
 	size_t first = c->rep.nrows;
@@ -1085,12 +1090,13 @@ static void usage(FILE *out)
 	      "\n"
 	      "With --run, PATH is copied twice (without .git and caches) to a temporary folder, one copy\n"
 	      "gets all safe fixes, and COMMAND is timed against the pristine copy (\"original\") and the\n"
-	      "fixed one in alternation. It runs with /bin/sh in a\n"
-	      "scratch folder, with the tree under test first on PYTHONPATH and in $SPIPFIX_TREE (`cd\n"
-	      "\"$SPIPFIX_TREE\"` to run its tests), $SPIPFIX_BENCH_SIDE set to original or fixed, the folder\n"
-	      "spipfix was started in as $SPIPFIX_CWD, and .pyc files kept out of both trees\n"
-	      "(PYTHONPYCACHEPREFIX). The original tree is never modified. Each side runs once untimed\n"
-	      "first; a different stdout or a failure against the copy only is reported.\n"
+	      "fixed one in alternation, so that nothing it writes reaches PATH. COMMAND runs with /bin/sh\n"
+	      "in a scratch folder, with the tree under test first on PYTHONPATH and in $SPIPFIX_TREE\n"
+	      "(`cd \"$SPIPFIX_TREE\"` to run its tests), $SPIPFIX_BENCH_SIDE set to original or fixed,\n"
+	      "$SPIPFIX_CWD set to the folder spipfix was started in, and .pyc files written elsewhere\n"
+	      "(PYTHONPYCACHEPREFIX). Each side runs once untimed first; a different stdout is a warning,\n"
+	      "a failure against the fixed copy only an error. The table gives the median wall time of\n"
+	      "each side, the ratio fixed / original with its range over the rounds, and the time saved.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --run COMMAND      Time COMMAND against PATH and a fixed copy of it\n"

@@ -248,6 +248,15 @@ def test_module_side_effects(d):
           "before_ns" in res.get("c_plain.py", {}), res.get("c_plain.py"))
 
 
+def test_noqa(d):
+    body = "def f(xs):\n    def k(x):{}\n        return -x\n    return sorted(xs, key=k)\n"
+    quiet = write(d, "noqa/quiet.py", body.format("  # noqa: SPF101"))
+    loud = write(d, "noqa/loud.py", body.format(""))
+    rc, doc, err = bench_json([quiet, loud])
+    names = {os.path.basename(r["filename"]) for r in doc.get("results", [])}
+    check("noqa: a suppressed finding is not measured, the others are", rc == 0 and names == {"loud.py"}, doc)
+
+
 def test_unsafe(d):
     path = write(d, "unsafe/m.py", "def f():\n    def k(x):\n        return -x\n    return k\n")
     rc, doc, err = bench_json([path])
@@ -275,6 +284,16 @@ def test_memo_call_sites(d):
           and c.get("after_code") == "total(300)" and c.get("before_ns", 0) > 3 * c.get("after_ns", 1e9), c)
     check("memo call sites: no constant call site is said, not a NameError",
           "with constant arguments" in v.get("skipped", ""), v)
+
+
+def test_select(cases):
+    paths = [os.path.join(cases, c, "input.py") for c in ("bare_nested_def", "hoisted_re_compile")]
+    rc, doc, err = bench_json(["--select", "SPF201", *paths])
+    codes = {r["code"] for r in doc.get("results", [])}
+    want = {c for p in paths for _, c in fixable(p) if c == "SPF201"}
+    check("--select: only the selected rule is measured", rc == 0 and codes == want and want, f"{codes} vs {want}")
+    rc, out, err = run(["bench", "--select", "SPF999", *paths])
+    check("--select: an unknown rule is exit 2", rc == 2 and "unknown rule" in err, err)
 
 
 def test_usage():
@@ -318,6 +337,8 @@ def test_run(d):
     root = os.path.join(d, "run")
     write(root, "pkg/__init__.py", "")
     write(root, "pkg/mod.py", RUN_MOD)
+    # suppressed: --run must not fix it (fixes_applied stays 1)
+    write(root, "pkg/quiet.py", RUN_MOD.replace("def step(x):", "def step(x):  # noqa"))
     os.chmod(os.path.join(root, "pkg", "mod.py"), 0o444)
     pkg = os.path.join(root, "pkg")
     before = snapshot(root)
@@ -366,10 +387,12 @@ def main():
         test_usage()
         test_cases(a.cases)
         test_text_and_html(a.cases, d)
+        test_select(a.cases)
         test_module_namespace(d)
         test_bad_input(d)
         test_module_side_effects(d)
         test_unsafe(d)
+        test_noqa(d)
         test_memo_call_sites(d)
         test_run(d)
     print(f"{passed} passed, {len(failures)} failed")
