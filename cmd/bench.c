@@ -161,8 +161,7 @@ static char *xstrdup(const char *s)
 	return d;
 }
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
+char *xprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

@@ -8,6 +8,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* vasprintf that exits with status 2 when memory runs out (bench's own bookkeeping). */
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* `spipfix bench ...`: argv[0] is "bench". Returns the exit status. */
 int cmd_bench(int argc, char **argv);
 

@@ -20,20 +20,6 @@
 #include "cmd.h"
 #include "safety.h"
 
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	va_end(ap);
-	return s;
-}
-
 /* ---- copying and removing a tree (nftw has no context pointer) ---------------------------- */
 
 static const char *copy_from, *copy_to;

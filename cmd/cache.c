@@ -276,21 +276,6 @@ static int cmp_path(const void *pa, const void *pb)
 	return (int)b->used - (int)a->used; /* used entries first within one path */
 }
 
-static int write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void mkdir_p(const char *dir)
 {
 	char tmp[8192];
@@ -365,7 +350,7 @@ static int save(struct cache *c)
 		return -1;
 	}
 	uint32_t tsize = sizeof(struct totals);
-	int rc = write_all(fd, MAGIC, 8) | write_all(fd, &tsize, 4);
+	int rc = fd_write_all(fd, MAGIC, 8) | fd_write_all(fd, &tsize, 4);
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct centry *e = v[i];
 		/* a path with a used entry: its unused entries are older contents */
@@ -375,10 +360,10 @@ static int save(struct cache *c)
 			v[i] = v[i - 1]; /* so that a third entry of the path compares with a used one */
 			continue;
 		}
-		rc |= write_all(fd, e->key, 16) | write_all(fd, &e->pathlen, 4) | write_all(fd, &e->outlen, 4) |
-		      write_all(fd, &e->errlen, 4) | write_all(fd, &e->t, sizeof e->t) |
-		      write_all(fd, e->path, e->pathlen) | write_all(fd, e->out, e->outlen) |
-		      write_all(fd, e->err, e->errlen);
+		rc |= fd_write_all(fd, e->key, 16) | fd_write_all(fd, &e->pathlen, 4) | fd_write_all(fd, &e->outlen, 4) |
+		      fd_write_all(fd, &e->errlen, 4) | fd_write_all(fd, &e->t, sizeof e->t) |
+		      fd_write_all(fd, e->path, e->pathlen) | fd_write_all(fd, e->out, e->outlen) |
+		      fd_write_all(fd, e->err, e->errlen);
 	}
 	free(v);
 	rc |= close(fd);

@@ -87,6 +87,9 @@ int file_result_open_direct(struct file_result *r);
 void file_result_close(struct file_result *r);
 void file_result_free(struct file_result *r);
 
+/* workers.c: write all n bytes to fd, retrying on EINTR and short writes. Returns 0 / -1. */
+int fd_write_all(int fd, const void *p, size_t n);
+
 /* discover.c: expand the paths into a list of .py files (strdup'd; free with files_free), each
  * folder's files sorted. Missing paths and unreadable folders are reported on stderr and counted
  * in *errors; the rest is still returned. */

@@ -122,7 +122,7 @@ static int read_full(int fd, void *p, size_t n)
 	return 0;
 }
 
-static int write_full(int fd, const void *p, size_t n)
+int fd_write_all(int fd, const void *p, size_t n)
 {
 	const char *s = p;
 	while (n) {
@@ -156,8 +156,8 @@ static void worker_loop(struct runner *rn, int tasks, int results)
 		h.t = r.t;
 		h.outlen = r.outlen;
 		h.errlen = r.errlen;
-		int rc = write_full(results, &h, sizeof h) | write_full(results, r.out, r.outlen) |
-			 write_full(results, r.err, r.errlen);
+		int rc = fd_write_all(results, &h, sizeof h) | fd_write_all(results, r.out, r.outlen) |
+			 fd_write_all(results, r.err, r.errlen);
 		file_result_free(&r);
 		if (rc)
 			break;
@@ -202,7 +202,7 @@ static void dead_worker(struct runner *rn, struct worker *w)
 static bool send_task(struct worker *w, size_t idx)
 {
 	uint32_t i = (uint32_t)idx;
-	if (write_full(w->tasks, &i, sizeof i) < 0)
+	if (fd_write_all(w->tasks, &i, sizeof i) < 0)
 		return false;
 	w->inflight[w->ninflight++] = idx;
 	return true;
