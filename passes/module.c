@@ -258,3 +258,20 @@ bool module_separator(struct unit *u, size_t at, struct edit *out)
 	}
 	return false;
 }
+
+bool module_name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest)
+{
+	if (syn_is(n, "identifier")) {
+		*root = n;
+		*rest = "";
+		return true;
+	}
+	if (!syn_is(n, "attribute"))
+		return false;
+	const char *p;
+	if (!module_name_chain(u, syn_field(n, "object"), root, &p))
+		return false;
+	TSNode a = syn_field(n, "attribute");
+	*rest = arena_printf(&u->arena, "%s%s%.*s", p, *p ? "." : "", (int)syn_len(a), u->src + ts_node_start_byte(a));
+	return *rest != NULL;
+}

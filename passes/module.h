@@ -58,4 +58,8 @@ bool module_separator(struct unit *u, size_t at, struct edit *out);
  * Returns an arena string. */
 const char *module_line_text(struct unit *u, size_t at, const char *line);
 
+/* A name or an attribute chain of names (`re`, `os.path.join`): the root identifier node and
+ * the dotted rest ("" for a bare name, an arena string). False for anything else. */
+bool module_name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest);
+
 #endif

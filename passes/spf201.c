@@ -28,25 +28,6 @@ static const char *text_of(struct unit *u, TSNode n)
 	return arena_strndup(&u->arena, u->src + ts_node_start_byte(n), syn_len(n));
 }
 
-/* name or name.attr.attr...: the root identifier and the dotted path after it */
-static bool name_chain(struct unit *u, TSNode n, const char **root, const char **rest)
-{
-	if (syn_is(n, "identifier")) {
-		*root = text_of(u, n);
-		*rest = "";
-		return *root != NULL;
-	}
-	if (!syn_is(n, "attribute"))
-		return false;
-	const char *r, *p;
-	if (!name_chain(u, syn_field(n, "object"), &r, &p))
-		return false;
-	TSNode a = syn_field(n, "attribute");
-	*root = r;
-	*rest = arena_printf(&u->arena, "%s%s%.*s", p, *p ? "." : "", (int)syn_len(a), u->src + ts_node_start_byte(a));
-	return *rest != NULL;
-}
-
 /* Number of arguments when every one is a constant (keywords included), else -1. */
 static int constant_args(struct unit *u, TSNode args)
 {
@@ -123,7 +104,8 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	h->start = ts_node_start_byte(h->callee);
 	h->args = syn_field(call, "arguments");
 	int nargs = constant_args(u, h->args);
-	if (nargs <= 0 || !name_chain(u, h->callee, &h->root, &h->rest))
+	TSNode root;
+	if (nargs <= 0 || !module_name_chain(u, h->callee, &root, &h->rest) || !(h->root = text_of(u, root)))
 		return 0;
 	TSPoint at = ts_node_start_point(call);
 	struct code_info *ci = bridge_code_of(u, scope);

@@ -87,24 +87,6 @@ static struct fn *module_fn(struct unit *u, struct memo *m, const char *name)
 	return NULL;
 }
 
-/* name or name.attr...: the root identifier node and the dotted rest */
-static bool name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest)
-{
-	if (syn_is(n, "identifier")) {
-		*root = n;
-		*rest = "";
-		return true;
-	}
-	if (!syn_is(n, "attribute"))
-		return false;
-	const char *p;
-	if (!name_chain(u, syn_field(n, "object"), root, &p))
-		return false;
-	TSNode a = syn_field(n, "attribute");
-	*rest = arena_printf(&u->arena, "%s%s%.*s", p, *p ? "." : "", (int)syn_len(a), u->src + ts_node_start_byte(a));
-	return *rest != NULL;
-}
-
 /* Is the code object c the function's or nested in it? */
 static bool in_fn(const struct code_info *c, const struct code_info *fcode)
 {
@@ -198,7 +180,7 @@ static int classify_call(struct walk *w, TSNode call, bool *immutable, struct fn
 			return 0;
 		}
 	}
-	if (!name_chain(u, fnode, &root, &rest)) {
+	if (!module_name_chain(u, fnode, &root, &rest)) {
 		impure(w, "calls something that is not a name (a computed callee)");
 		return 0;
 	}
