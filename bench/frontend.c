@@ -1,0 +1,169 @@
+/* Where one cold run spends its time, stage by stage, in one process over the same files:
+ * reading, tree-sitter's parse, CPython's compile (Py_CompileStringObject), the first analysis
+ * round (parse + compile + every pass), and the whole fix engine (safety_fix: every round).
+ *
+ *     find /usr/lib/python3.11 -name '*.py' -print0 | build/bench_frontend
+ *
+ * Files come NUL-separated on stdin. Arguments name the stages to run (parse, compile, analyse,
+ * fix); none runs them all. Each stage runs over all files before the next starts;
+ * figures are CPU seconds of this process (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)) and MB/s.
+ * Compare stages with each other within one run: the machine may be shared. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bridge.h"
+#include "safety.h"
+#include "syntax.h"
+#include "unit.h"
+
+struct file {
+	char *path;
+	char *buf;
+	size_t len;
+};
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *slurp(FILE *f, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap + 1);
+	size_t r;
+	while (b && (r = fread(b + n, 1, cap - n, f)) > 0) {
+		n += r;
+		if (n == cap) {
+			char *nb = realloc(b, cap * 2 + 1);
+			if (!nb) {
+				free(b);
+				return NULL;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	if (b)
+		b[n] = 0;
+	*len = n;
+	return b;
+}
+
+static void report(const char *stage, double secs, size_t bytes, size_t nok, size_t nfiles)
+{
+	printf("%-34s %8.3f s %8.2f MB/s  (%zu of %zu files)\n", stage, secs, secs > 0 ? bytes / secs / 1e6 : 0.0,
+	       nok, nfiles);
+}
+
+static bool want(int argc, char **argv, const char *stage)
+{
+	if (argc < 2)
+		return true;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], stage))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	size_t listlen;
+	char *list = slurp(stdin, &listlen);
+	if (!list)
+		return 2;
+	struct file *fs = NULL;
+	size_t n = 0, bytes = 0;
+	double t = cpu_now();
+	for (size_t off = 0; off < listlen;) {
+		const char *p = list + off;
+		size_t l = strlen(p);
+		off += l + 1;
+		if (!l)
+			continue;
+		FILE *f = fopen(p, "rb");
+		if (!f)
+			continue;
+		struct file nf = {.path = strdup(p)};
+		nf.buf = slurp(f, &nf.len);
+		fclose(f);
+		if (!nf.buf || !nf.path)
+			return 2;
+		struct file *nv = realloc(fs, (n + 1) * sizeof *nv);
+		if (!nv)
+			return 2;
+		fs = nv;
+		fs[n++] = nf;
+		bytes += nf.len;
+	}
+	report("read", cpu_now() - t, bytes, n, n);
+	if (bridge_init() < 0)
+		return 2;
+
+	size_t ok = 0;
+	t = cpu_now();
+	for (size_t i = 0; i < n && want(argc, argv, "parse"); i++) {
+		TSTree *tr = syn_parse(fs[i].buf, fs[i].len);
+		ok += tr != NULL;
+		if (tr)
+			ts_tree_delete(tr);
+	}
+	report("tree-sitter parse", cpu_now() - t, bytes, ok, n);
+
+	ok = 0;
+	t = cpu_now();
+	for (size_t i = 0; i < n && want(argc, argv, "compile"); i++) {
+		PyObject *co = Py_CompileString(fs[i].buf, fs[i].path, Py_file_input);
+		ok += co != NULL;
+		Py_XDECREF(co);
+		PyErr_Clear();
+	}
+	report("CPython compile", cpu_now() - t, bytes, ok, n);
+
+	ok = 0;
+	size_t nfind = 0;
+	t = cpu_now();
+	for (size_t i = 0; i < n && want(argc, argv, "analyse"); i++) {
+		struct unit u;
+		unit_init(&u, fs[i].path, fs[i].buf, fs[i].len);
+		if (unit_analyse(&u, NULL) == 0) {
+			ok++;
+			nfind += u.nfindings;
+		}
+		unit_free(&u);
+	}
+	report("first round (parse+compile+passes)", cpu_now() - t, bytes, ok, n);
+	printf("%-34s %zu\n", "findings in the first round", nfind);
+
+	ok = 0;
+	size_t fixed = 0;
+	t = cpu_now();
+	for (size_t i = 0; i < n && want(argc, argv, "fix"); i++) {
+		struct fix_options o = {0};
+		struct fix_result r;
+		if (safety_fix(fs[i].path, fs[i].buf, fs[i].len, &o, &r) == 0) {
+			ok++;
+			fixed += r.text != NULL;
+		}
+		fix_result_free(&r);
+	}
+	report("fix engine (every round)", cpu_now() - t, bytes, ok, n);
+	printf("%-34s %zu\n", "files changed", fixed);
+
+	for (size_t i = 0; i < n; i++) {
+		free(fs[i].path);
+		free(fs[i].buf);
+	}
+	free(fs);
+	free(list);
+	bridge_fini();
+	return 0;
+}
