@@ -106,3 +106,102 @@ bool syn_is_scope(TSNode n)
 {
 	return syn_is_function(n) || syn_is(n, "class_definition") || syn_is_comprehension(n);
 }
+
+/* Node names at the root of each pattern of a query source: `(name ...)` gives name, a
+ * top-level alternation `[(a ...) (b ...)]` gives a and b. Returns the number of names, or -1
+ * when a pattern's root is anything else (a wildcard, an anonymous node, a string). */
+static const char *skip_space(const char *s)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+			s++;
+		if (*s != ';')
+			return s;
+		while (*s && *s != '\n')
+			s++;
+	}
+}
+
+/* s at an opening ( or [: past its matching closer (strings and comments skipped), or NULL */
+static const char *skip_group(const char *s)
+{
+	int depth = 0;
+	for (; *s; s++) {
+		if (*s == ';') {
+			while (*s && *s != '\n')
+				s++;
+			if (!*s)
+				return NULL;
+		} else if (*s == '"') {
+			for (s++; *s && *s != '"'; s++)
+				if (*s == '\\' && s[1])
+					s++;
+			if (!*s)
+				return NULL;
+		} else if (*s == '(' || *s == '[') {
+			depth++;
+		} else if (*s == ')' || *s == ']') {
+			if (--depth == 0)
+				return s + 1;
+		}
+	}
+	return NULL;
+}
+
+static bool name_char(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+/* s at "(name": the name's length, or 0 when it is not a plain node name */
+static size_t root_name(const char *s, const char **name)
+{
+	s = skip_space(s + 1);
+	size_t n = 0;
+	while (name_char(s[n]))
+		n++;
+	*name = s;
+	return n == 1 && *s == '_' ? 0 : n;
+}
+
+int syn_query_roots(const char *query, const char **names, size_t *lens, size_t cap)
+{
+	size_t n = 0;
+	for (const char *s = skip_space(query); *s; s = skip_space(s)) {
+		if (*s == '(') {
+			if (n == cap || !(lens[n] = root_name(s, &names[n])))
+				return -1;
+			n++;
+		} else if (*s == '[') {
+			for (const char *e = skip_space(s + 1); *e != ']'; e = skip_space(e)) {
+				if (*e != '(' || n == cap || !(lens[n] = root_name(e, &names[n])))
+					return -1;
+				n++;
+				if (!(e = skip_group(e)))
+					return -1;
+			}
+		} else {
+			return -1;
+		}
+		if (!(s = skip_group(s)))
+			return -1;
+		/* captures and quantifiers after the pattern */
+		for (s = skip_space(s); *s == '@' || *s == '*' || *s == '+' || *s == '?'; s = skip_space(s)) {
+			s++;
+			while (name_char(*s) || *s == '.' || *s == '-')
+				s++;
+		}
+	}
+	return (int)n;
+}
+
+bool syn_symbols_named(bool *marks, size_t nmarks, const char *name, size_t len)
+{
+	const TSLanguage *l = syn_language();
+	uint32_t count = ts_language_symbol_count(l);
+	bool any = false;
+	for (uint32_t s = 0; s < count && s < nmarks; s++) {
+		const char *sn = ts_language_symbol_name(l, (TSSymbol)s);
+		if (sn && strlen(sn) == len && !memcmp(sn, name, len) &&
+		    ts_language_symbol_type(l, (TSSymbol)s) == TSSymbolTypeRegular)
+			marks[s] = any = true;
+	}
+	return any;
+}

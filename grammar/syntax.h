@@ -34,6 +34,14 @@ bool syn_is_comprehension(TSNode n);
 bool syn_is_function(TSNode n); /* function_definition or lambda */
 
 
+/* The node names at the roots of a query's patterns (into names/lens, at most cap). Returns
+ * their number, or -1 when some pattern's root is not a plain node name (a wildcard, a string):
+ * then every node can start a match. */
+int syn_query_roots(const char *query, const char **names, size_t *lens, size_t cap);
+/* Mark in marks[symbol] every regular (named) symbol of the grammar called `name` (aliases
+ * included: several symbols can share a name). Returns whether any was found. */
+bool syn_symbols_named(bool *marks, size_t nmarks, const char *name, size_t len);
+
 /* Queries from the .scm files in grammar/queries, embedded at build time. */
 extern const char syn_query_nested_function[];
 extern const char syn_query_constant_call[];

@@ -31,6 +31,14 @@ static bool is_first_for_in(TSNode clause)
 
 TSNode scope_parent(TSNode n)
 {
+	TSNode p;
+	if (unit_scope_parent(n, &p))
+		return p;
+	return scope_parent_walk(n);
+}
+
+TSNode scope_parent_walk(TSNode n)
+{
 	TSNode child = n;
 	bool skip_comp = false;
 	for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); child = p, p = ts_node_parent(p)) {
@@ -115,7 +123,19 @@ static int find_global(TSNode n, void *vctx)
 	return 1;
 }
 
+static const char *qualname_of(struct unit *u, TSNode n);
+
 const char *scope_qualname(struct unit *u, TSNode n)
+{
+	int i = u->scopes ? unit_scope_index(u, n) : -1;
+	if (i < 0)
+		return qualname_of(u, n);
+	if (!u->scopes[i].qualname)
+		u->scopes[i].qualname = qualname_of(u, n);
+	return u->scopes[i].qualname;
+}
+
+static const char *qualname_of(struct unit *u, TSNode n)
 {
 	const char *name = own_name(u, n);
 	TSNode p = scope_parent(n);

@@ -11,6 +11,8 @@
  * module. Defaults, annotations, decorators, class bases and a comprehension's first iterable
  * belong to the enclosing scope, as in CPython. */
 TSNode scope_parent(TSNode n);
+/* The same answer found by walking up the tree (what scope_parent falls back to). */
+TSNode scope_parent_walk(TSNode n);
 
 /* True when code directly inside scope `s` runs in a function frame: a def, a lambda, or a
  * comprehension whose enclosing scopes reach a def/lambda before a class or the module. */

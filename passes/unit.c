@@ -1,7 +1,9 @@
+#define _GNU_SOURCE /* memmem */
 #include "unit.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -27,17 +29,50 @@ int unit_init(struct unit *u, const char *path, const char *buf, size_t buflen)
 
 void unit_free(struct unit *u) { arena_free(&u->arena); }
 
+static int build_line_starts(struct unit *u)
+{
+	size_t n = 1;
+	for (const char *p = u->src, *e = u->src + u->len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+		n++;
+	uint32_t *ls = arena_alloc(&u->arena, n * sizeof *ls);
+	if (!ls)
+		return -1;
+	size_t k = 0;
+	ls[k++] = 0;
+	for (const char *p = u->src, *e = u->src + u->len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+		ls[k++] = (uint32_t)(p + 1 - u->src);
+	((struct unit *)u)->line_starts = ls;
+	((struct unit *)u)->nlines = n;
+	return 0;
+}
+
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col)
 {
-	uint32_t r = 0;
-	size_t ls = 0;
-	for (size_t i = 0; i < off && i < u->len; i++)
-		if (u->src[i] == '\n') {
-			r++;
-			ls = i + 1;
-		}
-	*row = r;
-	*col = (uint32_t)(off - ls);
+	if (off > u->len)
+		off = u->len;
+	if (!u->line_starts && (u->len > UINT32_MAX || build_line_starts((struct unit *)u) < 0)) {
+		uint32_t r = 0;
+		size_t ls = 0;
+		for (size_t i = 0; i < off; i++)
+			if (u->src[i] == '\n') {
+				r++;
+				ls = i + 1;
+			}
+		*row = r;
+		*col = (uint32_t)(off - ls);
+		return;
+	}
+	/* the last line starting at or before off */
+	size_t lo = 0, hi = u->nlines;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->line_starts[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*row = (uint32_t)lo;
+	*col = (uint32_t)(off - u->line_starts[lo]);
 }
 
 size_t unit_line_start(const struct unit *u, size_t off)
@@ -121,6 +156,9 @@ static int collect_ident(TSNode n, void *vctx)
 
 bool unit_has_identifier(struct unit *u, const char *name)
 {
+	/* an identifier's text is in the source: a name found nowhere needs no table */
+	if (!*name || !memmem(u->src, u->len, name, strlen(name)))
+		return false;
 	if (!u->idents) {
 		struct ident_ctx c = {u, NULL, 0, 0, false};
 		syn_walk(u->root, collect_ident, &c);
@@ -146,8 +184,10 @@ static int find_global_stmt(TSNode n, void *vctx)
 bool unit_has_global_statement(struct unit *u)
 {
 	if (!u->globals_known) {
+		/* the keyword is in the source of every global statement */
 		bool found = false;
-		syn_walk(u->root, find_global_stmt, &found);
+		if (memmem(u->src, u->len, "global", 6))
+			syn_walk(u->root, find_global_stmt, &found);
 		u->has_global_stmt = found;
 		u->globals_known = true;
 	}
@@ -200,61 +240,325 @@ static int cmp_findings(const void *pa, const void *pb)
 	return strcmp(a->pass->code, b->pass->code);
 }
 
-/* Compiled queries, one per distinct query text, kept for the life of the process. */
-static TSQuery *query_for(const struct pass *p)
+/* Compiled queries, one per distinct query text, kept for the life of the process, each with
+ * the grammar symbols its patterns can start at (roots == NULL: any node). */
+#define MAX_QUERIES 16
+static struct query_entry {
+	const char *text;
+	TSQuery *q;
+	bool *roots;
+} queries[MAX_QUERIES];
+
+static int query_index(const struct pass *p)
 {
-	static struct {
-		const char *text;
-		TSQuery *q;
-	} cache[16];
-	for (size_t i = 0; i < sizeof cache / sizeof *cache; i++) {
-		if (cache[i].text == p->query)
-			return cache[i].q;
-		if (!cache[i].text) {
-			uint32_t eoff;
-			TSQueryError etype;
-			TSQuery *q = ts_query_new(syn_language(), p->query, (uint32_t)strlen(p->query), &eoff, &etype);
-			if (!q) {
-				fprintf(stderr, "spipfix: internal error: query of %s does not compile at %u\n", p->code, eoff);
-				return NULL;
+	for (int i = 0; i < MAX_QUERIES; i++) {
+		if (queries[i].text == p->query)
+			return i;
+		if (queries[i].text)
+			continue;
+		uint32_t eoff;
+		TSQueryError etype;
+		TSQuery *q = ts_query_new(syn_language(), p->query, (uint32_t)strlen(p->query), &eoff, &etype);
+		if (!q) {
+			fprintf(stderr, "spipfix: internal error: query of %s does not compile at %u\n", p->code, eoff);
+			return -1;
+		}
+		const char *names[32];
+		size_t lens[32];
+		int nr = syn_query_roots(p->query, names, lens, 32);
+		uint32_t nsym = ts_language_symbol_count(syn_language());
+		bool *roots = nr > 0 ? calloc(nsym, sizeof *roots) : NULL;
+		for (int k = 0; roots && k < nr; k++)
+			if (!syn_symbols_named(roots, nsym, names[k], lens[k])) {
+				free(roots); /* a name the grammar does not know: match everywhere */
+				roots = NULL;
 			}
-			cache[i].text = p->query;
-			cache[i].q = q;
-			return q;
+		queries[i] = (struct query_entry){p->query, q, roots};
+		return i;
+	}
+	return -1;
+}
+
+/* What each grammar symbol is to the index walk. */
+enum { SK_FUNCTION = 1, SK_CLASS = 2, SK_COMPREHENSION = 4, SK_GLOBAL = 8 };
+static unsigned char *symbol_kinds(void)
+{
+	static unsigned char *kinds;
+	if (kinds)
+		return kinds;
+	uint32_t nsym = ts_language_symbol_count(syn_language());
+	unsigned char *k = calloc(nsym, 1);
+	bool *m = calloc(nsym, sizeof *m);
+	if (!k || !m) {
+		free(k);
+		free(m);
+		return NULL;
+	}
+	static const struct {
+		const char *name;
+		unsigned char kind;
+	} tab[] = {
+		{"function_definition", SK_FUNCTION}, {"lambda", SK_FUNCTION}, {"class_definition", SK_CLASS},
+		{"list_comprehension", SK_COMPREHENSION}, {"set_comprehension", SK_COMPREHENSION},
+		{"dictionary_comprehension", SK_COMPREHENSION}, {"generator_expression", SK_COMPREHENSION},
+		{"global_statement", SK_GLOBAL},
+	};
+	for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
+		memset(m, 0, nsym * sizeof *m);
+		syn_symbols_named(m, nsym, tab[i].name, strlen(tab[i].name));
+		for (uint32_t s = 0; s < nsym; s++)
+			if (m[s])
+				k[s] |= tab[i].kind;
+	}
+	free(m);
+	return kinds = k;
+}
+
+/* Registry of analysed units, so that scope_parent(node) finds the table of node's tree. */
+#define MAX_INDEXED 8
+static struct unit *indexed[MAX_INDEXED];
+
+struct unit *unit_of_node(TSNode n)
+{
+	for (int i = 0; i < MAX_INDEXED; i++)
+		if (indexed[i] && indexed[i]->tree == n.tree)
+			return indexed[i];
+	return NULL;
+}
+
+static void unregister(void *vu)
+{
+	for (int i = 0; i < MAX_INDEXED; i++)
+		if (indexed[i] == vu)
+			indexed[i] = NULL;
+}
+
+static void scope_ranges(struct unit_scope *sc, unsigned char kind)
+{
+	TSNode n = sc->node;
+	sc->in_start = sc->in_end = 0;
+	sc->comprehension = kind & SK_COMPREHENSION;
+	if (!sc->comprehension) {
+		TSNode body = syn_field(n, "body");
+		if (!ts_node_is_null(body)) {
+			sc->in_start = ts_node_start_byte(body);
+			sc->in_end = ts_node_end_byte(body);
+		}
+		return;
+	}
+	/* the first for_in_clause's iterable: every child that starts after its `in` */
+	uint32_t k = ts_node_named_child_count(n);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode c = ts_node_named_child(n, i);
+		if (!syn_is(c, "for_in_clause"))
+			continue;
+		uint32_t m = ts_node_child_count(c);
+		for (uint32_t j = 0; j < m; j++) {
+			TSNode t = ts_node_child(c, j);
+			if (!ts_node_is_named(t) && !strcmp(ts_node_type(t), "in")) {
+				sc->in_start = ts_node_start_byte(t) + 1;
+				sc->in_end = ts_node_end_byte(c);
+				break;
+			}
+		}
+		break;
+	}
+}
+
+int unit_scope_index(const struct unit *u, TSNode n)
+{
+	uint32_t st = ts_node_start_byte(n);
+	size_t lo = 0, hi = u->nscopes;
+	while (lo < hi) { /* first scope starting at or after st */
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->scopes[mid].start < st)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < u->nscopes && u->scopes[i].start == st; i++)
+		if (ts_node_eq(u->scopes[i].node, n))
+			return (int)i;
+	return -1;
+}
+
+bool unit_scope_parent(TSNode n, TSNode *out)
+{
+	struct unit *u = unit_of_node(n);
+	if (!u || !u->scopes)
+		return false;
+	uint32_t st = ts_node_start_byte(n), en = ts_node_end_byte(n);
+	/* the last scope starting at or before n, then out through the enclosing ones to the
+	 * first that strictly contains n */
+	size_t lo = 0, hi = u->nscopes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->scopes[mid].start <= st)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int i = (int)lo - 1;
+	while (i >= 0) {
+		struct unit_scope *sc = &u->scopes[i];
+		if (sc->start <= st && en <= sc->end) {
+			if (sc->start == st && sc->end == en) {
+				if (!ts_node_eq(sc->node, n))
+					return false; /* a node spanning exactly a scope node: walk the tree */
+			} else {
+				break;
+			}
+		}
+		i = sc->container;
+	}
+	for (; i >= 0; i = u->scopes[i].container) {
+		struct unit_scope *sc = &u->scopes[i];
+		bool in = sc->in_start <= st && en <= sc->in_end && sc->in_start < sc->in_end;
+		if (sc->comprehension ? !in : in) {
+			*out = sc->node;
+			return true;
 		}
 	}
-	return NULL;
+	*out = (TSNode){{0}, 0, 0};
+	return true;
+}
+
+struct grow {
+	void *v;
+	size_t n, cap;
+};
+
+static int push(struct arena *a, struct grow *g, const void *item, size_t size)
+{
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 64;
+		void *nv = arena_grow(a, g->v, size, g->n, cap);
+		if (!nv)
+			return -1;
+		g->v = nv;
+		g->cap = cap;
+	}
+	memcpy((char *)g->v + g->n++ * size, item, size);
+	return 0;
+}
+
+/* One pre-order walk: the scope table, the nodes each compiled query can start at, and whether
+ * the file has a global statement. Returns 0 / -1 (out of memory). */
+static int unit_index(struct unit *u, const int *qidx, int nq)
+{
+	unsigned char *kinds = symbol_kinds();
+	if (!kinds)
+		return -1;
+	uint32_t nsym = ts_language_symbol_count(syn_language());
+	struct grow scopes = {0}, roots[MAX_QUERIES] = {{0}};
+	int stack[256];
+	uint32_t depths[256];
+	int top = 0;
+	bool global = false;
+	TSTreeCursor c = ts_tree_cursor_new(u->root);
+	uint32_t depth = 0;
+	int rc = 0;
+	for (;;) {
+		TSNode n = ts_tree_cursor_current_node(&c);
+		TSSymbol sym = ts_node_symbol(n);
+		unsigned char k = sym < nsym ? kinds[sym] : 0;
+		for (int q = 0; q < nq; q++) {
+			bool *r = queries[qidx[q]].roots;
+			if (r && sym < nsym && r[sym] && push(&u->arena, &roots[q], &n, sizeof n) < 0)
+				rc = -1;
+		}
+		if (k & SK_GLOBAL)
+			global = true;
+		if (k & (SK_FUNCTION | SK_CLASS | SK_COMPREHENSION)) {
+			while (top > 0 && depths[top - 1] >= depth)
+				top--;
+			struct unit_scope sc = {.node = n, .start = ts_node_start_byte(n), .end = ts_node_end_byte(n),
+						.container = top > 0 ? stack[top - 1] : -1};
+			scope_ranges(&sc, k);
+			if (push(&u->arena, &scopes, &sc, sizeof sc) < 0)
+				rc = -1;
+			if (top == 256) {
+				rc = -2; /* nesting too deep for the table: answer by walking the tree */
+			} else {
+				stack[top] = (int)scopes.n - 1;
+				depths[top++] = depth;
+			}
+		}
+		if (rc < 0)
+			break;
+		if (ts_tree_cursor_goto_first_child(&c)) {
+			depth++;
+			continue;
+		}
+		while (!ts_tree_cursor_goto_next_sibling(&c)) {
+			if (depth == 0 || !ts_tree_cursor_goto_parent(&c))
+				goto done;
+			depth--;
+		}
+		while (top > 0 && depths[top - 1] >= depth)
+			top--;
+	}
+done:
+	ts_tree_cursor_delete(&c);
+	if (rc == -1)
+		return -1;
+	for (int q = 0; q < nq; q++) {
+		u->roots[qidx[q]] = roots[q].v;
+		u->nroots[qidx[q]] = roots[q].n;
+	}
+	u->globals_known = true;
+	u->has_global_stmt = global;
+	if (rc == 0) {
+		u->scopes = scopes.v ? scopes.v : arena_alloc(&u->arena, sizeof *u->scopes);
+		u->nscopes = scopes.n;
+	}
+	for (int i = 0; i < MAX_INDEXED; i++)
+		if (!indexed[i]) {
+			if (arena_defer(&u->arena, unregister, u) < 0)
+				return -1;
+			indexed[i] = u;
+			break;
+		}
+	return 0;
 }
 
 static int run_pass(struct unit *u, const struct pass *p)
 {
 	u->pass_state = NULL;
-	TSQuery *q = query_for(p);
-	if (!q)
+	int qi = query_index(p);
+	if (qi < 0)
 		return -1;
-	/* passes sharing a query share its matches: run each query once per unit */
+	TSQuery *q = queries[qi].q;
+	/* passes sharing a query share its matches: run each query once per unit, from each node
+	 * that can start a match */
 	if (u->cand_query != q) {
 		TSQueryCursor *qc = ts_query_cursor_new();
-		ts_query_cursor_exec(qc, q, u->root);
-		TSQueryMatch m;
 		size_t cap = 0;
 		u->ncands = 0;
-		while (ts_query_cursor_next_match(qc, &m)) {
-			for (uint16_t i = 0; i < m.capture_count; i++) {
-				uint32_t nlen;
-				const char *cname = ts_query_capture_name_for_id(q, m.captures[i].index, &nlen);
-				if (nlen != 9 || memcmp(cname, "candidate", 9) != 0)
-					continue;
-				if (u->ncands == cap) {
-					cap = cap ? cap * 2 : 64;
-					TSNode *nv = arena_grow(&u->arena, u->cands, sizeof *nv, u->ncands, cap);
-					if (!nv) {
-						ts_query_cursor_delete(qc);
-						return -1;
+		bool rooted = queries[qi].roots != NULL; /* else the whole tree */
+		size_t nstarts = rooted ? u->nroots[qi] : 1;
+		for (size_t r = 0; r < nstarts; r++) {
+			if (rooted)
+				ts_query_cursor_set_max_start_depth(qc, 0);
+			ts_query_cursor_exec(qc, q, rooted ? u->roots[qi][r] : u->root);
+			TSQueryMatch m;
+			while (ts_query_cursor_next_match(qc, &m)) {
+				for (uint16_t i = 0; i < m.capture_count; i++) {
+					uint32_t nlen;
+					const char *cname = ts_query_capture_name_for_id(q, m.captures[i].index, &nlen);
+					if (nlen != 9 || memcmp(cname, "candidate", 9) != 0)
+						continue;
+					if (u->ncands == cap) {
+						cap = cap ? cap * 2 : 64;
+						TSNode *nv = arena_grow(&u->arena, u->cands, sizeof *nv, u->ncands, cap);
+						if (!nv) {
+							ts_query_cursor_delete(qc);
+							return -1;
+						}
+						u->cands = nv;
 					}
-					u->cands = nv;
+					u->cands[u->ncands++] = m.captures[i].node;
 				}
-				u->cands[u->ncands++] = m.captures[i].node;
 			}
 		}
 		ts_query_cursor_delete(qc);
@@ -311,6 +615,25 @@ int unit_analyse(struct unit *u, const char *const *select)
 		u->error_row = at.row;
 		u->error_col = at.column;
 		u->error_has_pos = true;
+		return -1;
+	}
+	int qidx[MAX_QUERIES] = {0}, nq = 0;
+	for (const struct pass *const *p = pass_registry; *p; p++) {
+		if (!selected(*p, select))
+			continue;
+		int qi = query_index(*p);
+		if (qi < 0) {
+			u->error = "internal error while running the passes";
+			return -1;
+		}
+		bool have = false;
+		for (int k = 0; k < nq; k++)
+			have |= qidx[k] == qi;
+		if (!have)
+			qidx[nq++] = qi;
+	}
+	if (unit_index(u, qidx, nq) < 0) {
+		u->error = "out of memory";
 		return -1;
 	}
 	for (const struct pass *const *p = pass_registry; *p; p++)

@@ -35,6 +35,19 @@ struct finding {
 				 * rounds (NULL: the code object alone does) */
 };
 
+/* A scope of the file (def, lambda, class, comprehension), in pre-order: what scope_parent and
+ * scope_qualname answer from without walking up the tree. */
+struct unit_scope {
+	TSNode node;
+	uint32_t start, end;       /* the node's byte range */
+	uint32_t in_start, in_end; /* def/lambda/class: the body, the only part inside the scope;
+				    * comprehension: its first iterable, the only part outside it
+				    * (empty when there is none) */
+	bool comprehension;
+	int container;             /* index of the innermost scope node enclosing this one, -1 */
+	const char *qualname;      /* memo of scope_qualname */
+};
+
 struct unit {
 	const char *path;       /* as given by the user */
 	struct arena arena;
@@ -57,6 +70,14 @@ struct unit {
 	const void *cand_query; /* TSQuery whose @candidate captures are in cands */
 	TSNode *cands;
 	size_t ncands;
+	/* built by one walk of the tree before the passes run (unit_index) */
+	struct unit_scope *scopes;
+	size_t nscopes;
+	TSNode *roots[16];      /* per compiled query (unit.c's query table): nodes that can start
+				 * a match, in pre-order */
+	size_t nroots[16];
+	uint32_t *line_starts;  /* byte offset of each line, built on first use */
+	size_t nlines;
 	const char **reserved;  /* module-level names chosen by rewrites in this unit */
 	size_t nreserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
@@ -77,6 +98,14 @@ void unit_free(struct unit *u);
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at);
 /* 0-based (row, byte col) of a byte offset in unit->src. */
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col);
+/* The innermost scope node whose own code holds `n`, answered from the unit's scope table when
+ * n belongs to an analysed unit's tree. Returns false when no analysed unit has n's tree or the
+ * table cannot tell (the caller walks up the tree instead). */
+bool unit_scope_parent(TSNode n, TSNode *out);
+/* The analysed unit whose tree holds n, or NULL. */
+struct unit *unit_of_node(TSNode n);
+/* Index in u->scopes of the scope node n, or -1. */
+int unit_scope_index(const struct unit *u, TSNode n);
 /* Does the file contain any `global` statement? (computed once) */
 bool unit_has_global_statement(struct unit *u);
 /* Is `name` the text of any identifier in the file? */

@@ -2,6 +2,7 @@
  * function-likeness, first lines, dynamic namespace calls and top-level statements. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -666,4 +667,74 @@ Test(scope, each_use_skips_attributes_and_keywords)
 	scope_each_use(&u, syn_field(f, "body"), "name", count_use, &n);
 	cr_assert_eq(n, 3);
 	unit_free(&u);
+}
+
+/* ---- the scope table agrees with the walk up the tree ---------------------------------------- */
+
+struct agree_ctx {
+	size_t nodes, fast;
+	const char *path;
+};
+
+static int check_node(TSNode n, void *vctx)
+{
+	struct agree_ctx *c = vctx;
+	TSNode fast;
+	c->nodes++;
+	if (unit_scope_parent(n, &fast)) {
+		c->fast++;
+		TSNode walk = scope_parent_walk(n);
+		cr_assert(ts_node_eq(fast, walk), "%s:%u:%u %s: table says %s, the tree says %s", c->path,
+			  ts_node_start_point(n).row + 1, ts_node_start_point(n).column + 1, ts_node_type(n),
+			  ts_node_is_null(fast) ? "module" : ts_node_type(fast),
+			  ts_node_is_null(walk) ? "module" : ts_node_type(walk));
+	}
+	return 1;
+}
+
+static void assert_table_agrees(const char *path, const char *src, size_t len)
+{
+	struct unit u;
+	cr_assert_eq(unit_init(&u, path, src, len), 0);
+	if (unit_analyse(&u, NULL) < 0) {
+		unit_free(&u);
+		return;
+	}
+	struct agree_ctx c = {0, 0, path};
+	syn_walk(u.root, check_node, &c);
+	cr_assert_gt(c.fast, c.nodes / 2, "%s: the table answered for %zu of %zu nodes", path, c.fast, c.nodes);
+	unit_free(&u);
+}
+
+Test(scope, table_agrees_with_tree_walk_on_tricky_code)
+{
+	static const char src[] =
+		"@deco(lambda: 1)\n"
+		"def f(a=lambda: 2, *, b: (lambda: int) = 3) -> (lambda: 4):\n"
+		"    g = [x for x in (lambda: [y for y in z])() if (lambda: x)]\n"
+		"    h = {k: v for k in (lambda: 5) for v in (lambda: 6)}\n"
+		"    class C((lambda: object)(), metaclass=(lambda: type)()):\n"
+		"        m = lambda self: [q for q in [r for r in self]]\n"
+		"        def meth(self, d=(i for i in range(3))): return (j for j in d)\n"
+		"    return lambda u=lambda: 7: lambda: u\n"
+		"xs = [lambda: n for n in (lambda: range(3))()]\n";
+	assert_table_agrees("tricky.py", src, strlen(src));
+}
+
+Test(scope, table_agrees_with_tree_walk_on_stdlib_files)
+{
+	static const char *const files[] = {
+		"/usr/lib/python3.11/argparse.py", "/usr/lib/python3.11/dataclasses.py",
+		"/usr/lib/python3.11/typing.py",   "/usr/lib/python3.11/test/test_grammar.py",
+	};
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		FILE *f = fopen(files[i], "rb");
+		if (!f)
+			continue; /* not every machine has every file */
+		static char buf[1 << 20];
+		size_t n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		assert_table_agrees(files[i], buf, n);
+	}
 }
