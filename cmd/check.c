@@ -314,7 +314,7 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	}
 	if (o->mode == MODE_DIFF) /* with --trace-profile, the findings on stderr */
 		trace_profile_list(path, buf, len, sel);
-	struct fix_options fo = {sel, o->unsafe_fixes, o->debug, suppress_findings, NULL};
+	struct fix_options fo = {.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .filter = suppress_findings};
 	struct fix_result fr;
 	if (safety_fix(path, buf, len, &fo, &fr) < 0) {
 		/* report the reason; the findings themselves are still worth showing */

@@ -1,6 +1,7 @@
 /* The fix engine and its safety net (design section 4): rounds of analyse -> pick
- * non-overlapping fixes -> apply, each result re-parsed and compiled, until no fix applies; a
- * fix proposed again for a finding already fixed stops the file (not idempotent). */
+ * non-overlapping fixes -> apply, until no fix applies. Each result is parsed and compiled by
+ * the next round's analysis, which must succeed; a fix proposed again for a finding already
+ * fixed stops the file (not idempotent). */
 #ifndef SPIPFIX_SAFETY_H
 #define SPIPFIX_SAFETY_H
 
@@ -17,6 +18,9 @@ struct fix_options {
 	 * findings. Returns 0 / -1. NULL = keep all. */
 	int (*filter)(struct unit *u, void *ctx);
 	void *filter_ctx;
+	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
+	 * keep it), so that a test can prove the safety net refuses a broken result. */
+	char *(*mangle)(const char *text, size_t len, size_t *outlen);
 };
 
 struct fix_result {
