@@ -5,7 +5,7 @@
  *     find /usr/lib/python3.11 -name '*.py' -print0 | build/bench_frontend
  *
  * Files come NUL-separated on stdin. Arguments name the stages to run (parse, compile, analyse,
- * fix); none runs them all. Each stage runs over all files before the next starts;
+ * fix, reparse-check); none runs them all. Each stage runs over all files before the next starts;
  * figures are CPU seconds of this process (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)) and MB/s.
  * Compare stages with each other within one run: the machine may be shared. */
 #define PY_SSIZE_T_CLEAN
@@ -157,6 +157,26 @@ int main(int argc, char **argv)
 	}
 	report("fix engine (every round)", cpu_now() - t, bytes, ok, n);
 	printf("%-34s %zu\n", "files changed", fixed);
+
+	/* every incremental parse of a later round against a fresh parse of the same text */
+	size_t differ = 0;
+	ok = 0;
+	t = cpu_now();
+	for (size_t i = 0; i < n && want(argc, argv, "reparse-check"); i++) {
+		struct fix_options o = {.check_reparse = true};
+		struct fix_result r;
+		if (safety_fix(fs[i].path, fs[i].buf, fs[i].len, &o, &r) == 0)
+			ok++;
+		else if (r.error && strstr(r.error, "incremental parse differs")) {
+			differ++;
+			fprintf(stderr, "%s: %s\n", fs[i].path, r.error);
+		}
+		fix_result_free(&r);
+	}
+	if (want(argc, argv, "reparse-check")) {
+		report("fix engine, reparses checked", cpu_now() - t, bytes, ok, n);
+		printf("%-34s %zu\n", "incremental parses that differ", differ);
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		free(fs[i].path);

@@ -6,14 +6,16 @@ const TSLanguage *tree_sitter_python(void);
 
 const TSLanguage *syn_language(void) { return tree_sitter_python(); }
 
-TSTree *syn_parse(const char *src, size_t len)
+TSTree *syn_parse(const char *src, size_t len) { return syn_reparse(src, len, NULL); }
+
+TSTree *syn_reparse(const char *src, size_t len, const TSTree *old)
 {
 	TSParser *p = ts_parser_new();
 	if (!p)
 		return NULL;
 	TSTree *t = NULL;
 	if (ts_parser_set_language(p, tree_sitter_python()) && len <= UINT32_MAX)
-		t = ts_parser_parse_string(p, NULL, src, (uint32_t)len);
+		t = ts_parser_parse_string(p, old, src, (uint32_t)len);
 	ts_parser_delete(p);
 	return t;
 }

@@ -12,6 +12,9 @@ const TSLanguage *syn_language(void);
 
 /* Parse `len` bytes of UTF-8. Returns a new tree (free with ts_tree_delete) or NULL. */
 TSTree *syn_parse(const char *src, size_t len);
+/* The same, reusing `old` (the tree of the previous text, already told of every edit with
+ * ts_tree_edit) for the parts that did not change. */
+TSTree *syn_reparse(const char *src, size_t len, const TSTree *old);
 
 /* First ERROR or MISSING node in pre-order, or a null node when the tree is clean. */
 TSNode syn_first_error(TSNode root);

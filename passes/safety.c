@@ -123,19 +123,75 @@ static void keys_free(struct keys *k)
 	free(k->v);
 }
 
+/* Row and column (bytes) reached from `at` by writing text[0, len). */
+static TSPoint advance(TSPoint at, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			at.row++;
+			at.column = 0;
+		} else {
+			at.column++;
+		}
+	}
+	return at;
+}
+
+/* A copy of u's tree told of the edits (sorted, non-overlapping), for the next round's
+ * incremental parse; NULL when it cannot be made (the next round parses afresh). Edits are
+ * given from the last to the first, so each one's offsets are still those of the old text;
+ * insertions at one offset are given as one. */
+static TSTree *edited_tree(const struct unit *u, const struct edit *e, size_t n)
+{
+	TSTree *t = ts_tree_copy(u->tree);
+	if (!t)
+		return NULL;
+	for (size_t k = n; k > 0;) {
+		size_t j = k - 1, newlen = e[j].len, end = e[j].end;
+		while (j > 0 && e[j - 1].start == e[k - 1].start) {
+			j--;
+			newlen += e[j].len;
+			if (e[j].end > end)
+				end = e[j].end;
+		}
+		TSInputEdit ie;
+		uint32_t r, c;
+		unit_position(u, e[j].start, &r, &c);
+		ie.start_byte = (uint32_t)e[j].start;
+		ie.start_point = (TSPoint){r, c};
+		unit_position(u, end, &r, &c);
+		ie.old_end_byte = (uint32_t)end;
+		ie.old_end_point = (TSPoint){r, c};
+		ie.new_end_byte = (uint32_t)(e[j].start + newlen);
+		ie.new_end_point = ie.start_point;
+		for (size_t i = j; i < k; i++)
+			ie.new_end_point = advance(ie.new_end_point, e[i].text, e[i].len);
+		ts_tree_edit(t, &ie);
+		k = j;
+	}
+	return t;
+}
+
 int safety_fix(const char *path, const char *buf, size_t len, const struct fix_options *o, struct fix_result *r)
 {
 	memset(r, 0, sizeof *r);
 	char *cur = NULL; /* NULL: the original buffer */
 	size_t curlen = len;
 	struct keys fixed = {0};
+	TSTree *reuse = NULL; /* the previous round's tree, edited */
 	int rc = -1;
 	for (int round = 0;; round++) {
 		const char *text = cur ? cur : buf;
 		struct unit u;
 		unit_init(&u, path, text, curlen);
 		u.debug = o->debug;
-		if (unit_analyse(&u, o->select) < 0) {
+		u.reuse = reuse;
+		u.check_reuse = o->check_reparse;
+		int arc = unit_analyse(&u, o->select);
+		if (reuse)
+			ts_tree_delete(reuse);
+		reuse = NULL;
+		if (arc < 0) {
 			if (round == 0)
 				set_error(r, "%s", u.error ? u.error : "cannot analyse");
 			else if (u.tree && !ts_node_is_null(syn_first_error(u.root)))
@@ -208,6 +264,8 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 		}
 		size_t outlen;
 		char *applied = edits_apply(u.src, u.len, edits, nedits, &outlen);
+		if (u.len <= UINT32_MAX && outlen <= UINT32_MAX)
+			reuse = edited_tree(&u, edits, nedits);
 		free(edits);
 		char *next = applied ? malloc(u.bom + outlen + 1) : NULL;
 		if (next) {
@@ -224,6 +282,9 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 			size_t ml;
 			char *m = o->mangle(next, u.bom + outlen, &ml);
 			if (m) {
+				if (reuse) /* the edits no longer describe the text */
+					ts_tree_delete(reuse);
+				reuse = NULL;
 				free(next);
 				next = m;
 				outlen = ml - u.bom;
@@ -243,6 +304,8 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 		cur = NULL;
 	}
 out:
+	if (reuse)
+		ts_tree_delete(reuse);
 	free(cur);
 	keys_free(&fixed);
 	return rc;

@@ -21,6 +21,9 @@ struct fix_options {
 	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
 	 * keep it), so that a test can prove the safety net refuses a broken result. */
 	char *(*mangle)(const char *text, size_t len, size_t *outlen);
+	/* Tests only: compare each round's incremental parse with a fresh parse (a difference
+	 * refuses the file with an internal error). */
+	bool check_reparse;
 };
 
 struct fix_result {

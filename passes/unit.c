@@ -592,7 +592,22 @@ int unit_analyse(struct unit *u, const char *const *select)
 		u->error = "file larger than 64 MiB; skipped";
 		return -1;
 	}
-	TSTree *t = syn_parse(u->src, u->len);
+	TSTree *t = syn_reparse(u->src, u->len, u->reuse);
+	if (t && u->reuse && u->check_reuse) {
+		TSTree *fresh = syn_parse(u->src, u->len);
+		char *a = ts_node_string(ts_tree_root_node(t));
+		char *b = fresh ? ts_node_string(ts_tree_root_node(fresh)) : NULL;
+		bool same = a && b && !strcmp(a, b);
+		free(a);
+		free(b);
+		if (fresh)
+			ts_tree_delete(fresh);
+		if (!same) {
+			ts_tree_delete(t);
+			u->error = "internal error: the incremental parse differs from a fresh parse";
+			return -1;
+		}
+	}
 	if (!t || arena_defer(&u->arena, tree_delete, t) < 0) {
 		if (t)
 			ts_tree_delete(t);

@@ -59,6 +59,9 @@ struct unit {
 	const char *nl;         /* "\n" or "\r\n": the file's newline */
 	TSTree *tree;
 	TSNode root;
+	const TSTree *reuse;    /* set before unit_analyse: the edited tree of the previous text,
+				 * reparsed incrementally (not owned) */
+	bool check_reuse;       /* tests: compare the incremental parse with a fresh one */
 	void *module_code;      /* PyObject* module code object (new reference, released by arena) */
 	struct code_info *codes;
 	size_t ncodes;

@@ -89,3 +89,36 @@ Test(safety, rewrite_that_does_not_parse_is_refused)
 	cr_assert_str_eq(r.error, "refusing to fix: the rewritten text does not parse cleanly");
 	fix_result_free(&r);
 }
+
+/* Later rounds reparse incrementally from the edited tree of the round before: the tree must be
+ * the one a fresh parse gives (check_reparse turns any difference into a refusal). Several
+ * rounds (the hoist inside the lifted def waits for the lift), insertions at one offset, a lift,
+ * hoists and decorators. */
+Test(safety, incremental_reparse_equals_fresh_parse)
+{
+	static const char src[] =
+		"\"\"\"Doc.\"\"\"\n"
+		"import re\n"
+		"\n"
+		"\n"
+		"def tokenize(text):\n"
+		"    def split_words(s):\n"
+		"        return re.compile(r\"\\w+\").findall(s)\n"
+		"\n"
+		"    return [w.lower() for w in split_words(text)]\n"
+		"\n"
+		"\n"
+		"def _vowel_table():\n"
+		"    return tuple(sum(1 for ch in w if ch in frozenset(\"aeiou\")) for w in (\"ab\", \"cd\"))\n"
+		"\n"
+		"\n"
+		"def vowels():\n"
+		"    return _vowel_table()\n";
+	struct fix_options o = {.check_reparse = true};
+	struct fix_result r;
+	cr_assert_eq(safety_fix("t.py", src, strlen(src), &o, &r), 0, "%s", r.error ? r.error : "");
+	cr_assert_not_null(r.text);
+	cr_assert_eq(r.applied, 5, "applied %zu", r.applied);
+	cr_assert_not_null(strstr(r.text, "@functools.lru_cache(maxsize=1)\ndef vowels():"), "%s", r.text);
+	fix_result_free(&r);
+}
