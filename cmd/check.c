@@ -218,6 +218,26 @@ static size_t pass_index(const struct pass *p)
 
 /* Analyse text (the original, or what --fix left) and render its findings on dest (NULL: count
  * them only). Errors go to r->errf. */
+/* Print (to dest, NULL: count only) and count the findings of an analysed unit. */
+static void report_unit(struct unit *u, const struct options *o, struct file_result *r, FILE *dest)
+{
+	struct totals *t = &r->t;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		if (dest)
+			render_finding_as(dest, o, u, f);
+		size_t k = pass_index(f->pass);
+		t->findings++;
+		t->by_pass[k]++;
+		if (f->nedits && f->applicability == FIX_SAFE) {
+			t->fixable++;
+			t->fixable_by_pass[k]++;
+		} else if (f->nedits && f->applicability == FIX_UNSAFE) {
+			t->unsafe_fixable++;
+		}
+	}
+}
+
 static void report(const char *path, const char *text, size_t len, const struct options *o, const char *const *sel,
 		   struct file_result *r, FILE *dest)
 {
@@ -240,21 +260,45 @@ static void report(const char *path, const char *text, size_t len, const struct 
 		unit_free(&u);
 		return;
 	}
-	for (size_t i = 0; i < u.nfindings; i++) {
-		struct finding *f = &u.findings[i];
-		if (dest)
-			render_finding_as(dest, o, &u, f);
-		size_t k = pass_index(f->pass);
-		t->findings++;
-		t->by_pass[k]++;
-		if (f->nedits && f->applicability == FIX_SAFE) {
-			t->fixable++;
-			t->fixable_by_pass[k]++;
-		} else if (f->nedits && f->applicability == FIX_UNSAFE) {
-			t->unsafe_fixable++;
-		}
-	}
+	report_unit(&u, o, r, dest);
 	unit_free(&u);
+}
+
+/* The fix engine's last round analysed the text it returns: with --fix, what remains is
+ * reported from that analysis. The findings are rendered into a buffer now and printed once the
+ * fixed text is written (or printed, for stdin). */
+struct final_report {
+	const struct options *o;
+	struct file_result *r;
+	char *text;
+	size_t len;
+	struct totals t;
+	bool have;
+};
+
+static void keep_final(struct unit *u, void *vctx)
+{
+	struct final_report *fin = vctx;
+	struct file_result tmp = {.errf = fin->r->errf};
+	FILE *mem = open_memstream(&fin->text, &fin->len);
+	if (!mem)
+		return; /* reported by a second analysis instead */
+	report_unit(u, fin->o, &tmp, mem);
+	if (fclose(mem) != 0) {
+		free(fin->text);
+		fin->text = NULL;
+		return;
+	}
+	fin->t = tmp.t;
+	fin->have = true;
+}
+
+/* Print the findings kept by keep_final to dest and count them. */
+static void emit_final(struct final_report *fin, FILE *dest)
+{
+	if (dest && fin->len)
+		fwrite(fin->text, 1, fin->len, dest);
+	totals_add(&fin->r->t, &fin->t);
 }
 
 /* Validate the bytes of a Python file. Returns NULL when they can be analysed, else why not
@@ -314,7 +358,12 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	}
 	if (o->mode == MODE_DIFF) /* with --trace-profile, the findings on stderr */
 		trace_profile_list(path, buf, len, sel);
+	struct final_report fin = {.o = o, .r = r};
 	struct fix_options fo = {.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .filter = suppress_findings};
+	if (o->mode != MODE_DIFF) {
+		fo.final = keep_final;
+		fo.final_ctx = &fin;
+	}
 	struct fix_result fr;
 	if (safety_fix(path, buf, len, &fo, &fr) < 0) {
 		/* report the reason; the findings themselves are still worth showing */
@@ -343,7 +392,10 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 			t->fixed += fr.applied;
 			t->changed_files++;
 		}
-		report(path, fr.text ? fr.text : buf, fr.text ? fr.len : len, o, sel, r, findings_to);
+		if (fin.have)
+			emit_final(&fin, findings_to);
+		else
+			report(path, fr.text ? fr.text : buf, fr.text ? fr.len : len, o, sel, r, findings_to);
 	} else {
 		bool written = true;
 		if (fr.text) {
@@ -357,9 +409,13 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 				t->errors++;
 			}
 		}
-		report(path, written && fr.text ? fr.text : buf, written && fr.text ? fr.len : len, o, sel, r,
-		       findings_to);
+		if (fin.have && written)
+			emit_final(&fin, findings_to);
+		else
+			report(path, written && fr.text ? fr.text : buf, written && fr.text ? fr.len : len, o, sel, r,
+			       findings_to);
 	}
+	free(fin.text);
 	fix_result_free(&fr);
 }
 

@@ -233,6 +233,8 @@ int safety_fix(const char *path, const char *buf, size_t len, const struct fix_o
 		}
 		if (taken == 0) {
 			free(edits);
+			if (o->final)
+				o->final(&u, o->final_ctx);
 			unit_free(&u);
 			break;
 		}

@@ -18,6 +18,11 @@ struct fix_options {
 	 * findings. Returns 0 / -1. NULL = keep all. */
 	int (*filter)(struct unit *u, void *ctx);
 	void *filter_ctx;
+	/* Called with the last round's unit, the analysis of the text returned (or of the input when
+	 * nothing changed), when the fix engine succeeds: its findings are what remains to report,
+	 * with no second analysis. NULL = not wanted. */
+	void (*final)(struct unit *u, void *ctx);
+	void *final_ctx;
 	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
 	 * keep it), so that a test can prove the safety net refuses a broken result. */
 	char *(*mangle)(const char *text, size_t len, size_t *outlen);
