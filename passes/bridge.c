@@ -5,6 +5,7 @@
 #include "bridge.h"
 #include "scope.h"
 
+#include <limits.h>
 #include <string.h>
 
 static char *opnames[256];
@@ -95,36 +96,130 @@ static bool is_backward_jump(int op)
 	       op == POP_JUMP_BACKWARD_IF_NOT_NONE;
 }
 
-/* Decode co_code (CACHE skipped, EXTENDED_ARG folded) with co_positions. Returns 0 / -1. */
+/* CPython 3.11's location table (co_linetable; Objects/locations.md): a sequence of entries,
+ * each covering 1..8 code units, that code objects decode lazily in co_positions(). This is the
+ * same decoder in C (advance_with_locations in Objects/codeobject.c), one entry at a time, with
+ * co_positions()'s results: -1 where it gives None, and -1 for code units past the table's end
+ * (the iterator stops there). Reads never go past the table, whatever its bytes. */
+struct loctab {
+	const unsigned char *p, *end;
+	int unit_end;      /* first code unit after the current entry */
+	int computed_line; /* the running line of long, no-column and one-line forms */
+	int line, end_line, col, end_col;
+};
+
+static void loctab_init(struct loctab *t, PyCodeObject *co)
+{
+	PyObject *lt = co->co_linetable;
+	memset(t, 0, sizeof *t);
+	if (lt && PyBytes_Check(lt)) {
+		t->p = (const unsigned char *)PyBytes_AS_STRING(lt);
+		t->end = t->p + PyBytes_GET_SIZE(lt);
+	}
+	t->computed_line = co->co_firstlineno;
+	t->line = t->end_line = t->col = t->end_col = -1;
+}
+
+static int loctab_byte(struct loctab *t) { return t->p < t->end ? *t->p++ : 0; }
+
+/* little-endian groups of 6 bits, bit 6 set on all but the last byte */
+static int loctab_varint(struct loctab *t)
+{
+	unsigned int b = (unsigned int)loctab_byte(t), val = b & 63, shift = 0;
+	while (b & 64) {
+		b = (unsigned int)loctab_byte(t);
+		shift += 6;
+		if (shift < 32)
+			val |= (b & 63) << shift;
+	}
+	return (int)val;
+}
+
+/* zig-zag: bit 0 is the sign */
+static int loctab_svarint(struct loctab *t)
+{
+	unsigned int u = (unsigned int)loctab_varint(t);
+	return (u & 1) ? -(int)(u >> 1) : (int)(u >> 1);
+}
+
+/* Move to the entry covering code unit `unit` (units are visited in increasing order). */
+static void loctab_seek(struct loctab *t, int unit)
+{
+	while (unit >= t->unit_end) {
+		if (t->p >= t->end) {
+			t->line = t->end_line = t->col = t->end_col = -1;
+			t->unit_end = INT_MAX;
+			return;
+		}
+		int first = *t->p++;
+		int code = (first >> 3) & 15;
+		t->unit_end += (first & 7) + 1;
+		switch (code) {
+		case 15: /* no location */
+			t->line = t->end_line = t->col = t->end_col = -1;
+			break;
+		case 14: /* long form: line delta, end line delta, column + 1, end column + 1 */
+			t->computed_line += loctab_svarint(t);
+			t->line = t->computed_line;
+			t->end_line = t->line + loctab_varint(t);
+			t->col = loctab_varint(t) - 1;
+			t->end_col = loctab_varint(t) - 1;
+			break;
+		case 13: /* no column */
+			t->computed_line += loctab_svarint(t);
+			t->line = t->end_line = t->computed_line;
+			t->col = t->end_col = -1;
+			break;
+		case 10: case 11: case 12: /* one line, line delta code - 10: column, end column */
+			t->computed_line += code - 10;
+			t->line = t->end_line = t->computed_line;
+			t->col = loctab_byte(t);
+			t->end_col = loctab_byte(t);
+			break;
+		default: { /* short form, same line: column bits 3..6 in code, 0..2 and length in 2nd byte */
+			int second = loctab_byte(t);
+			t->line = t->end_line = t->computed_line;
+			t->col = code << 3 | (second >> 4);
+			t->end_col = t->col + (second & 15);
+			break;
+		}
+		}
+	}
+}
+
+size_t bridge_positions(const void *code, int *out, size_t n)
+{
+	PyCodeObject *co = (PyCodeObject *)code;
+	size_t units = (size_t)Py_SIZE(co);
+	struct loctab t;
+	loctab_init(&t, co);
+	for (size_t i = 0; i < n && i < units; i++) {
+		loctab_seek(&t, (int)i);
+		out[4 * i + 0] = t.line;
+		out[4 * i + 1] = t.end_line;
+		out[4 * i + 2] = t.col;
+		out[4 * i + 3] = t.end_col;
+	}
+	return units;
+}
+
+/* Decode co_code (CACHE skipped, EXTENDED_ARG folded) with the positions of co_positions().
+ * Returns 0 / -1. */
 static int decode(struct arena *a, struct code_info *ci)
 {
 	PyCodeObject *co = ci->code;
 	PyObject *bytes = PyCode_GetCode(co); /* new reference */
-	PyObject *pos = NULL, *it = NULL;
-	int rc = -1;
 	if (!bytes)
-		goto out;
+		return -1;
 	Py_ssize_t n = PyBytes_GET_SIZE(bytes);
 	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-	int *lines = arena_alloc(a, sizeof(int) * 4 * (size_t)(n / 2 + 1));
 	ci->insns = arena_alloc(a, sizeof(struct insn) * (size_t)(n / 2 + 1));
-	if (!lines || !ci->insns)
-		goto out;
-	it = PyObject_CallMethod((PyObject *)co, "co_positions", NULL); /* new reference */
-	Py_ssize_t u = 0;
-	while (it && (pos = PyIter_Next(it)) != NULL) {
-		for (int k = 0; k < 4; k++) {
-			PyObject *v = PyTuple_Check(pos) && PyTuple_GET_SIZE(pos) == 4 ? PyTuple_GET_ITEM(pos, k) : Py_None;
-			lines[u * 4 + k] = v == Py_None ? -1 : (int)PyLong_AsLong(v);
-		}
-		Py_DECREF(pos);
-		if (++u > n / 2)
-			break;
+	if (!ci->insns) {
+		Py_DECREF(bytes);
+		return -1;
 	}
-	for (; u <= n / 2; u++)
-		for (int k = 0; k < 4; k++)
-			lines[u * 4 + k] = -1;
-	PyErr_Clear();
+	struct loctab t;
+	loctab_init(&t, co);
 	int ext = 0;
 	size_t k = 0;
 	for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
@@ -140,17 +235,15 @@ static int decode(struct arena *a, struct code_info *ci)
 		in->offset = (int)i;
 		in->op = op;
 		in->arg = arg;
-		in->line = lines[i / 2 * 4 + 0];
-		in->end_line = lines[i / 2 * 4 + 1];
-		in->col = lines[i / 2 * 4 + 2];
-		in->end_col = lines[i / 2 * 4 + 3];
+		loctab_seek(&t, (int)(i / 2));
+		in->line = t.line;
+		in->end_line = t.end_line;
+		in->col = t.col;
+		in->end_col = t.end_col;
 	}
 	ci->ninsns = k;
-	rc = 0;
-out:
-	Py_XDECREF(it);
-	Py_XDECREF(bytes);
-	return rc;
+	Py_DECREF(bytes);
+	return 0;
 }
 
 static enum code_kind kind_of(PyCodeObject *co, const char *name, bool is_module)
@@ -406,32 +499,133 @@ int bridge_local_kind(const struct code_info *ci, const char *name)
 	return 0;
 }
 
-int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
+/* The module-level bindings of every name, built by the first bridge_global_bindings of a unit
+ * and hung off its module code (codes[0].globals). Names are keyed by their Latin-1 bytes: the
+ * comparison this index answers for, PyUnicode_CompareWithASCIIString(name, query), matches a
+ * one-byte-kind str whose bytes equal the query's and never a wider one. */
+struct global_binding {
+	const char *key; /* PyUnicode_1BYTE_DATA of a co_names entry (the module code keeps it) */
+	size_t len;
+	size_t hash;
+	int count;       /* module-level STORE/DELETE_NAME/GLOBAL + STORE/DELETE_GLOBAL anywhere */
+	int first_line;  /* line of the first module-level store ("first" as the scan meets them) */
+};
+
+struct bridge_globals {
+	struct global_binding *slots; /* open addressing, linear probing; key NULL when free */
+	size_t cap, n;                /* cap a power of two, n <= cap / 2 */
+	bool import_star;             /* the module code does `import *` */
+};
+
+static size_t key_hash(const char *s, size_t len)
 {
-	int n = 0;
-	*first_line = 0;
+	size_t h = 1469598103934665603u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211u;
+	return h;
+}
+
+static struct global_binding *globals_slot(struct global_binding *slots, size_t cap, const char *key, size_t len,
+					   size_t hash)
+{
+	for (size_t i = hash & (cap - 1);; i = (i + 1) & (cap - 1)) {
+		struct global_binding *e = &slots[i];
+		if (!e->key || (e->hash == hash && e->len == len && !memcmp(e->key, key, len)))
+			return e;
+	}
+}
+
+/* The entry of a name, added when missing; NULL when out of memory. */
+static struct global_binding *globals_add(struct arena *a, struct bridge_globals *g, const char *key, size_t len)
+{
+	size_t hash = key_hash(key, len);
+	if (2 * (g->n + 1) > g->cap) {
+		size_t ncap = g->cap ? g->cap * 2 : 64;
+		struct global_binding *ns = arena_alloc(a, sizeof *ns * ncap);
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < g->cap; i++)
+			if (g->slots[i].key)
+				*globals_slot(ns, ncap, g->slots[i].key, g->slots[i].len, g->slots[i].hash) = g->slots[i];
+		g->slots = ns;
+		g->cap = ncap;
+	}
+	struct global_binding *e = globals_slot(g->slots, g->cap, key, len, hash);
+	if (!e->key) {
+		e->key = key;
+		e->len = len;
+		e->hash = hash;
+		g->n++;
+	}
+	return e;
+}
+
+/* One pass over every instruction of the unit, in the order the per-name scan used to take:
+ * codes[0] (the module) first. At the module's first IMPORT_STAR every query answers -1, with
+ * the first line of the module stores met before it; later instructions no longer matter. */
+static struct bridge_globals *globals_build(struct unit *u)
+{
+	struct bridge_globals *g = arena_alloc(&u->arena, sizeof *g);
+	if (!g)
+		return NULL;
 	for (size_t c = 0; c < u->ncodes; c++) {
 		struct code_info *ci = &u->codes[c];
+		PyObject *names = ((PyCodeObject *)ci->code)->co_names;
 		for (size_t i = 0; i < ci->ninsns; i++) {
 			struct insn *in = &ci->insns[i];
 			/* module code stores with STORE_NAME, or STORE_GLOBAL when a function of the
 			 * module declares the name `global` */
-			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME ||
-								      in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL);
 			bool global_store = in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL;
-			if (ci->kind == CK_MODULE && in->op == IMPORT_STAR)
-				return -1;
+			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME || global_store);
+			if (ci->kind == CK_MODULE && in->op == IMPORT_STAR) {
+				g->import_star = true;
+				return g;
+			}
 			if (!module_store && !global_store)
 				continue;
-			PyObject *nm = PyTuple_GET_ITEM(((PyCodeObject *)ci->code)->co_names, in->arg);
-			if (!PyUnicode_Check(nm) || PyUnicode_CompareWithASCIIString(nm, name) != 0)
+			if (in->arg < 0 || in->arg >= PyTuple_GET_SIZE(names))
 				continue;
-			if (module_store && !*first_line)
-				*first_line = in->line;
-			n++;
+			PyObject *nm = PyTuple_GET_ITEM(names, in->arg);
+			if (!PyUnicode_Check(nm) || PyUnicode_READY(nm) < 0) {
+				PyErr_Clear();
+				continue;
+			}
+			if (PyUnicode_KIND(nm) != PyUnicode_1BYTE_KIND)
+				continue;
+			struct global_binding *e = globals_add(&u->arena, g, (const char *)PyUnicode_1BYTE_DATA(nm),
+							       (size_t)PyUnicode_GET_LENGTH(nm));
+			if (!e)
+				return NULL;
+			if (module_store && !e->first_line)
+				e->first_line = in->line;
+			e->count++;
 		}
 	}
-	return n;
+	return g;
+}
+
+int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
+{
+	*first_line = 0;
+	if (!u->ncodes)
+		return 0;
+	struct bridge_globals *g = u->codes[0].globals;
+	if (!g && !(g = u->codes[0].globals = globals_build(u))) {
+		/* out of memory: answer as an unknown, rebindable name would be answered */
+		return -1;
+	}
+	struct global_binding *e = NULL;
+	if (g->cap) {
+		size_t len = strlen(name);
+		e = globals_slot(g->slots, g->cap, name, len, key_hash(name, len));
+		if (!e->key)
+			e = NULL;
+	}
+	if (e)
+		*first_line = e->first_line;
+	if (g->import_star)
+		return -1;
+	return e ? e->count : 0;
 }
 
 bool bridge_is_builtin(const char *name)

@@ -8,13 +8,15 @@
 
 #include "unit.h"
 
+struct bridge_globals;
+
 enum code_kind { CK_MODULE, CK_CLASS, CK_FUNCTION, CK_LAMBDA, CK_COMPREHENSION };
 
 /* One decoded instruction (CACHE entries skipped, EXTENDED_ARG folded in). */
 struct insn {
 	int offset;         /* byte offset in co_code */
 	int op, arg;
-	int line, end_line; /* 1-based; 0 when unknown */
+	int line, end_line; /* 1-based (0 on a module's RESUME); -1 when unknown */
 	int col, end_col;   /* 0-based UTF-8 byte columns; -1 when unknown */
 };
 
@@ -34,6 +36,9 @@ struct code_info {
 	bool site_in_loop;       /* MAKE_FUNCTION lies inside a backward jump's range */
 	int site_line, site_col; /* position of the LOAD_CONST of this code object */
 	int matched;             /* number of tree candidates that matched it */
+	/* the module code only: names bound at module level, built by the first
+	 * bridge_global_bindings (NULL until then) */
+	struct bridge_globals *globals;
 };
 
 /* Initialise the embedded interpreter, isolated and without `site`. Returns 0 / -1. */
@@ -43,6 +48,12 @@ void bridge_fini(void);
 /* Compile u->src and fill u->codes. On a compile error returns -1 with u->error (and its
  * position) set; nothing is executed. */
 int bridge_compile(struct unit *u);
+
+/* The source positions of the first n code units of a code object (PyCodeObject*), decoded from
+ * its location table: out[4*i .. 4*i+3] = line, end line, column, end column of code unit i,
+ * exactly what co_positions() yields with None as -1 (and -1 past the table's end). Returns the
+ * number of code units of the code object. */
+size_t bridge_positions(const void *code, int *out, size_t n);
 
 /* Compile arbitrary text; returns 0 when it compiles, else -1 and a message in the arena. */
 int bridge_compiles(struct arena *a, const char *src, size_t len, const char *filename, const char **msg);
