@@ -280,7 +280,7 @@ static int query_index(const struct pass *p)
 }
 
 /* What each grammar symbol is to the index walk. */
-enum { SK_FUNCTION = 1, SK_CLASS = 2, SK_COMPREHENSION = 4, SK_GLOBAL = 8 };
+enum { SK_FUNCTION = 1, SK_CLASS = 2, SK_COMPREHENSION = 4, SK_GLOBAL = 8, SK_NO_CODE = 16, SK_STRING = 32 };
 static unsigned char *symbol_kinds(void)
 {
 	static unsigned char *kinds;
@@ -302,6 +302,10 @@ static unsigned char *symbol_kinds(void)
 		{"list_comprehension", SK_COMPREHENSION}, {"set_comprehension", SK_COMPREHENSION},
 		{"dictionary_comprehension", SK_COMPREHENSION}, {"generator_expression", SK_COMPREHENSION},
 		{"global_statement", SK_GLOBAL},
+		/* subtrees that hold no call, def, lambda, class, comprehension or global statement:
+		 * the walk does not enter them (a string only when it is not an f-string) */
+		{"import_statement", SK_NO_CODE}, {"import_from_statement", SK_NO_CODE},
+		{"future_import_statement", SK_NO_CODE}, {"dotted_name", SK_NO_CODE}, {"string", SK_STRING},
 	};
 	for (size_t i = 0; i < sizeof tab / sizeof *tab; i++) {
 		memset(m, 0, nsym * sizeof *m);
@@ -486,7 +490,14 @@ static int unit_index(struct unit *u, const int *qidx, int nq)
 		}
 		if (rc < 0)
 			break;
-		if (ts_tree_cursor_goto_first_child(&c)) {
+		bool enter = !(k & SK_NO_CODE);
+		if (k & SK_STRING) {
+			/* a string holds code only as an f-string: an f among the letters before its quote */
+			enter = false;
+			for (size_t i = ts_node_start_byte(n); i < u->len && u->src[i] != '"' && u->src[i] != '\''; i++)
+				enter |= u->src[i] == 'f' || u->src[i] == 'F';
+		}
+		if (enter && ts_tree_cursor_goto_first_child(&c)) {
 			depth++;
 			continue;
 		}
