@@ -1,9 +1,18 @@
+#define _GNU_SOURCE /* memmem */
 #include "scope.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static const TSNode null_node = {{0}, 0, 0};
+
+/* Does the source text of n contain s? A tree walk looking for a name can be skipped when its
+ * text is nowhere in the node's source. */
+static bool text_has(const struct unit *u, TSNode n, const char *s)
+{
+	uint32_t a = ts_node_start_byte(n), b = ts_node_end_byte(n);
+	return b <= u->len && a <= b && memmem(u->src + a, b - a, s, strlen(s)) != NULL;
+}
 
 /* Is `child` (a direct child of the for_in_clause `clause`) on the iterable side of `in`? */
 static bool in_iterable(TSNode clause, TSNode child)
@@ -144,7 +153,9 @@ static const char *qualname_of(struct unit *u, TSNode n)
 	if (unit_has_global_statement(u) && (syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&
 	    (syn_is(n, "function_definition") || syn_is(n, "class_definition"))) {
 		struct gdecl g = {u, p, name, false};
-		syn_walk(syn_field(p, "body"), find_global, &g);
+		TSNode body = syn_field(p, "body");
+		if (!ts_node_is_null(body) && text_has(u, body, "global"))
+			syn_walk(body, find_global, &g);
 		if (g.found)
 			return name;
 	}
@@ -205,7 +216,8 @@ const char *scope_dynamic_call(struct unit *u, TSNode fn)
 {
 	struct dyn d = {u, fn, NULL};
 	TSNode body = syn_field(fn, "body");
-	if (!ts_node_is_null(body))
+	if (!ts_node_is_null(body) && (text_has(u, body, "locals") || text_has(u, body, "vars") ||
+				       text_has(u, body, "exec") || text_has(u, body, "eval")))
 		syn_walk(body, find_dynamic, &d);
 	return d.found;
 }
@@ -245,7 +257,8 @@ static int visit_use(TSNode n, void *vctx)
 void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TSNode, void *), void *ctx)
 {
 	struct uses s = {u, name, fn, ctx};
-	syn_walk(root, visit_use, &s);
+	if (*name && text_has(u, root, name))
+		syn_walk(root, visit_use, &s);
 }
 
 /* Value of an integer literal, possibly negated; false when n is not one (or too large). */
