@@ -1172,7 +1172,7 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 	c.rep.round_ms = o->round_ms;
 	size_t nfiles;
 	struct options dopt = {.mode = MODE_REPORT}; /* the default exclusions, no configuration */
-	char **files = discover(paths, npaths, &dopt, &nfiles, &c.rep.errors);
+	char **files = discover(paths, npaths, &dopt, &nfiles, &c.rep.errors, NULL);
 	c.files = calloc(nfiles ? nfiles : 1, sizeof *c.files);
 	if (!c.files)
 		goto out;

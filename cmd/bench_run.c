@@ -127,7 +127,7 @@ static int fix_copy(const struct bench_options *o, char *root, struct bench_run_
 	size_t nfiles;
 	char *paths[] = {root};
 	struct options dopt = {.mode = MODE_FIX}; /* the default exclusions, no configuration */
-	char **files = discover(paths, 1, &dopt, &nfiles, &errors);
+	char **files = discover(paths, 1, &dopt, &nfiles, &errors, NULL);
 	struct fix_options fo = {.select = o->select, .unsafe = o->unsafe_fixes, .filter = suppress_findings};
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;

@@ -211,6 +211,8 @@ void cache_key(const struct cache *c, const char *path, const char *buf, size_t 
 	memcpy(key, canon.digest, 16);
 }
 
+bool cache_is_empty(const struct cache *c) { return c->n == 0; }
+
 bool cache_get(struct cache *c, const uint8_t key[16], struct file_result *r)
 {
 	struct centry *e = find(c, key);
@@ -349,9 +351,25 @@ static int save(struct cache *c)
 		free(v);
 		return -1;
 	}
+	/* through a 1 MiB buffer: a few large writes, not eight small ones per entry */
+	size_t bufsize = 1 << 20;
+	char *buf = malloc(bufsize);
+	FILE *f = fdopen(fd, "wb");
+	if (!f || !buf) {
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		unlink(tmp);
+		free(buf);
+		free(v);
+		return -1;
+	}
+	setvbuf(f, buf, _IOFBF, bufsize);
 	uint32_t tsize = sizeof(struct totals);
-	int rc = fd_write_all(fd, MAGIC, 8) | fd_write_all(fd, &tsize, 4);
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	fwrite(MAGIC, 1, 8, f);
+	fwrite(&tsize, 1, 4, f);
+	for (size_t i = 0; i < n && !ferror(f); i++) {
 		const struct centry *e = v[i];
 		/* a path with a used entry: its unused entries are older contents */
 		bool superseded = !e->used && i > 0 && v[i - 1]->pathlen == e->pathlen &&
@@ -360,13 +378,20 @@ static int save(struct cache *c)
 			v[i] = v[i - 1]; /* so that a third entry of the path compares with a used one */
 			continue;
 		}
-		rc |= fd_write_all(fd, e->key, 16) | fd_write_all(fd, &e->pathlen, 4) | fd_write_all(fd, &e->outlen, 4) |
-		      fd_write_all(fd, &e->errlen, 4) | fd_write_all(fd, &e->t, sizeof e->t) |
-		      fd_write_all(fd, e->path, e->pathlen) | fd_write_all(fd, e->out, e->outlen) |
-		      fd_write_all(fd, e->err, e->errlen);
+		fwrite(e->key, 1, 16, f);
+		fwrite(&e->pathlen, 1, 4, f);
+		fwrite(&e->outlen, 1, 4, f);
+		fwrite(&e->errlen, 1, 4, f);
+		fwrite(&e->t, 1, sizeof e->t, f);
+		fwrite(e->path, 1, e->pathlen, f);
+		fwrite(e->out, 1, e->outlen, f);
+		fwrite(e->err, 1, e->errlen, f);
 	}
 	free(v);
-	rc |= close(fd);
+	int rc = ferror(f) ? -1 : 0;
+	if (fclose(f) != 0)
+		rc = -1;
+	free(buf);
 	if (rc == 0 && rename(tmp, c->file) < 0)
 		rc = -1;
 	if (rc != 0)

@@ -14,6 +14,8 @@ struct cache *cache_open(const struct options *o);
 /* The key of one file: its path, the rules that run on it and its bytes, under the settings. */
 void cache_key(const struct cache *c, const char *path, const char *buf, size_t len, const char *const *sel,
 	       uint8_t key[16]);
+/* No entry at all (nothing loaded, nothing stored yet): every lookup would miss. */
+bool cache_is_empty(const struct cache *c);
 /* Fill r (closed, malloc'd copies) from the entry of key. Returns false when there is none. */
 bool cache_get(struct cache *c, const uint8_t key[16], struct file_result *r);
 /* Store what r printed and counted under key. Returns 0 / -1. */

@@ -91,9 +91,11 @@ void file_result_free(struct file_result *r);
 int fd_write_all(int fd, const void *p, size_t n);
 
 /* discover.c: expand the paths into a list of .py files (strdup'd; free with files_free), each
- * folder's files sorted. Missing paths and unreadable folders are reported on stderr and counted
- * in *errors; the rest is still returned. */
-char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors);
+ * folder's files sorted, and when sizes is not NULL their sizes in bytes (*sizes malloc'd).
+ * Missing paths and unreadable folders are reported on stderr and counted in *errors; the rest
+ * is still returned. */
+char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors,
+		off_t **sizes);
 void files_free(char **files, size_t n);
 /* Lexically normalised absolute form of a path (symlinks not resolved); malloc'd or NULL. */
 char *path_absolute(const char *path);
@@ -117,9 +119,12 @@ void select_for(const struct options *o, const char *path, const char **sel);
 int suppress_findings(struct unit *u, void *ctx);
 
 /* workers.c: process files[0..n) (process_file), answered from the cache where it can, on
- * `jobs` worker processes when there are several; prints each file's output in file order and
- * adds its counts to *t. Returns 0 / -1. */
-int run_files(char **files, size_t n, const struct options *o, int jobs, struct totals *t);
+ * `jobs` worker processes when there are several (the largest first, by sizes[] when not NULL);
+ * prints each file's output in file order and adds its counts to *t. Returns 0 / -1. */
+int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct totals *t);
+/* Wait for the worker processes of the last run_files, which may still be exiting: called once
+ * the cache is written, so that their exit overlaps it. */
+void run_files_reap(void);
 
 /* main.c: write what one file produced: its diagnostics on stderr, its output on stdout. */
 void emit_result(const struct options *o, const struct file_result *r);

@@ -23,24 +23,30 @@ const char *const default_excludes[] = {
 	"node_modules", "site-packages", "venv", NULL,
 };
 
+struct found {
+	char *path;
+	off_t size; /* from the walk's stat: the workers hand out large files first */
+};
+
 struct list {
-	char **v;
+	struct found *v;
 	size_t n, cap;
 	int errors;
 };
 
-static int push(struct list *l, const char *s)
+static int push(struct list *l, const char *s, off_t size)
 {
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
-		char **nv = realloc(l->v, cap * sizeof *nv);
+		struct found *nv = realloc(l->v, cap * sizeof *nv);
 		if (!nv)
 			return -1;
 		l->v = nv;
 		l->cap = cap;
 	}
-	if (!(l->v[l->n] = strdup(s)))
+	if (!(l->v[l->n].path = strdup(s)))
 		return -1;
+	l->v[l->n].size = size;
 	l->n++;
 	return 0;
 }
@@ -229,7 +235,6 @@ static struct walk {
 
 static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
 	if (ftw->level == 0)
 		return FTW_CONTINUE;
 	const char *base = path + ftw->base;
@@ -257,12 +262,15 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
 		walk.l->errors++;
 		return FTW_CONTINUE;
 	}
-	if (!isdir && push(walk.l, path) < 0)
+	if (!isdir && push(walk.l, path, st->st_size) < 0)
 		return FTW_STOP;
 	return FTW_CONTINUE;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static int cmp_found(const void *a, const void *b)
+{
+	return strcmp(((const struct found *)a)->path, ((const struct found *)b)->path);
+}
 
 /* Is an explicitly named path left out under --force-exclude? */
 static bool force_excluded(const struct options *o, const char *path, bool isdir)
@@ -282,7 +290,8 @@ static bool force_excluded(const struct options *o, const char *path, bool isdir
 	return ig;
 }
 
-char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors)
+char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors,
+		off_t **sizes)
 {
 	struct list l = {0};
 	for (int i = 0; i < npaths; i++) {
@@ -297,7 +306,7 @@ char **discover(char *const *paths, int npaths, const struct options *o, size_t 
 			continue;
 		if (!isdir) {
 			/* a file named explicitly is analysed whatever its name */
-			if (push(&l, paths[i]) < 0)
+			if (push(&l, paths[i], st.st_size) < 0)
 				l.errors++;
 			continue;
 		}
@@ -318,11 +327,31 @@ char **discover(char *const *paths, int npaths, const struct options *o, size_t 
 		git_close(&walk.git);
 		free(abs);
 		if (l.n - from > 1)
-			qsort(l.v + from, l.n - from, sizeof *l.v, cmp_str);
+			qsort(l.v + from, l.n - from, sizeof *l.v, cmp_found);
 	}
+	char **v = malloc((l.n + 1) * sizeof *v);
+	off_t *sz = sizes ? malloc((l.n + 1) * sizeof *sz) : NULL;
+	if (!v || (sizes && !sz)) {
+		for (size_t i = 0; i < l.n; i++)
+			free(l.v[i].path);
+		fputs("error: out of memory\n", stderr);
+		l.errors++;
+		l.n = 0;
+		free(sz);
+		sz = NULL;
+	} else {
+		for (size_t i = 0; i < l.n; i++) {
+			v[i] = l.v[i].path;
+			if (sz)
+				sz[i] = l.v[i].size;
+		}
+	}
+	free(l.v);
+	if (sizes)
+		*sizes = sz;
 	*nfiles = l.n;
 	*errors += l.errors;
-	return l.v;
+	return v;
 }
 
 void files_free(char **files, size_t n)

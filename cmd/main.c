@@ -1,6 +1,8 @@
 /* spipfix: find work that Python code repeats on every call, prove it on the bytecode, fix it. */
+#define _GNU_SOURCE /* sched_getaffinity */
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,17 @@
 #include "rules.h"
 #include "pass.h"
 #include "tools.h"
+
+/* The default number of workers: the CPUs this process may run on (taskset, cpusets), else
+ * the online ones. */
+static int available_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
 
 static void usage(FILE *out)
 {
@@ -522,18 +535,21 @@ int main(int argc, char **argv)
 		file_result_free(&r);
 	} else {
 		size_t nfiles;
-		char **files = discover(paths, npaths, &o, &nfiles, &t.errors);
+		off_t *sizes = NULL;
+		char **files = discover(paths, npaths, &o, &nfiles, &t.errors, &sizes);
 		if (!o.no_cache && !o.debug && !traced)
 			o.cache = cache_open(&o);
 		/* --debug writes straight to stderr while analysing: keep it in file order */
-		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-		if (run_files(files, nfiles, &o, jobs, &t) < 0) {
+		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : available_cpus();
+		if (run_files(files, sizes, nfiles, &o, jobs, &t) < 0) {
 			fputs("error: out of memory\n", stderr);
 			t.errors++;
 		}
 		cache_close(o.cache);
 		o.cache = NULL;
+		run_files_reap();
 		files_free(files, nfiles);
+		free(sizes);
 	}
 	emit_end(&o);
 	fflush(stdout);

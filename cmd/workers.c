@@ -2,9 +2,10 @@
  * processed on one worker process per core -- CPython's compiler holds the interpreter lock, so
  * threads would not scale; each worker is a fork with its own embedded interpreter (started in
  * the worker, or inherited through PyOS_BeforeFork/AfterFork when the configuration needed it
- * first). Files are handed out one at a time, and each file's output is printed in file order,
- * byte for byte what the sequential run prints. A worker that dies costs only its files, which
- * are reported as errors. On a terminal, a progress line on stderr once the run takes > 1 s. */
+ * first). Files are handed out largest first, a couple queued per worker, and each file's
+ * output is printed in file order, byte for byte what the sequential run prints. A worker that
+ * dies costs only its files, which are reported as errors. On a terminal, a progress line on
+ * stderr once the run takes > 1 s. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -74,14 +76,9 @@ static void progress(struct runner *rn, const char *current)
 	rn->shown = true;
 }
 
-/* A finished file: print every file that is now next in order. */
-static void deliver(struct runner *rn, size_t idx)
+/* Print every finished file that is next in file order. */
+static void emit_ready(struct runner *rn)
 {
-	struct file_result *r = &rn->res[idx];
-	if (rn->o->cache && r->cacheable && r->have_key)
-		cache_put(rn->o->cache, r->key, rn->files[idx], r);
-	rn->ready[idx] = true;
-	rn->done++;
 	while (rn->next_emit < rn->n && rn->ready[rn->next_emit]) {
 		struct file_result *e = &rn->res[rn->next_emit];
 		if (e->errlen || e->outlen)
@@ -91,6 +88,17 @@ static void deliver(struct runner *rn, size_t idx)
 		file_result_free(e);
 		rn->next_emit++;
 	}
+}
+
+/* A finished file: into the cache, and print what is now next in order. */
+static void deliver(struct runner *rn, size_t idx)
+{
+	struct file_result *r = &rn->res[idx];
+	if (rn->o->cache && r->cacheable && r->have_key)
+		cache_put(rn->o->cache, r->key, rn->files[idx], r);
+	rn->ready[idx] = true;
+	rn->done++;
+	emit_ready(rn);
 	progress(rn, rn->done < rn->n ? rn->files[idx] : NULL);
 }
 
@@ -208,6 +216,10 @@ static bool send_task(struct worker *w, size_t idx)
 	return true;
 }
 
+/* workers done with their files, not yet waited for */
+static pid_t exiting[MAX_WORKERS];
+static int nexiting;
+
 /* Returns the number of todo entries handed out (the rest, if any, is for the caller). */
 static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, int jobs)
 {
@@ -253,9 +265,11 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 		}
 		ws[nw++] = (struct worker){.pid = pid, .tasks = tp[1], .results = rp[0]};
 	}
+	/* round robin: with the largest first, each worker starts on one of the largest files
+	 * instead of the first worker queueing the two largest */
 	size_t next = 0;
-	for (int k = 0; k < nw; k++)
-		for (int q = 0; q < INFLIGHT && next < ntodo; q++)
+	for (int q = 0; q < INFLIGHT; q++)
+		for (int k = 0; k < nw && next < ntodo; k++)
 			if (send_task(&ws[k], todo[next]))
 				next++;
 	for (int k = 0; k < nw; k++)
@@ -313,38 +327,71 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			}
 		}
 	}
+	/* every result is in: the workers are exiting (freeing their memory takes a few ms), and
+	 * are waited for by run_files_reap */
 	for (int k = 0; k < nw; k++) {
 		if (ws[k].tasks >= 0)
 			close(ws[k].tasks);
 		if (ws[k].results >= 0)
 			close(ws[k].results);
-		if (ws[k].pid > 0)
+		if (ws[k].pid > 0 && nexiting < MAX_WORKERS)
+			exiting[nexiting++] = ws[k].pid;
+		else if (ws[k].pid > 0)
 			waitpid(ws[k].pid, NULL, 0);
 	}
 	return next;
 }
 
-int run_files(char **files, size_t n, const struct options *o, int jobs, struct totals *t)
+void run_files_reap(void)
+{
+	for (int k = 0; k < nexiting; k++)
+		waitpid(exiting[k], NULL, 0);
+	nexiting = 0;
+}
+
+/* Files handed out largest first: the long ones start early, and the run ends on short ones
+ * instead of one core finishing a big file alone. Ties (and runs without sizes) keep file
+ * order. */
+struct pending {
+	off_t size;
+	size_t idx;
+};
+
+static int cmp_pending(const void *pa, const void *pb)
+{
+	const struct pending *a = pa, *b = pb;
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct totals *t)
 {
 	struct runner rn = {.files = files, .n = n, .o = o, .t = t};
 	rn.res = calloc(n + 1, sizeof *rn.res);
 	rn.ready = calloc(n + 1, sizeof *rn.ready);
 	size_t *todo = malloc((n + 1) * sizeof *todo);
-	if (!rn.res || !rn.ready || !todo) {
+	struct pending *pend = malloc((n + 1) * sizeof *pend);
+	if (!rn.res || !rn.ready || !todo || !pend) {
 		free(rn.res);
 		free(rn.ready);
 		free(todo);
+		free(pend);
 		return -1;
 	}
 	rn.tty = isatty(2) && !o->silent;
 	const char *delay = getenv("SPIPFIX_PROGRESS_DELAY");
 	rn.delay = delay && *delay ? atof(delay) : 1.0;
 	rn.start = now();
-	/* the cache first: a hit costs a read and a hash */
+	bool parallel = jobs > 1 && n > 1 && !o->direct_output;
+	/* the cache first: a hit costs a read and a hash. An empty cache (the first run) cannot
+	 * answer, and its files are read and hashed once, where they are processed. */
+	bool probe = o->cache && !cache_is_empty(o->cache);
 	size_t ntodo = 0;
 	for (size_t i = 0; i < n; i++) {
 		bool hit = false;
-		if (o->cache) {
+		off_t size = 0;
+		if (probe) {
 			size_t len;
 			struct stat st;
 			char *buf = read_whole_file(files[i], &len, &st);
@@ -354,27 +401,28 @@ int run_files(char **files, size_t n, const struct options *o, int jobs, struct 
 				select_for(o, files[i], sel);
 				cache_key(o->cache, files[i], buf, len, sel, key);
 				hit = cache_get(o->cache, key, &rn.res[i]);
+				size = (off_t)len;
 				free(buf);
 			}
+		} else if (sizes) {
+			size = sizes[i];
 		}
 		if (hit) {
 			rn.ready[i] = true;
 			rn.done++;
 		} else {
-			todo[ntodo++] = i;
+			pend[ntodo++] = (struct pending){size, i};
 		}
 	}
 	/* print the cached files that come first */
-	if (ntodo == 0 || todo[0] > 0) {
-		size_t first = ntodo ? todo[0] : n;
-		for (; rn.next_emit < first; rn.next_emit++) {
-			emit_result(o, &rn.res[rn.next_emit]);
-			totals_add(t, &rn.res[rn.next_emit].t);
-			file_result_free(&rn.res[rn.next_emit]);
-		}
-	}
+	emit_ready(&rn);
+	if (parallel && ntodo > 1)
+		qsort(pend, ntodo, sizeof *pend, cmp_pending);
+	for (size_t k = 0; k < ntodo; k++)
+		todo[k] = pend[k].idx;
+	free(pend);
 	size_t handed = 0;
-	if (jobs > 1 && ntodo > 1) {
+	if (parallel && ntodo > 1) {
 		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
 		handed = run_workers(&rn, todo, ntodo, jobs < (int)ntodo ? jobs : (int)ntodo);
 		signal(SIGPIPE, old);

@@ -4,11 +4,14 @@ Run with Debian's /usr/bin/python3."""
 import argparse
 import os
 import pty
+import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 CLOSURE_FREE = "def outer(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n"
 DECORATED = ("import functools\n\n\ndef table(n):\n    @functools.lru_cache(maxsize=None)\n"
@@ -51,6 +54,54 @@ def make_tree(root, n=40):
         write(os.path.join(root, "pkg1", name), data)
 
 
+def children_of(pid):
+    kids = []
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        if int(st[st.rindex(")") + 2:].split()[1]) == pid:
+            kids.append(int(e))
+    return sorted(kids)
+
+
+def worker_dies(d):
+    """A worker killed while it analyses: its files are reported, every other file is printed as
+    sequentially. Two slow files, handed out first (the largest), keep both workers busy."""
+    tree = os.path.join(d, "killtree")
+    slow = "".join(f"def outer{i}(xs):\n    def key(x):\n        return -x + {i}\n    return sorted(xs, key=key)\n\n"
+                   for i in range(1500))
+    for name in ("big0.py", "big1.py"):
+        write(os.path.join(tree, name), slow)
+    for i in range(10):
+        write(os.path.join(tree, f"small{i}.py"), CLOSURE_FREE.replace("outer", f"outer{i}"))
+    args = ["--check", "--quiet", "--no-cache"]
+    seq = run([*args, "-j", "1", "killtree"], d)
+    p = subprocess.Popen([SPIPFIX, *args, "-j", "2", "killtree"], cwd=d, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    kids = []
+    for _ in range(3000):
+        kids = children_of(p.pid)
+        if len(kids) == 2 or p.poll() is not None:
+            break
+        time.sleep(0.01)
+    if len(kids) == 2:
+        time.sleep(0.2)
+        os.kill(kids[0], signal.SIGKILL)
+    out, err = p.communicate(timeout=300)
+    died = re.findall(rb"error: (\S+): the worker process analysing it died \(signal 9\); skipped\n", err)
+    check("a killed worker's files are reported", len(kids) == 2 and p.returncode == 2 and 1 <= len(died) <= 2
+          and err.count(b"\n") == len(died), (kids, p.returncode, err[-500:]))
+    kept = b"".join(line for line in seq[1].splitlines(keepends=True)
+                    if not any(line.startswith(f + b":") for f in died))
+    check("every other file is printed as sequentially", seq[0] == 1 and out == kept and b"small9.py" in out,
+          (seq[0], len(out), len(kept)))
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         tree = os.path.join(d, "tree")
@@ -64,6 +115,7 @@ def main():
                   seq[0] == 2 and seq[1] and b"nul.py" in seq[2], seq)
         rc, out, err = run(["--check", "--no-cache", "-j", "0", "tree"], d)
         check("--jobs 0 is a usage error", rc == 2 and b"--jobs" in err, err)
+        worker_dies(d)
 
         # --fix on workers: every file fixed as sequentially
         fixtree = os.path.join(d, "fixtree")
