@@ -41,8 +41,8 @@ static int build_line_starts(struct unit *u)
 	ls[k++] = 0;
 	for (const char *p = u->src, *e = u->src + u->len; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
 		ls[k++] = (uint32_t)(p + 1 - u->src);
-	((struct unit *)u)->line_starts = ls;
-	((struct unit *)u)->nlines = n;
+	u->line_starts = ls;
+	u->nlines = n;
 	return 0;
 }
 
@@ -369,18 +369,25 @@ static void scope_ranges(struct unit_scope *sc, unsigned char kind)
 	}
 }
 
-int unit_scope_index(const struct unit *u, TSNode n)
+/* Index of the first scope (in pre-order, so by start) starting after st, or at st too when
+ * !after. */
+static size_t scopes_from(const struct unit *u, uint32_t st, bool after)
 {
-	uint32_t st = ts_node_start_byte(n);
 	size_t lo = 0, hi = u->nscopes;
-	while (lo < hi) { /* first scope starting at or after st */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (u->scopes[mid].start < st)
+		if (u->scopes[mid].start < st || (after && u->scopes[mid].start == st))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (size_t i = lo; i < u->nscopes && u->scopes[i].start == st; i++)
+	return lo;
+}
+
+int unit_scope_index(const struct unit *u, TSNode n)
+{
+	uint32_t st = ts_node_start_byte(n);
+	for (size_t i = scopes_from(u, st, false); i < u->nscopes && u->scopes[i].start == st; i++)
 		if (ts_node_eq(u->scopes[i].node, n))
 			return (int)i;
 	return -1;
@@ -394,15 +401,7 @@ bool unit_scope_parent(TSNode n, TSNode *out)
 	uint32_t st = ts_node_start_byte(n), en = ts_node_end_byte(n);
 	/* the last scope starting at or before n, then out through the enclosing ones to the
 	 * first that strictly contains n */
-	size_t lo = 0, hi = u->nscopes;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u->scopes[mid].start <= st)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	int i = (int)lo - 1;
+	int i = (int)scopes_from(u, st, true) - 1;
 	while (i >= 0) {
 		struct unit_scope *sc = &u->scopes[i];
 		if (sc->start <= st && en <= sc->end) {
@@ -458,7 +457,7 @@ static int unit_index(struct unit *u, const int *qidx, int nq)
 	int stack[256];
 	uint32_t depths[256];
 	int top = 0;
-	bool global = false;
+	bool global = false, too_deep = false;
 	TSTreeCursor c = ts_tree_cursor_new(u->root);
 	uint32_t depth = 0;
 	int rc = 0;
@@ -474,22 +473,20 @@ static int unit_index(struct unit *u, const int *qidx, int nq)
 		if (k & SK_GLOBAL)
 			global = true;
 		if (k & (SK_FUNCTION | SK_CLASS | SK_COMPREHENSION)) {
-			while (top > 0 && depths[top - 1] >= depth)
-				top--;
 			struct unit_scope sc = {.node = n, .start = ts_node_start_byte(n), .end = ts_node_end_byte(n),
 						.container = top > 0 ? stack[top - 1] : -1};
 			scope_ranges(&sc, k);
 			if (push(&u->arena, &scopes, &sc, sizeof sc) < 0)
 				rc = -1;
 			if (top == 256) {
-				rc = -2; /* nesting too deep for the table: answer by walking the tree */
+				too_deep = true; /* no table: scope_parent walks the tree instead */
 			} else {
 				stack[top] = (int)scopes.n - 1;
 				depths[top++] = depth;
 			}
 		}
 		if (rc < 0)
-			break;
+			break; /* out of memory */
 		bool enter = !(k & SK_NO_CODE);
 		if (k & SK_STRING) {
 			/* a string holds code only as an f-string: an f among the letters before its quote */
@@ -506,12 +503,13 @@ static int unit_index(struct unit *u, const int *qidx, int nq)
 				goto done;
 			depth--;
 		}
+		/* at a sibling: the scopes opened at its depth or deeper are closed */
 		while (top > 0 && depths[top - 1] >= depth)
 			top--;
 	}
 done:
 	ts_tree_cursor_delete(&c);
-	if (rc == -1)
+	if (rc < 0)
 		return -1;
 	for (int q = 0; q < nq; q++) {
 		u->roots[qidx[q]] = roots[q].v;
@@ -519,7 +517,7 @@ done:
 	}
 	u->globals_known = true;
 	u->has_global_stmt = global;
-	if (rc == 0) {
+	if (!too_deep) {
 		u->scopes = scopes.v ? scopes.v : arena_alloc(&u->arena, sizeof *u->scopes);
 		u->nscopes = scopes.n;
 	}
