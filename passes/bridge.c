@@ -411,26 +411,6 @@ int bridge_compile(struct unit *u)
 	return 0;
 }
 
-int bridge_compiles(struct arena *a, const char *src, size_t len, const char *filename, const char **msg)
-{
-	(void)len;
-	PyObject *co = compile_text(src, filename);
-	if (co) {
-		Py_DECREF(co);
-		return 0;
-	}
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb);
-	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-	*msg = arena_pystr(a, s);
-	Py_XDECREF(s);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_Clear();
-	return -1;
-}
-
 const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const struct insn *in)
 {
 	PyCodeObject *co = ci->code;

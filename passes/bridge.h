@@ -55,8 +55,6 @@ int bridge_compile(struct unit *u);
  * number of code units of the code object. */
 size_t bridge_positions(const void *code, int *out, size_t n);
 
-/* Compile arbitrary text; returns 0 when it compiles, else -1 and a message in the arena. */
-int bridge_compiles(struct arena *a, const char *src, size_t len, const char *filename, const char **msg);
 
 /* The name an instruction refers to (LOAD_GLOBAL/NAME/ATTR/METHOD -> co_names, FAST/DEREF ops ->
  * locals-plus names), or NULL. Returned string lives in the unit's arena. */

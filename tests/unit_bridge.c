@@ -599,33 +599,34 @@ Test(bridge, syntax_error_position)
 
 Test(bridge, compiles_valid_text)
 {
-	struct arena a = {0};
-	const char *msg = NULL;
+	struct unit u;
 	static const char src[] = "def f(x):\n    return x + 1\n";
-	cr_assert_eq(bridge_compiles(&a, src, strlen(src), "t.py", &msg), 0);
-	cr_assert_null(msg);
-	arena_free(&a);
+	unit_init(&u, "t.py", src, strlen(src));
+	cr_assert_eq(bridge_compile(&u), 0, "%s", u.error ? u.error : "");
+	cr_assert_null(u.error);
+	cr_assert_not_null(u.module_code);
+	unit_free(&u);
 }
 
 Test(bridge, compiles_invalid_text)
 {
-	struct arena a = {0};
-	const char *msg = NULL;
+	struct unit u;
 	static const char src[] = "def f(x)\n    return x +\n";
-	cr_assert_eq(bridge_compiles(&a, src, strlen(src), "t.py", &msg), -1);
-	cr_assert_not_null(msg);
-	cr_assert_gt(strlen(msg), 0);
-	arena_free(&a);
+	unit_init(&u, "t.py", src, strlen(src));
+	cr_assert_eq(bridge_compile(&u), -1);
+	cr_assert_not_null(u.error);
+	cr_assert_gt(strlen(u.error), 0);
+	unit_free(&u);
 }
 
 Test(bridge, compiles_does_not_execute)
 {
 	/* compiling only: a raise at module level is not an error */
-	struct arena a = {0};
-	const char *msg = NULL;
+	struct unit u;
 	static const char src[] = "raise SystemExit(3)\n";
-	cr_assert_eq(bridge_compiles(&a, src, strlen(src), "t.py", &msg), 0);
-	arena_free(&a);
+	unit_init(&u, "t.py", src, strlen(src));
+	cr_assert_eq(bridge_compile(&u), 0, "%s", u.error ? u.error : "");
+	unit_free(&u);
 }
 
 /* ---- SPF101 findings ------------------------------------------------------------------------ */
