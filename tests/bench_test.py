@@ -14,20 +14,10 @@ import sys
 import tempfile
 import xml.etree.ElementTree as ET
 
-failures = []
-passed = 0
+from checks import check, summary
+
 FAST = ["--rounds", "3", "--round-time", "2"]
 PY = "/usr/bin/python3"
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name} {str(detail)[:2000]}")
 
 
 def run(args, cwd=None, env=None, timeout=300):
@@ -395,8 +385,7 @@ def main():
         test_noqa(d)
         test_memo_call_sites(d)
         test_run(d)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -8,21 +8,10 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
+
 CLOSURE_FREE = "def outer(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n"
 CLEAN = "def f(x):\n    return x + 1\n"
-
-failures = []
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name} {detail}")
 
 
 def run(args, cwd, stdin=None):
@@ -131,8 +120,7 @@ def main():
         gitignore(d)
         flags(d)
         rules(d)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 def stdin_mode(d):

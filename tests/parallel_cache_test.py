@@ -13,25 +13,14 @@ import sys
 import tempfile
 import time
 
+from checks import check, summary
+
 CLOSURE_FREE = "def outer(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n"
 DECORATED = ("import functools\n\n\ndef table(n):\n    @functools.lru_cache(maxsize=None)\n"
              "    def cost(k):\n        return k * k\n    return [cost(i) for i in range(n)]\n")
 LOOP = ("def f(xs, limit):\n    out = []\n    for x in xs:\n        def check(v):\n"
         "            return v < limit\n        out.append(check(x))\n    return out\n")
 BAD = {"syntax.py": b"def f(:\n", "nul.py": b"x = 1\x00\n", "latin.py": b"s = '\xe9'\n"}
-
-failures = []
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name} {detail}")
 
 
 def run(args, cwd, env=None):
@@ -216,8 +205,7 @@ def main():
         check("progress never reaches stdout", b"\x1b[K" not in out and b"/43]" not in out)
         rc, out, err = run(["--check", "--no-cache", "tree"], d, env=env)
         check("no progress line when stderr is not a terminal", b"\x1b[K" not in err and b"/43]" not in err, err)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

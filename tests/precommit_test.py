@@ -9,21 +9,10 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
+
 CLOSURE_FREE = "def outer(xs):\n    def key(x):\n        return -x\n    return sorted(xs, key=key)\n"
 SKIP = 77
-
-failures = []
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name}\n{detail}")
 
 
 def main():
@@ -80,8 +69,7 @@ def main():
         check("second run changes nothing", open(path).read() == fixed)
         rc, out = sh(precommit, "try-repo", a.repo, "spipfix-diff", "--all-files")
         check("diff hook passes afterwards", rc == 0 and "Passed" in out, out)
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -17,23 +17,13 @@ import sys
 import tempfile
 import types
 
+from checks import check, summary
+
 PYTHON = "/usr/bin/python3"
 CO_OPTIMIZED = 0x1
 SEQ = ["store-reload", "attr-reload", "global-reload-in-loop", "constant-display", "constant-discard", "self-assign"]
 BACKWARD = {"JUMP_BACKWARD", "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_TRUE",
             "POP_JUMP_BACKWARD_IF_NONE", "POP_JUMP_BACKWARD_IF_NOT_NONE"}
-failures = []
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name} {detail}")
 
 
 def run(cmd, cwd):
@@ -413,8 +403,7 @@ def main():
             roots = loc.split()
             check(f"{name}: found where python3 -I finds it", got[name]["paths"] == roots, f"{got[name]['paths']} {roots}")
             compare(name, got[name], reference(roots, d, codes))
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -9,19 +9,9 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
+
 PYTHON = "/usr/bin/python3"
-failures = []
-passed = 0
-
-
-def check(name, cond, detail=""):
-    global passed
-    if cond:
-        passed += 1
-        print(f"PASS {name}")
-    else:
-        failures.append(name)
-        print(f"FAIL {name} {detail}")
 
 
 def run(cmd, cwd, env=None):
@@ -281,8 +271,7 @@ def main():
         check("profile: a missing file exits 2", rc == 2 and "nope.json" in se, f"{rc} {se}")
         rc, so, se = run([SPIPFIX, "app", "--trace-profile"], d)
         check("profile: the option needs a file", rc == 2, f"{rc} {se}")
-    print(f"{passed} passed, {len(failures)} failed")
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":
