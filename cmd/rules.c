@@ -67,7 +67,9 @@ static const struct rule_doc docs[] = {
 		       "depends on changes.",
 		.fix = "Hoisted to a module constant only for a vetted list of pure callables whose result is\n"
 		       "immutable, when the callee resolves to the module import and the call was evaluated\n"
-		       "once at analysis time without error. Everything else is reported with no fix.",
+		       "once at analysis time without error. Everything else is reported with no fix.\n"
+		       "The hoisted call runs once, at import: a later replacement of the callee (a test\n"
+		       "monkeypatching `re.compile`) no longer reaches that call site.",
 		.before = "import re\n"
 			  "\n"
 			  "\n"

@@ -325,7 +325,9 @@ static int rewrite(struct unit *u, struct finding *f)
 			f->nedits++;
 	}
 	f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
-	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant", name);
+	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant computed once at import "
+					       "(a later monkeypatch of `%s` no longer reaches this call)",
+				    name, h->callee_text);
 	return 0;
 }
 

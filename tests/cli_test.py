@@ -235,6 +235,12 @@ def formats(d):
     got = json.loads(out) if out.startswith("[") else []
     check("json from stdin (an editor's quick-fix menu)", len(got) == 1
           and got[0]["filename"] == os.path.join(d, "src/app.py") and got[0]["fix"]["edits"], out)
+    hoist = "import re\n\n\ndef words(text):\n    return re.compile(r\"\\w+\").findall(text)\n"
+    rc, out, err = run(["--format", "json", "--stdin-filename", "h.py", "-"], d, stdin=hoist)
+    got = json.loads(out) if out.startswith("[") else []
+    msg = got[0]["fix"]["message"] if got and got[0]["fix"] else ""
+    check("json SPF201 hoist says the callee is looked up once, at import",
+          got and got[0]["code"] == "SPF201" and "once at import" in msg and "monkeypatch of `re.compile`" in msg, out)
     rc, out, err = run(["--format", "json", "clean.py"], d)
     check("json with nothing found is []", rc == 0 and out == "[]\n", out)
     rc, out, err = run(["--format", "jsonl", "fmt/dec.py", "fmt/loop.py"], d)
