@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "bridge.h"
-#include "safety.h"
+#include "engine.h"
 #include "syntax.h"
 #include "unit.h"
 
@@ -133,8 +133,7 @@ int main(int argc, char **argv)
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "analyse"); i++) {
 		struct unit u;
-		unit_init(&u, fs[i].path, fs[i].buf, fs[i].len);
-		if (unit_analyse(&u, NULL) == 0) {
+		if (engine_analyse(&(struct engine_config){0}, &u, fs[i].path, fs[i].buf, fs[i].len) == 0) {
 			ok++;
 			nfind += u.nfindings;
 		}
@@ -147,13 +146,15 @@ int main(int argc, char **argv)
 	size_t fixed = 0;
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "fix"); i++) {
-		struct fix_options o = {0};
-		struct fix_result r;
-		if (safety_fix(fs[i].path, fs[i].buf, fs[i].len, &o, &r) == 0) {
+		struct engine_config o = {0};
+		struct fix_result r = {0};
+		struct unit u;
+		if (engine_analyse(&o, &u, fs[i].path, fs[i].buf, fs[i].len) == 0 && engine_fix(&o, &u, &r) == 0) {
 			ok++;
 			fixed += r.text != NULL;
 		}
 		fix_result_free(&r);
+		unit_free(&u);
 	}
 	report("fix engine (every round)", cpu_now() - t, bytes, ok, n);
 	printf("%-34s %zu\n", "files changed", fixed);
@@ -163,15 +164,17 @@ int main(int argc, char **argv)
 	ok = 0;
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "reparse-check"); i++) {
-		struct fix_options o = {.check_reparse = true};
-		struct fix_result r;
-		if (safety_fix(fs[i].path, fs[i].buf, fs[i].len, &o, &r) == 0)
+		struct engine_config o = {.check_reparse = true};
+		struct fix_result r = {0};
+		struct unit u;
+		if (engine_analyse(&o, &u, fs[i].path, fs[i].buf, fs[i].len) == 0 && engine_fix(&o, &u, &r) == 0)
 			ok++;
 		else if (r.error && strstr(r.error, "incremental parse differs")) {
 			differ++;
 			fprintf(stderr, "%s: %s\n", fs[i].path, r.error);
 		}
 		fix_result_free(&r);
+		unit_free(&u);
 	}
 	if (want(argc, argv, "reparse-check")) {
 		report("fix engine, reparses checked", cpu_now() - t, bytes, ok, n);

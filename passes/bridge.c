@@ -372,6 +372,7 @@ static void set_compile_error(struct unit *u)
 	}
 	u->error = arena_printf(&u->arena, "Python %d.%d cannot compile this file (%s: %s); no fixes", PY_MAJOR_VERSION,
 				PY_MINOR_VERSION, tname, msg ? msg : "?");
+	u->error_kind = UE_INPUT;
 	Py_XDECREF(type);
 	Py_XDECREF(value);
 	Py_XDECREF(tb);
@@ -399,6 +400,8 @@ int bridge_compile(struct unit *u)
 	}
 	if (arena_defer(&u->arena, decref, co) < 0) {
 		Py_DECREF(co);
+		u->error = "out of memory";
+		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
 	u->module_code = co;
@@ -406,6 +409,7 @@ int bridge_compile(struct unit *u)
 	if (!add_code(&w, (PyCodeObject *)co, NULL, 0)) {
 		PyErr_Clear();
 		u->error = "cannot index the compiled code objects (nesting too deep?)";
+		u->error_kind = UE_INPUT;
 		return -1;
 	}
 	return 0;

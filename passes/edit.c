@@ -3,6 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool edit_same(const struct edit *a, const struct edit *b)
+{
+	return a->start == b->start && a->end == b->end && a->len == b->len && a->trailing == b->trailing &&
+	       (a->len == 0 || !memcmp(a->text, b->text, a->len));
+}
+
 bool edit_overlaps(const struct edit *a, const struct edit *b)
 {
 	size_t lo = a->start > b->start ? a->start : b->start;
@@ -31,17 +37,27 @@ static int cmp_edit(const void *pa, const void *pb)
 	return 0;
 }
 
-int edits_sort_check(struct edit *e, size_t n, size_t srclen)
+void edits_sort(struct edit *e, size_t n)
 {
 	if (n > 1)
 		qsort(e, n, sizeof *e, cmp_edit);
+}
+
+bool edits_ordered(const struct edit *e, size_t n, size_t srclen)
+{
 	for (size_t i = 0; i < n; i++) {
 		if (e[i].start > e[i].end || e[i].end > srclen)
-			return -1;
-		if (i > 0 && edit_overlaps(&e[i - 1], &e[i]))
-			return -1;
+			return false;
+		if (i > 0 && (cmp_edit(&e[i - 1], &e[i]) > 0 || edit_overlaps(&e[i - 1], &e[i])))
+			return false;
 	}
-	return 0;
+	return true;
+}
+
+int edits_sort_check(struct edit *e, size_t n, size_t srclen)
+{
+	edits_sort(e, n);
+	return edits_ordered(e, n, srclen) ? 0 : -1;
 }
 
 char *edits_apply(const char *src, size_t srclen, const struct edit *e, size_t n, size_t *outlen)

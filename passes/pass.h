@@ -3,7 +3,28 @@
 #ifndef SPIPFIX_PASS_H
 #define SPIPFIX_PASS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "unit.h"
+
+/* What `spipfix rule CODE` prints. The example's `after` is what `spipfix --fix` makes of its
+ * `before` (tests/cli_test.py checks it). */
+struct pass_doc {
+	const char *what, *why, *fix;
+	const char *before, *after;
+};
+
+/* What `spipfix bench` times for a pass's fix. */
+enum bench_strategy {
+	/* The code at the fix's one edit inside a function body, before and after: a lift's def
+	 * statement or lambda against what is left in its place; a hoisted call against the load
+	 * of the module-level name it became. */
+	BENCH_SITE = 1,
+	/* A call of the function at one of its call sites in the module, the plain function (its
+	 * body) against the rewritten one (the lru_cache wrapper, warmed first: a cache hit). */
+	BENCH_CALL,
+};
 
 struct pass {
 	const char *code;    /* "SPF101" */
@@ -18,6 +39,8 @@ struct pass {
 	/* Emit the edits of a finding whose applicability is not FIX_NONE. Returns 0 / -1; a
 	 * rewrite that cannot be built demotes the finding to FIX_NONE with a reason instead. */
 	int (*rewrite)(struct unit *u, struct finding *f);
+	struct pass_doc doc;
+	enum bench_strategy bench;
 };
 
 extern const struct pass pass_spf101;
@@ -27,6 +50,13 @@ extern const struct pass pass_spf301;
 
 /* The registry, in the order passes run and their fixes are preferred. NULL-terminated. */
 extern const struct pass *const pass_registry[];
+/* The pass with this code or name (codes in any case), or NULL. */
 const struct pass *pass_lookup(const char *code_or_name);
+/* Does a rule selector name the pass: ALL, a code or a prefix of it (any case), or its name? */
+bool pass_matches(const struct pass *p, const char *selector);
+/* Is the selector known: does it name at least one pass? */
+bool pass_selector_known(const char *selector);
+/* Index of p in pass_registry. */
+size_t pass_index(const struct pass *p);
 
 #endif

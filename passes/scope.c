@@ -325,3 +325,37 @@ long long scope_trip_count(const struct unit *u, TSNode it)
 	return len > 0 ? len : 0;
 }
 
+long long scope_runs_per_call(const struct unit *u, TSNode node, TSNode outer)
+{
+	long long total = 1;
+	TSNode child = node;
+	for (TSNode p = ts_node_parent(node); !ts_node_is_null(p) && !ts_node_eq(p, outer);
+	     child = p, p = ts_node_parent(p)) {
+		long long n = 1;
+		if (syn_is(p, "for_statement") && ts_node_eq(child, syn_field(p, "body")))
+			n = scope_trip_count(u, syn_field(p, "right"));
+		else if (syn_is(p, "while_statement") && ts_node_eq(child, syn_field(p, "body")))
+			n = -1;
+		else if (syn_is_comprehension(p) && !ts_node_eq(child, ts_node_named_child(p, 0)))
+			n = -1; /* in a clause, not the element */
+		else if (syn_is_comprehension(p)) {
+			/* the element of a comprehension runs once per combination of its clauses */
+			uint32_t k = ts_node_named_child_count(p);
+			for (uint32_t i = 1; i < k && n >= 0; i++) {
+				TSNode c = ts_node_named_child(p, i);
+				if (syn_is(c, "for_in_clause")) {
+					long long m = scope_trip_count(u, syn_field(c, "right"));
+					n = m < 0 ? -1 : n * m;
+				} else if (syn_is(c, "if_clause")) {
+					n = -1;
+				}
+			}
+		}
+		if (n < 0)
+			return -1;
+		total *= n;
+		if (total > 1000000000LL)
+			return -1;
+	}
+	return total;
+}

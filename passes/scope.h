@@ -45,4 +45,10 @@ void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TS
  * or a tuple/list/set display without unpacking. -1 when unknown. */
 long long scope_trip_count(const struct unit *u, TSNode it);
 
+/* How many times one call of the function `outer` (a def or lambda node) runs the code at
+ * `node`: the product of the trip counts of the loops and comprehension clauses around it up to
+ * `outer`, or -1 when one of them is not known (a while loop, an if clause, an iterable that is
+ * not a constant range or display). */
+long long scope_runs_per_call(const struct unit *u, TSNode node, TSNode outer);
+
 #endif

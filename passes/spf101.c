@@ -691,4 +691,31 @@ const struct pass pass_spf101 = {
 	.find = find,
 	.check = lift_check,
 	.rewrite = lift_rewrite,
+	.doc =
+		{
+			.what = "A `def` or `lambda` inside a function (or inside a comprehension in a function) whose\n"
+				"code object has no free variables: it uses nothing of the enclosing function.",
+			.why = "Every call of the enclosing function builds a new function object from the same code\n"
+			       "(MAKE_FUNCTION), evaluating its defaults and annotations again. Defined once at module\n"
+			       "level, the function is built once at import.",
+			.fix = "Lifted to module level as `_<outer>_<inner>` when every safety check holds (empty\n"
+			       "co_freevars, defaults and annotations read nothing of the enclosing function, no\n"
+			       "decorator, no mutable default, the function does not escape, no locals()/eval/exec,\n"
+			       "no private name). A decorated or escaping function is an unsafe fix; otherwise the\n"
+			       "finding is reported only, with the check that failed.",
+			.before = "def rank(words):\n"
+				  "    def by_length(word):\n"
+				  "        return (len(word), word)\n"
+				  "\n"
+				  "    return sorted(words, key=by_length)\n",
+			.after = "def _rank_by_length(word):\n"
+				 "    return (len(word), word)\n"
+				 "\n"
+				 "\n"
+				 "def rank(words):\n"
+				 "    by_length = _rank_by_length\n"
+				 "\n"
+				 "    return sorted(words, key=by_length)\n",
+		},
+	.bench = BENCH_SITE, /* the def/lambda built on every call vs what is left at the site */
 };

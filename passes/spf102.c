@@ -8,43 +8,6 @@
 #include "pass.h"
 #include "scope.h"
 
-/* Times one call of the enclosing def runs the code at `node`: the product of the trip counts
- * of the loops around it up to that def, or -1 when a loop's count is unknown. */
-static long long builds_per_call(const struct unit *u, TSNode node, TSNode outer)
-{
-	long long total = 1;
-	TSNode child = node;
-	for (TSNode p = ts_node_parent(node); !ts_node_is_null(p) && !ts_node_eq(p, outer);
-	     child = p, p = ts_node_parent(p)) {
-		long long n = 1;
-		if (syn_is(p, "for_statement") && ts_node_eq(child, syn_field(p, "body")))
-			n = scope_trip_count(u, syn_field(p, "right"));
-		else if (syn_is(p, "while_statement") && ts_node_eq(child, syn_field(p, "body")))
-			n = -1;
-		else if (syn_is_comprehension(p) && !ts_node_eq(child, ts_node_named_child(p, 0)))
-			n = -1; /* in a clause, not the element */
-		else if (syn_is_comprehension(p)) {
-			/* the element of a comprehension runs once per combination of its clauses */
-			uint32_t k = ts_node_named_child_count(p);
-			for (uint32_t i = 1; i < k && n >= 0; i++) {
-				TSNode c = ts_node_named_child(p, i);
-				if (syn_is(c, "for_in_clause")) {
-					long long m = scope_trip_count(u, syn_field(c, "right"));
-					n = m < 0 ? -1 : n * m;
-				} else if (syn_is(c, "if_clause")) {
-					n = -1;
-				}
-			}
-		}
-		if (n < 0)
-			return -1;
-		total *= n;
-		if (total > 1000000000LL)
-			return -1;
-	}
-	return total;
-}
-
 static int find(struct unit *u, const struct pass *self, TSNode node)
 {
 	struct nested n;
@@ -62,7 +25,7 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	const char *what = is_def ? arena_printf(&u->arena, "Function `%s`", nested_short_name(u, node)) : "Lambda";
 	const char *times = "";
 	if (!ts_node_is_null(n.outer_def)) {
-		long long k = builds_per_call(u, node, n.outer_def);
+		long long k = scope_runs_per_call(u, node, n.outer_def);
 		TSNode on = syn_field(n.outer_def, "name");
 		if (k >= 0)
 			times = arena_printf(&u->arena, ", %lld times per call of `%.*s`", k, (int)syn_len(on),
@@ -94,4 +57,24 @@ const struct pass pass_spf102 = {
 	.find = find,
 	.check = check,
 	.rewrite = lift_rewrite,
+	.doc =
+		{
+			.what = "A `def` or `lambda` whose MAKE_FUNCTION instruction lies inside a loop of its function:\n"
+				"a new function object is built on every iteration.",
+			.why = "Building a function costs an allocation and the evaluation of its defaults each time;\n"
+			       "inside a loop that cost is paid once per iteration instead of once.",
+			.fix = "Reported only. When the function is closure-free, SPF101's lift on the same def is the\n"
+			       "fix; a function that captures loop variables must stay where it is.",
+			.before = "def sort_each(groups):\n"
+				  "    for g in groups:\n"
+				  "        g.sort(key=lambda item: item[1])\n",
+			.after = "def _sort_each_lambda(item):\n"
+				 "    return item[1]\n"
+				 "\n"
+				 "\n"
+				 "def sort_each(groups):\n"
+				 "    for g in groups:\n"
+				 "        g.sort(key=_sort_each_lambda)\n",
+		},
+	.bench = BENCH_SITE, /* the same lift, for a def built in a loop */
 };

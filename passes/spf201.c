@@ -339,4 +339,29 @@ const struct pass pass_spf201 = {
 	.find = find,
 	.check = check,
 	.rewrite = rewrite,
+	.doc =
+		{
+			.what = "A call inside a function body whose every argument is a constant (a literal, or a tuple\n"
+				"or frozenset of constants) and whose callee is a global or builtin name or attribute\n"
+				"chain, such as `re.compile(\"a+\")` or `struct.Struct(\"<I\")`.",
+			.why = "The same value is computed again on every call of the function although nothing it\n"
+			       "depends on changes.",
+			.fix = "Hoisted to a module constant only for a vetted list of pure callables whose result is\n"
+			       "immutable, when the callee resolves to the module import and the call was evaluated\n"
+			       "once at analysis time without error. Everything else is reported with no fix.\n"
+			       "The hoisted call runs once, at import: a later replacement of the callee (a test\n"
+			       "monkeypatching `re.compile`) no longer reaches that call site.",
+			.before = "import re\n"
+				  "\n"
+				  "\n"
+				  "def words(text):\n"
+				  "    return re.compile(r\"\\w+\").findall(text)\n",
+			.after = "import re\n"
+				 "_RE_COMPILE_W = re.compile(r\"\\w+\")\n"
+				 "\n"
+				 "\n"
+				 "def words(text):\n"
+				 "    return _RE_COMPILE_W.findall(text)\n",
+		},
+	.bench = BENCH_SITE, /* the constant call vs a load of the hoisted constant */
 };

@@ -821,4 +821,24 @@ const struct pass pass_spf301 = {
 	.find = find,
 	.check = check,
 	.rewrite = rewrite,
+	.doc =
+		{
+			.what = "A module-level function (not a method) that is free of side effects and deterministic,\n"
+				"and is called with no arguments or only constant ones.",
+			.why = "Each call recomputes the same result. A cache returns it without running the body\n"
+			       "again, when the body costs more than a cache lookup.",
+			.fix = "`@functools.lru_cache` (maxsize=1 without parameters), with `import functools` added\n"
+			       "when missing. Never on methods, generators, coroutines, or functions that read the\n"
+			       "clock, random numbers, the environment, files or mutable globals; unsafe when the\n"
+			       "result is mutable.",
+			.before = "def default_table():\n"
+				  "    return tuple(i * i for i in range(1000))\n",
+			.after = "import functools\n"
+				 "\n"
+				 "\n"
+				 "@functools.lru_cache(maxsize=1)\n"
+				 "def default_table():\n"
+				 "    return tuple(i * i for i in range(1000))\n",
+		},
+	.bench = BENCH_CALL, /* the body vs a cache hit */
 };

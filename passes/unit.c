@@ -102,6 +102,7 @@ struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at
 	struct finding *f = &u->findings[u->nfindings++];
 	memset(f, 0, sizeof *f);
 	f->pass = p;
+	f->executions = -1;
 	f->node = at;
 	f->start = ts_node_start_byte(at);
 	f->end = ts_node_end_byte(at);
@@ -215,15 +216,13 @@ const char *unit_reserve_name(struct unit *u, const char *base)
 	return NULL;
 }
 
-static bool selected(const struct pass *p, const char *const *select)
+bool unit_selected(const struct pass *p, const char *const *select)
 {
 	if (!select)
 		return true;
-	for (; *select; select++) {
-		size_t n = strlen(*select);
-		if (!strcmp(*select, "ALL") || !strncmp(p->code, *select, n) || !strcmp(p->name, *select))
+	for (; *select; select++)
+		if (pass_matches(p, *select))
 			return true;
-	}
 	return false;
 }
 
@@ -447,7 +446,7 @@ static int push(struct arena *a, struct grow *g, const void *item, size_t size)
 
 /* One pre-order walk: the scope table, the nodes each compiled query can start at, and whether
  * the file has a global statement. Returns 0 / -1 (out of memory). */
-static int unit_index(struct unit *u, const int *qidx, int nq)
+static int index_walk(struct unit *u, const int *qidx, int nq)
 {
 	unsigned char *kinds = symbol_kinds();
 	if (!kinds)
@@ -595,10 +594,11 @@ static int run_pass(struct unit *u, const struct pass *p)
 	return rc;
 }
 
-int unit_analyse(struct unit *u, const char *const *select)
+int unit_parse(struct unit *u)
 {
 	if (u->len > 64u * 1024 * 1024) {
 		u->error = "file larger than 64 MiB; skipped";
+		u->error_kind = UE_INPUT;
 		return -1;
 	}
 	TSTree *t = syn_reparse(u->src, u->len, u->reuse);
@@ -614,6 +614,7 @@ int unit_analyse(struct unit *u, const char *const *select)
 		if (!same) {
 			ts_tree_delete(t);
 			u->error = "internal error: the incremental parse differs from a fresh parse";
+			u->error_kind = UE_INTERNAL;
 			return -1;
 		}
 	}
@@ -621,33 +622,39 @@ int unit_analyse(struct unit *u, const char *const *select)
 		if (t)
 			ts_tree_delete(t);
 		u->error = "cannot parse (out of memory?)";
+		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
 	u->tree = t;
 	u->root = ts_tree_root_node(t);
+	return 0;
+}
+
+int unit_check_tree(struct unit *u)
+{
 	TSNode err = syn_first_error(u->root);
-	if (bridge_compile(u) < 0) {
-		/* the grammar accepts what CPython 3.11 rejects: most likely newer syntax, which is
-		 * a note, not an error of the user's */
-		u->error_is_note = ts_node_is_null(err);
-		return -1;
-	}
-	if (!ts_node_is_null(err)) {
-		/* CPython accepts what tree-sitter does not: never fix from a broken tree */
-		TSPoint at = ts_node_start_point(err);
-		u->error = "the tree-sitter grammar cannot parse this file (a construct it does not know); no fixes";
-		u->error_row = at.row;
-		u->error_col = at.column;
-		u->error_has_pos = true;
-		return -1;
-	}
+	if (ts_node_is_null(err))
+		return 0;
+	/* CPython accepts what tree-sitter does not: never fix from a broken tree */
+	TSPoint at = ts_node_start_point(err);
+	u->error = "the tree-sitter grammar cannot parse this file (a construct it does not know); no fixes";
+	u->error_kind = UE_INPUT;
+	u->error_row = at.row;
+	u->error_col = at.column;
+	u->error_has_pos = true;
+	return -1;
+}
+
+int unit_index(struct unit *u, const char *const *select)
+{
 	int qidx[MAX_QUERIES] = {0}, nq = 0;
 	for (const struct pass *const *p = pass_registry; *p; p++) {
-		if (!selected(*p, select))
+		if (!unit_selected(*p, select))
 			continue;
 		int qi = query_index(*p);
 		if (qi < 0) {
 			u->error = "internal error while running the passes";
+			u->error_kind = UE_INTERNAL;
 			return -1;
 		}
 		bool have = false;
@@ -656,13 +663,20 @@ int unit_analyse(struct unit *u, const char *const *select)
 		if (!have)
 			qidx[nq++] = qi;
 	}
-	if (unit_index(u, qidx, nq) < 0) {
+	if (index_walk(u, qidx, nq) < 0) {
 		u->error = "out of memory";
+		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
+	return 0;
+}
+
+int unit_run_passes(struct unit *u, const char *const *select)
+{
 	for (const struct pass *const *p = pass_registry; *p; p++)
-		if (selected(*p, select) && run_pass(u, *p) < 0) {
+		if (unit_selected(*p, select) && run_pass(u, *p) < 0) {
 			u->error = "internal error while running the passes";
+			u->error_kind = UE_INTERNAL;
 			return -1;
 		}
 	if (u->nfindings > 1)

@@ -33,6 +33,16 @@ struct finding {
 	const char *facts;      /* one line of bytecode facts, for --debug and JSON */
 	const char *key;        /* with the code object, tells this finding apart across fix
 				 * rounds (NULL: the code object alone does) */
+	long long executions;   /* how often the finding's own instruction ran in the trace given
+				 * to the engine; -1 when the file was not traced or none was given */
+};
+
+/* What kind of failure stopped an analysis. */
+enum unit_error {
+	UE_NONE,
+	UE_INPUT,    /* the file itself: unreadable bytes, a syntax error, a construct of its own */
+	UE_NEWER,    /* syntax the embedded Python does not know (a note, not the user's error) */
+	UE_INTERNAL, /* out of memory, the embedded interpreter: not a property of the bytes */
 };
 
 /* A scope of the file (def, lambda, class, comprehension), in pre-order: what scope_parent and
@@ -85,18 +95,28 @@ struct unit {
 	size_t nreserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
-	/* the reason the unit could not be analysed (set by unit_analyse on failure) */
+	/* the reason the unit could not be analysed (set by the failing stage) */
 	const char *error;
+	enum unit_error error_kind;
 	uint32_t error_row, error_col; /* 0-based, when the error has a position */
 	bool error_has_pos;
-	bool error_is_note;     /* not the user's error (newer syntax): warn, don't fail */
 };
 
-/* Load src (not copied; must outlive the unit). Returns 0 / -1 with u->error set. */
+/* Load src (not copied; must outlive the unit). Returns 0. */
 int unit_init(struct unit *u, const char *path, const char *buf, size_t buflen);
-/* Parse, compile and run every enabled pass. Returns 0, or -1 with u->error set (file skipped). */
-int unit_analyse(struct unit *u, const char *const *select);
 void unit_free(struct unit *u);
+
+/* The stages engine_analyse (engine.h) runs, in this order; each returns 0, or -1 with u->error
+ * and u->error_kind set. */
+int unit_parse(struct unit *u);      /* tree-sitter, incremental from u->reuse when set */
+int unit_check_tree(struct unit *u); /* no ERROR or MISSING node */
+int unit_index(struct unit *u, const char *const *select); /* scopes, query roots: one walk */
+int unit_run_passes(struct unit *u, const char *const *select); /* find, check, rewrite */
+/* Drop the findings a `# noqa` / `# spipfix: ...` comment suppresses (passes/suppress.c). */
+int unit_suppress(struct unit *u);
+
+/* Is the pass chosen by a NULL-terminated list of codes, prefixes, names or ALL (NULL: all)? */
+bool unit_selected(const struct pass *p, const char *const *select);
 
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at);
 /* 0-based (row, byte col) of a byte offset in unit->src. */

@@ -426,7 +426,7 @@ def flags(d):
     rc, out, err = run(["--version"], d)
     check("--version", rc == 0 and re.fullmatch(r"spipfix \d+\.\d+\.\d+\n", out) is not None, out)
     rc, out, err = run(["--help"], d)
-    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cmd", "main.c")).read()
+    src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cmd", "check", "main.c")).read()
     table = src[src.index("static const struct option longopts[]"):]
     table = table[:table.index("};")]
     longs = re.findall(r'\{"([a-z-]+)",', table)

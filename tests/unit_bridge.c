@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "engine.h"
 #include "pass.h"
 #include "unit.h"
 
@@ -16,8 +17,7 @@ TestSuite(bridge, .init = setup, .fini = teardown);
 /* Analyse src (NUL-terminated, must outlive the unit) and require success. */
 static void analyse(struct unit *u, const char *src)
 {
-	cr_assert_eq(unit_init(u, "t.py", src, strlen(src)), 0);
-	int rc = unit_analyse(u, NULL);
+	int rc = engine_analyse(&(struct engine_config){0}, u, "t.py", src, strlen(src));
 	cr_assert_eq(rc, 0, "unit_analyse failed: %s", u->error ? u->error : "(no error)");
 	cr_assert_gt(u->ncodes, 0);
 }
@@ -574,8 +574,7 @@ Test(bridge, python312_syntax_cannot_compile)
 {
 	static const char src[] = "type X = int\n";
 	struct unit u;
-	cr_assert_eq(unit_init(&u, "t.py", src, strlen(src)), 0);
-	cr_assert_eq(unit_analyse(&u, NULL), -1);
+	cr_assert_eq(engine_analyse(&(struct engine_config){0}, &u, "t.py", src, strlen(src)), -1);
 	cr_assert_not_null(u.error);
 	cr_assert_not_null(strstr(u.error, "cannot compile"), "error was: %s", u.error);
 	cr_assert(u.error_has_pos);
@@ -588,8 +587,7 @@ Test(bridge, syntax_error_position)
 {
 	static const char src[] = "x = 1\ndef f(:\n    pass\n";
 	struct unit u;
-	cr_assert_eq(unit_init(&u, "t.py", src, strlen(src)), 0);
-	cr_assert_eq(unit_analyse(&u, NULL), -1);
+	cr_assert_eq(engine_analyse(&(struct engine_config){0}, &u, "t.py", src, strlen(src)), -1);
 	cr_assert_not_null(u.error);
 	cr_assert_not_null(strstr(u.error, "cannot compile"), "error was: %s", u.error);
 	cr_assert(u.error_has_pos);
@@ -723,8 +721,7 @@ Test(bridge, select_other_pass_skips_spf101)
 		"    return inner(a)\n";
 	static const char *const select[] = {"SPF102", NULL};
 	struct unit u;
-	cr_assert_eq(unit_init(&u, "t.py", src, strlen(src)), 0);
-	cr_assert_eq(unit_analyse(&u, select), 0);
+	cr_assert_eq(engine_analyse(&(struct engine_config){.select = select}, &u, "t.py", src, strlen(src)), 0);
 	cr_assert_eq(count_findings(&u, "SPF101"), 0);
 	unit_free(&u);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "engine.h"
 #include "module.h"
 #include "purity.h"
 #include "scope.h"
@@ -18,8 +19,7 @@ TestSuite(module, .init = setup, .fini = teardown);
 
 static void analyse(struct unit *u, const char *src)
 {
-	cr_assert_eq(unit_init(u, "t.py", src, strlen(src)), 0);
-	cr_assert_eq(unit_analyse(u, NULL), 0, "unit_analyse failed: %s", u->error ? u->error : "?");
+	cr_assert_eq(engine_analyse(&(struct engine_config){0}, u, "t.py", src, strlen(src)), 0, "unit_analyse failed: %s", u->error ? u->error : "?");
 }
 
 /* The smallest named node that starts at the first occurrence of `needle`. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "engine.h"
 #include "scope.h"
 #include "syntax.h"
 #include "unit.h"
@@ -17,8 +18,7 @@ TestSuite(scope, .init = setup, .fini = teardown);
 
 static void analyse(struct unit *u, const char *src)
 {
-	cr_assert_eq(unit_init(u, "t.py", src, strlen(src)), 0);
-	int rc = unit_analyse(u, NULL);
+	int rc = engine_analyse(&(struct engine_config){0}, u, "t.py", src, strlen(src));
 	cr_assert_eq(rc, 0, "unit_analyse failed: %s", u->error ? u->error : "(no error)");
 	cr_assert_not(ts_node_is_null(u->root));
 }
@@ -695,8 +695,7 @@ static int check_node(TSNode n, void *vctx)
 static void assert_table_agrees(const char *path, const char *src, size_t len)
 {
 	struct unit u;
-	cr_assert_eq(unit_init(&u, path, src, len), 0);
-	if (unit_analyse(&u, NULL) < 0) {
+	if (engine_analyse(&(struct engine_config){0}, &u, path, src, len) < 0) {
 		unit_free(&u);
 		return;
 	}

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tools.h"
+#include "trace.h"
 
 static char dir[] = "/tmp/spipfix-unit-trace-XXXXXX";
 static char src[PATH_MAX], json[PATH_MAX];

@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "cache.h"
-#include "cmd.h"
+#include "check.h"
 
 #define MAX_WORKERS 64
 #define INFLIGHT 2 /* files queued per worker, so that none waits for the next one */
@@ -47,13 +47,6 @@ struct runner {
 	double start, last, delay;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress_clear(struct runner *rn)
 {
 	if (rn->shown) {
@@ -67,7 +60,7 @@ static void progress(struct runner *rn, const char *current)
 {
 	if (!rn->tty)
 		return;
-	double t = now();
+	double t = cli_now();
 	if (t - rn->start < rn->delay || (rn->shown && t - rn->last < 0.1))
 		return;
 	rn->last = t;
@@ -105,7 +98,7 @@ static void deliver(struct runner *rn, size_t idx)
 static void process_here(struct runner *rn, size_t idx)
 {
 	struct file_result *r = &rn->res[idx];
-	if ((rn->o->direct_output ? file_result_open_direct(r) : file_result_open(r)) < 0) {
+	if (file_result_open(r) < 0) {
 		fprintf(stderr, "error: %s: out of memory\n", rn->files[idx]);
 		r->t.errors++;
 	} else {
@@ -115,41 +108,11 @@ static void process_here(struct runner *rn, size_t idx)
 	deliver(rn, idx);
 }
 
-static int read_full(int fd, void *p, size_t n)
-{
-	char *s = p;
-	while (n) {
-		ssize_t r = read(fd, s, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		s += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
-int fd_write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The worker's loop: file indices in, results out, until the task pipe closes. */
 static void worker_loop(struct runner *rn, int tasks, int results)
 {
 	uint32_t idx;
-	while (read_full(tasks, &idx, sizeof idx) == 0 && idx < rn->n) {
+	while (fd_read_all(tasks, &idx, sizeof idx) == 0 && idx < rn->n) {
 		struct file_result r;
 		struct msg_header h = {.idx = idx};
 		if (file_result_open(&r) == 0) {
@@ -298,12 +261,12 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			struct worker *w = &ws[map[i]];
 			struct msg_header h;
 			struct file_result r = {0};
-			bool ok = read_full(w->results, &h, sizeof h) == 0 && h.idx == w->inflight[0];
+			bool ok = fd_read_all(w->results, &h, sizeof h) == 0 && h.idx == w->inflight[0];
 			if (ok) {
 				r.out = malloc(h.outlen + 1);
 				r.err = malloc(h.errlen + 1);
-				ok = r.out && r.err && read_full(w->results, r.out, h.outlen) == 0 &&
-				     read_full(w->results, r.err, h.errlen) == 0;
+				ok = r.out && r.err && fd_read_all(w->results, r.out, h.outlen) == 0 &&
+				     fd_read_all(w->results, r.err, h.errlen) == 0;
 			}
 			if (!ok) {
 				file_result_free(&r);
@@ -382,8 +345,8 @@ int run_files(char **files, const off_t *sizes, size_t n, const struct options *
 	rn.tty = isatty(2) && !o->silent;
 	const char *delay = getenv("SPIPFIX_PROGRESS_DELAY");
 	rn.delay = delay && *delay ? atof(delay) : 1.0;
-	rn.start = now();
-	bool parallel = jobs > 1 && n > 1 && !o->direct_output;
+	rn.start = cli_now();
+	bool parallel = jobs > 1 && n > 1;
 	/* the cache first: a hit costs a read and a hash. An empty cache (the first run) cannot
 	 * answer, and its files are read and hashed once, where they are processed. */
 	bool probe = o->cache && !cache_is_empty(o->cache);

@@ -1,25 +1,24 @@
-/* The program's shared declarations: options, file discovery, per-file processing, renderers. */
-#ifndef SPIPFIX_CMD_H
-#define SPIPFIX_CMD_H
+/* `spipfix check` (the default subcommand): options, file discovery, per-file processing on the
+ * engine, worker processes and the cache. */
+#ifndef SPIPFIX_CHECK_H
+#define SPIPFIX_CHECK_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "cli.h"
+#include "engine.h"
 #include "unit.h"
 
 #define MAX_PASSES 32
 
 struct cache;
+struct renderer;
+struct held_lines;
 
 enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX };
-enum format { FMT_TEXT, FMT_CONCISE, FMT_JSON, FMT_JSONL, FMT_GITHUB };
-
-struct strlist {
-	char **v;
-	size_t n;
-};
 
 /* per-file-ignores: files matching `pattern` do not run the rules in `codes` */
 struct per_file_ignore {
@@ -29,13 +28,15 @@ struct per_file_ignore {
 
 struct options {
 	enum mode mode;
-	enum format format;
+	const struct renderer *format; /* --format */
 	bool unsafe_fixes;
 	bool quiet, silent, statistics;
 	bool exit_zero, exit_non_zero_on_fix;
 	bool force_exclude, respect_gitignore;
 	bool no_cache;
-	bool direct_output;         /* files print straight to stdout/stderr (--trace-profile) */
+	const struct engine_counts *counts; /* --trace-profile: execution counts for the engine */
+	struct held_lines *held;    /* --trace-profile with text output: diagnostics held back and
+				     * printed at the end, most executed first (one process) */
 	int jobs;                   /* worker processes; 0 = one per core */
 	const char *debug;
 	const char *stdin_filename; /* name used for the buffer read from stdin, or NULL */
@@ -59,6 +60,7 @@ struct totals {
 	size_t fixable;      /* safe fixes available */
 	size_t unsafe_fixable;
 	size_t fixed;        /* applied (fix) or would apply (diff) */
+	size_t rendered;     /* findings written by the renderer (its separator goes between them) */
 	size_t files, changed_files;
 	int errors;          /* files that could not be read or analysed */
 	int notes;           /* files skipped for a reason that is not an error (newer syntax) */
@@ -78,17 +80,11 @@ struct file_result {
 	bool have_key;       /* key holds the cache key of the bytes processed */
 	unsigned char key[16];
 	FILE *outf, *errf;   /* open while processing */
-	bool direct;         /* outf/errf are stdout/stderr: nothing kept */
 };
 
 int file_result_open(struct file_result *r);
-/* Write straight to stdout/stderr instead (sequential runs only). */
-int file_result_open_direct(struct file_result *r);
 void file_result_close(struct file_result *r);
 void file_result_free(struct file_result *r);
-
-/* workers.c: write all n bytes to fd, retrying on EINTR and short writes. Returns 0 / -1. */
-int fd_write_all(int fd, const void *p, size_t n);
 
 /* discover.c: expand the paths into a list of .py files (strdup'd; free with files_free), each
  * folder's files sorted, and when sizes is not NULL their sizes in bytes (*sizes malloc'd).
@@ -97,8 +93,6 @@ int fd_write_all(int fd, const void *p, size_t n);
 char **discover(char *const *paths, int npaths, const struct options *o, size_t *nfiles, int *errors,
 		off_t **sizes);
 void files_free(char **files, size_t n);
-/* Lexically normalised absolute form of a path (symlinks not resolved); malloc'd or NULL. */
-char *path_absolute(const char *path);
 /* Is this path excluded by the exclude patterns (not .gitignore)? */
 bool path_excluded(const struct options *o, const char *path);
 /* Does a pattern match this path (relative to the root, absolute, or by its last component)? */
@@ -107,16 +101,17 @@ bool path_pattern_matches(const struct options *o, const char *pattern, const ch
 /* check.c: process one file / the stdin buffer in the selected mode into r (opened by caller). */
 void process_file(const char *path, const struct options *o, struct file_result *r);
 void process_stdin(const struct options *o, struct file_result *r);
-/* All of stdin, NUL-terminated; malloc'd or NULL with errno set. */
-char *read_stdin(size_t *len);
-/* Read the whole file, NUL-terminated. Returns a malloc'd buffer or NULL with errno set. */
-char *read_whole_file(const char *path, size_t *len, struct stat *st);
 /* The rules to run on `path`: a NULL-terminated list of codes in sel (MAX_PASSES + 1 slots). */
 void select_for(const struct options *o, const char *path, const char **sel);
+/* The engine's settings for `path` (sel as select_for fills it). */
+struct engine_config check_engine_config(const struct options *o, const char **sel);
 
-/* suppress.c: drop the findings that a `# noqa` / `# spipfix: ...` comment suppresses (the
- * fix engine's filter). Returns 0 / -1. */
-int suppress_findings(struct unit *u, void *ctx);
+/* held.c: diagnostics held back until the end of a traced run, most executed first. */
+struct held_lines *held_new(void);
+/* Keep the text (a rendered line, without its newline) of finding f for stream `to`. */
+void held_add(struct held_lines *h, FILE *to, const char *text, size_t len, long long executions);
+/* Print them, most executed first (not traced last), and free h. */
+void held_flush(struct held_lines *h);
 
 /* workers.c: process files[0..n) (process_file), answered from the cache where it can, on
  * `jobs` worker processes when there are several (the largest first, by sizes[] when not NULL);
@@ -126,27 +121,8 @@ int run_files(char **files, const off_t *sizes, size_t n, const struct options *
  * the cache is written, so that their exit overlaps it. */
 void run_files_reap(void);
 
-/* main.c: write what one file produced: its diagnostics on stderr, its output on stdout. */
+/* main.c: write what one file produced: its diagnostics on stderr, its output on stdout (the
+ * renderer's separator between the outputs of two files). */
 void emit_result(const struct options *o, const struct file_result *r);
-
-/* render.c */
-/* The default text line (`path:row:col: CODE message [*]`), or held back by --trace-profile. */
-void render_finding(FILE *out, const struct unit *u, const struct finding *f);
-/* formats.c: a finding in the format of o (text, concise, json, jsonl, github). */
-void render_finding_as(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
-/* level: "error" (counts for exit 2) or "warning" */
-void render_error(FILE *err, const char *level, const char *path, const char *msg, bool has_pos, unsigned row,
-		  unsigned col);
-void render_summary(FILE *out, const struct options *o, const struct totals *t);
-void render_statistics(FILE *out, const struct options *o, const struct totals *t);
-/* 1-based column in Unicode characters of a 0-based byte column on line `row`. */
-unsigned render_char_column(const char *src, size_t len, unsigned row, unsigned bytecol);
-
-/* json.c: one finding as a JSON object in Ruff's shape (json: indented, array element; jsonl:
- * one line). Returns 0 / -1. */
-int render_json_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f);
-
-/* diff.c: unified diff of old -> new with headers `--- path` / `+++ path`. Returns 0 / -1. */
-int render_diff(FILE *out, const char *path, const char *old, size_t oldlen, const char *new_, size_t newlen);
 
 #endif

@@ -39,16 +39,6 @@ void config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
-bool rule_selector_known(const char *sel)
-{
-	if (!strcmp(sel, "ALL"))
-		return true;
-	for (const struct pass *const *p = pass_registry; *p; p++)
-		if ((*sel && !strncmp((*p)->code, sel, strlen(sel))) || !strcmp((*p)->name, sel))
-			return true;
-	return false;
-}
-
 /* Borrows v. A list of str copied into l (NULL-terminated); -1 with a message when v is not a
  * list of strings, or when `codes` and an entry is no known rule. */
 static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *file, const char *key)
@@ -71,7 +61,7 @@ static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *fi
 				file, key, (size_t)i + 1, Py_TYPE(it)->tp_name);
 			return -1;
 		}
-		if (codes && !rule_selector_known(s)) {
+		if (codes && !pass_selector_known(s)) {
 			fprintf(stderr, "error: %s: [tool.spipfix] `%s`: unknown rule `%s`\n", file, key, s);
 			return -1;
 		}

@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "bridge.h"
-#include "cmd.h"
+#include "cli.h"
 #include "pass.h"
+#include "render.h"
 
 /* {row, column} of a byte offset in u->src. Returns a new jansson reference or NULL. */
 static json_t *location(const struct unit *u, size_t off)
@@ -20,25 +21,13 @@ static json_t *location(const struct unit *u, size_t off)
 			 (json_int_t)render_char_column(u->src, u->len, row, col));
 }
 
-static int cmp_edit(const void *pa, const void *pb)
-{
-	const struct edit *a = pa, *b = pb;
-	if (a->start != b->start)
-		return a->start < b->start ? -1 : 1;
-	if (a->end != b->end)
-		return a->end < b->end ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
 static json_t *fix_object(const struct unit *u, const struct finding *f)
 {
 	if (!f->nedits || f->applicability == FIX_NONE)
 		return json_null();
-	struct edit *sorted = malloc(f->nedits * sizeof *sorted);
-	if (!sorted)
-		return NULL;
-	memcpy(sorted, f->edits, f->nedits * sizeof *sorted);
-	qsort(sorted, f->nedits, sizeof *sorted, cmp_edit);
+	/* in the applier's order (the engine sorts them): applied one after the other, they give
+	 * what --fix writes */
+	const struct edit *sorted = f->edits;
 	json_t *edits = json_array();
 	for (size_t i = 0; edits && i < f->nedits; i++) {
 		json_t *e = json_pack("{s:s%,s:o,s:o}", "content", sorted[i].text ? sorted[i].text : "", sorted[i].len,
@@ -49,7 +38,6 @@ static json_t *fix_object(const struct unit *u, const struct finding *f)
 			edits = NULL;
 		}
 	}
-	free(sorted);
 	if (!edits)
 		return NULL;
 	return json_pack("{s:s,s:s?,s:o}", "applicability", f->applicability == FIX_SAFE ? "safe" : "unsafe",
@@ -69,7 +57,7 @@ static const char *kind_name(enum code_kind k)
 }
 
 /* The bytecode facts behind a finding. */
-static json_t *spipfix_object(const struct finding *f)
+static json_t *spipfix_object(const struct render_run *run, const struct finding *f)
 {
 	json_t *code = json_null();
 	const struct code_info *ci = f->code;
@@ -87,42 +75,70 @@ static json_t *spipfix_object(const struct finding *f)
 				 "parent", ci->parent ? ci->parent->qualname : NULL, "make_function_flags",
 				 ci->make_flags, "built_in_loop", ci->site_in_loop, "site_line", ci->site_line);
 	}
-	return json_pack("{s:s?,s:s?,s:o}", "facts", f->facts, "reason", f->reason, "code_object",
-			 code ? code : json_null());
+	json_t *o = json_pack("{s:s?,s:s?,s:o}", "facts", f->facts, "reason", f->reason, "code_object",
+			      code ? code : json_null());
+	if (o && run->traced)
+		json_object_set_new(o, "executions", f->executions >= 0 ? json_integer(f->executions) : json_null());
+	return o;
 }
 
-int render_json_finding(FILE *out, const struct options *o, const struct unit *u, const struct finding *f)
+/* One finding in Ruff's shape. Returns a new reference or NULL. */
+static json_t *finding_object(const struct render_run *run, const struct unit *u, const struct finding *f)
 {
 	char *abs = strcmp(u->path, "-") ? path_absolute(u->path) : NULL;
 	json_t *fix = fix_object(u, f);
 	json_t *obj = fix ? json_pack("{s:n,s:s,s:s,s:s,s:s,s:o,s:o,s:I,s:n,s:o,s:o}", "cell", "code", f->pass->code,
 				      "name", f->pass->name, "message", f->message, "filename", abs ? abs : u->path,
 				      "location", location(u, f->start), "end_location", location(u, f->end),
-				      "noqa_row", (json_int_t)f->row + 1, "url", "fix", fix, "spipfix", spipfix_object(f))
+				      "noqa_row", (json_int_t)f->row + 1, "url", "fix", fix, "spipfix",
+				      spipfix_object(run, f))
 			  : NULL;
 	free(abs);
-	if (!obj)
-		return -1;
-	int rc = 0;
-	if (o->format == FMT_JSONL) {
-		rc = json_dumpf(obj, out, JSON_SORT_KEYS | JSON_COMPACT);
-		fputc('\n', out);
-	} else {
-		/* an element of the run's array: `,\n` first, two more spaces of indent; the
-		 * caller drops the leading separator of the first element and adds the brackets */
-		char *s = json_dumps(obj, JSON_SORT_KEYS | JSON_INDENT(2));
-		if (!s) {
-			rc = -1;
-		} else {
-			fputs(",\n  ", out);
-			for (const char *p = s; *p; p++) {
-				fputc(*p, out);
-				if (*p == '\n')
-					fputs("  ", out);
-			}
-			free(s);
-		}
-	}
-	json_decref(obj);
-	return rc;
+	return obj;
 }
+
+static void oom(const struct unit *u) { fprintf(stderr, "error: %s: cannot render a finding as JSON (out of memory?)\n", u->path); }
+
+/* An element of the run's array: a newline and two more spaces of indent first. */
+static void json_finding(FILE *out, const struct render_run *run, const struct unit *u, const struct finding *f)
+{
+	json_t *obj = finding_object(run, u, f);
+	char *s = obj ? json_dumps(obj, JSON_SORT_KEYS | JSON_INDENT(2)) : NULL;
+	json_decref(obj);
+	if (!s) {
+		oom(u);
+		return;
+	}
+	fputs("\n  ", out);
+	for (const char *p = s; *p; p++) {
+		fputc(*p, out);
+		if (*p == '\n')
+			fputs("  ", out);
+	}
+	free(s);
+}
+
+static void json_begin(FILE *out, const struct render_run *run)
+{
+	(void)run;
+	fputc('[', out);
+}
+
+static void json_end(FILE *out, const struct render_run *run) { fputs(run->findings ? "\n]\n" : "]\n", out); }
+
+static void jsonl_finding(FILE *out, const struct render_run *run, const struct unit *u, const struct finding *f)
+{
+	json_t *obj = finding_object(run, u, f);
+	if (!obj || json_dumpf(obj, out, JSON_SORT_KEYS | JSON_COMPACT) < 0)
+		oom(u);
+	json_decref(obj);
+	fputc('\n', out);
+}
+
+const struct renderer render_json = {
+	.name = "json", .separator = ",", .machine = true, .document = true, .begin = json_begin, .finding = json_finding, .end = json_end,
+};
+
+const struct renderer render_jsonl = {
+	.name = "jsonl", .alias = "json-lines", .separator = "", .machine = true, .document = true, .finding = jsonl_finding,
+};

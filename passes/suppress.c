@@ -11,8 +11,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cmd.h"
 #include "pass.h"
+#include "unit.h"
 
 struct directive {
 	uint32_t row;      /* 0-based line; UINT32_MAX for the whole file */
@@ -127,9 +127,8 @@ static bool directive_start(const char *p, const char *end)
 	return (end - p >= 4 && !strncasecmp(p, "noqa", 4)) || (end - p >= 8 && !strncmp(p, "spipfix:", 8));
 }
 
-int suppress_findings(struct unit *u, void *ctx)
+int unit_suppress(struct unit *u)
 {
-	(void)ctx;
 	if (!u->nfindings)
 		return 0;
 	struct directives d = {0};
@@ -149,6 +148,8 @@ int suppress_findings(struct unit *u, void *ctx)
 			own_line = src[k] == ' ' || src[k] == '\t' || src[k] == '\f';
 		if (parse(&d, h, cend, ts_node_start_point(n).row, own_line) < 0) {
 			free(d.v);
+			u->error = "out of memory";
+			u->error_kind = UE_INTERNAL;
 			return -1;
 		}
 	}

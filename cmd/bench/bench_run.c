@@ -1,5 +1,5 @@
 /* spipfix bench --run COMMAND PATH: what all safe fixes do to a real workload. PATH is copied to
- * a temporary folder, the copy gets the fix engine's safe fixes (safety_fix, as --fix would apply
+ * a temporary folder, the copy gets the fix engine's safe fixes (engine_fix, as --fix would apply
  * them), and COMMAND is timed against a pristine copy and the fixed one in alternation. The
  * original tree is only read. */
 #define _GNU_SOURCE
@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cmd.h"
-#include "safety.h"
+#include "check.h"
+#include "engine.h"
 
 /* ---- copying and removing a tree (nftw has no context pointer) ---------------------------- */
 
@@ -128,17 +128,20 @@ static int fix_copy(const struct bench_options *o, char *root, struct bench_run_
 	char *paths[] = {root};
 	struct options dopt = {.mode = MODE_FIX}; /* the default exclusions, no configuration */
 	char **files = discover(paths, 1, &dopt, &nfiles, &errors, NULL);
-	struct fix_options fo = {.select = o->select, .unsafe = o->unsafe_fixes, .filter = suppress_findings};
+	struct engine_config ec = {.select = o->select, .unsafe = o->unsafe_fixes};
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
-		char *buf = bench_read_file(files[i], &len);
-		if (!buf || strlen(buf) != len) {
+		char *buf = read_whole_file(files[i], &len, NULL);
+		struct unit u;
+		struct fix_result r = {0};
+		if (!buf || engine_analyse(&ec, &u, files[i], buf, len) < 0) {
+			if (buf)
+				unit_free(&u);
 			free(buf);
 			continue; /* left as it is: the same in both trees */
 		}
-		struct fix_result r;
-		if (safety_fix(files[i], buf, len, &fo, &r) < 0) {
-			if (!strncmp(r.error, "refusing", 8)) {
+		if (engine_fix(&ec, &u, &r) < 0) {
+			if (r.refused) {
 				fprintf(stderr, "note: %s: %s; left unfixed in the copy\n", files[i], r.error);
 				rep->files_refused++;
 			}
@@ -159,6 +162,7 @@ static int fix_copy(const struct bench_options *o, char *root, struct bench_run_
 			}
 		}
 		fix_result_free(&r);
+		unit_free(&u);
 		free(buf);
 	}
 	files_free(files, nfiles);
@@ -175,19 +179,12 @@ struct side_env {
 	char *out, *err;      /* captured stdout and stderr of the last run */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Run the command once for one side. Returns its wait status (or -1), wall seconds in *secs. */
 static int run_once(const char *command, const char *cwd, const struct side_env *s, double *secs)
 {
 	fflush(stdout);
 	fflush(stderr);
-	double t0 = now();
+	double t0 = cli_now();
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -214,7 +211,7 @@ static int run_once(const char *command, const char *cwd, const struct side_env 
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	*secs = now() - t0;
+	*secs = cli_now() - t0;
 	return status;
 }
 
@@ -222,7 +219,7 @@ static int run_once(const char *command, const char *cwd, const struct side_env 
 static void show_tail(const char *path)
 {
 	size_t len;
-	char *buf = bench_read_file(path, &len);
+	char *buf = read_whole_file(path, &len, NULL);
 	if (!buf)
 		return;
 	size_t from = len, lines = 0;
@@ -244,7 +241,7 @@ static void show_tail(const char *path)
 static bool same_file(const char *a, const char *b, size_t *line)
 {
 	size_t la, lb;
-	char *x = bench_read_file(a, &la), *y = bench_read_file(b, &lb);
+	char *x = read_whole_file(a, &la, NULL), *y = read_whole_file(b, &lb, NULL);
 	bool same = x && y && la == lb && !memcmp(x, y, la);
 	*line = 1;
 	for (size_t i = 0; x && y && !same && i < la && i < lb && x[i] == y[i]; i++)
@@ -270,7 +267,7 @@ static void describe_failure(const struct side_env *s, int status)
 
 /* ---- report ------------------------------------------------------------------------------ */
 
-static void render_text(FILE *out, const struct bench_run_report *r)
+static void report_text(FILE *out, const struct bench_run_report *r)
 {
 	fprintf(out, "command   %s\n", r->command);
 	fprintf(out, "tree      %s (%zu %s applied in %zu %s", r->path, r->fixes, r->fixes == 1 ? "fix" : "fixes",
@@ -292,7 +289,7 @@ static void render_text(FILE *out, const struct bench_run_report *r)
 		fputs("warning: the command printed something different against the fixed copy (see stderr)\n", out);
 }
 
-static void render_json(FILE *out, const struct bench_run_report *r)
+static void report_json(FILE *out, const struct bench_run_report *r)
 {
 	json_t *root = json_object();
 	json_object_set_new(root, "mode", json_string("run"));
@@ -442,9 +439,9 @@ int bench_run(const struct bench_options *o, const char *path)
 	rep.saved_spread_s = bench_mad(d, o->rounds);
 	rep.noise = bench_within_noise(rep.saved_s, rep.saved_spread_s);
 	if (o->json)
-		render_json(stdout, &rep);
+		report_json(stdout, &rep);
 	else
-		render_text(stdout, &rep);
+		report_text(stdout, &rep);
 	status = 0;
 	if (o->html && bench_html_run_file(o->html, &rep) < 0)
 		status = 2;

@@ -3,7 +3,7 @@
 #include <git2.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "render.h"
 
 static int print_line(const git_diff_delta *d, const git_diff_hunk *h, const git_diff_line *l, void *payload)
 {

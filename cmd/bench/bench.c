@@ -20,7 +20,10 @@
 
 #include "bench.h"
 #include "bridge.h"
-#include "cmd.h"
+#include "check.h"
+#include "cli.h"
+#include "engine.h"
+#include "render.h"
 #include "pass.h"
 #include "scope.h"
 
@@ -65,63 +68,6 @@ double bench_mad(const double *v, size_t n)
 
 bool bench_within_noise(double saved, double spread) { return fabs(saved) <= 3 * spread; }
 
-char *bench_read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		n += fread(buf + n, 1, cap - n - 1, f);
-		if (ferror(f)) {
-			int e = errno;
-			free(buf);
-			fclose(f);
-			errno = e ? e : EIO;
-			return NULL;
-		}
-		if (feof(f))
-			break;
-		char *nb = realloc(buf, cap * 2);
-		if (!nb)
-			free(buf);
-		buf = nb;
-		cap *= 2;
-	}
-	fclose(f);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	buf[n] = 0;
-	*len = n;
-	return buf;
-}
-
-/* ---- what is timed, per pass ------------------------------------------------------------- */
-
-enum strategy {
-	/* The code at the fix's one edit inside a function body, before and after: a lift's def
-	 * statement or lambda against the alias (or nothing) left in its place; a hoisted call
-	 * against the load of the module-level name it became. */
-	ST_SITE,
-	/* A call of the function at one of its call sites in the module, against the original
-	 * namespace (the plain function: its body) and the rewritten one (the lru_cache wrapper,
-	 * warmed by one call first: a cache hit). */
-	ST_CALL,
-};
-
-static const struct {
-	const char *code;
-	enum strategy s;
-} strategies[] = {
-	{"SPF101", ST_SITE}, /* def/lambda built on every call vs `inner = _outer_inner` */
-	{"SPF102", ST_SITE}, /* the same lift, for a def built in a loop */
-	{"SPF201", ST_SITE}, /* `re.compile("a+")` vs a global load of the hoisted constant */
-	{"SPF301", ST_CALL}, /* the body vs a cache hit */
-};
-
 /* ---- collected work ------------------------------------------------------------------------ */
 
 struct bfile {
@@ -148,46 +94,6 @@ struct ctx {
 	struct job *jobs;
 	size_t cap;
 };
-
-/* Bench's bookkeeping (rows, labels, rewritten texts) is small next to the interpreter it runs:
- * running out of memory for it ends the program with status 2 rather than a half report. */
-static char *xstrdup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-	if (!d) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	return d;
-}
-
-char *xprintf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	va_end(ap);
-	return s;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-	if (!p) {
-		fputs("spipfix: out of memory\n", stderr);
-		exit(2);
-	}
-	return p;
-}
-
-static bool fixable(const struct finding *f, bool unsafe)
-{
-	return f->nedits && (f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE));
-}
 
 /* Two findings with one fix: their edits change the same places (SPF102 proposes SPF101's lift
  * of the same def; only the reserved name may differ, and the fix engine applies one of them). */
@@ -218,6 +124,24 @@ static TSNode node_at(const struct unit *u, size_t off)
 	return ts_node_descendant_for_byte_range(u->root, o, o + 1);
 }
 
+/* How many times the code at `off` runs per call of its function: 1 outside loops, the product
+ * of constant loop lengths, or 0 when a loop's length is not known. */
+static long runs_per_call(const struct unit *u, size_t off)
+{
+	TSNode n = node_at(u, off);
+	if (syn_is_comprehension(scope_parent(n)))
+		return 0;
+	/* the function whose body holds the code */
+	TSNode fn = {{0}, 0, 0};
+	for (TSNode c = n, p = ts_node_parent(c); !ts_node_is_null(p); c = p, p = ts_node_parent(p))
+		if (syn_is_function(p) && ts_node_eq(c, syn_field(p, "body"))) {
+			fn = p;
+			break;
+		}
+	long long k = scope_runs_per_call(u, n, fn);
+	return k < 0 ? 0 : (long)k;
+}
+
 /* Does the edit change code inside the body of a def or lambda (not at module level)? */
 static bool in_function_body(const struct unit *u, const struct edit *e)
 {
@@ -230,77 +154,6 @@ static bool in_function_body(const struct unit *u, const struct edit *e)
 			return true;
 	}
 	return false;
-}
-
-/* A decimal integer literal (underscores allowed), possibly negated. */
-static bool int_literal(const struct unit *u, TSNode n, long *v)
-{
-	bool neg = false;
-	if (syn_is(n, "unary_operator") && ts_node_named_child_count(n) == 1 &&
-	    u->src[ts_node_start_byte(n)] == '-') {
-		neg = true;
-		n = ts_node_named_child(n, 0);
-	}
-	if (!syn_is(n, "integer"))
-		return false;
-	long x = 0;
-	for (size_t i = ts_node_start_byte(n); i < ts_node_end_byte(n); i++) {
-		char c = u->src[i];
-		if (c == '_')
-			continue;
-		if (c < '0' || c > '9' || x > 100000000)
-			return false;
-		x = x * 10 + (c - '0');
-	}
-	*v = neg ? -x : x;
-	return true;
-}
-
-/* Number of iterations of `for ... in range(<integer literals>)`, or -1. */
-static long range_len(struct unit *u, TSNode it)
-{
-	if (!syn_is(it, "call") || !syn_text_eq(syn_field(it, "function"), u->src, "range"))
-		return -1;
-	int first;
-	if (bridge_global_bindings(u, "range", &first) != 0)
-		return -1;
-	TSNode args = syn_field(it, "arguments");
-	uint32_t n = ts_node_is_null(args) ? 0 : ts_node_named_child_count(args);
-	long v[3] = {0, 0, 1};
-	if (n < 1 || n > 3)
-		return -1;
-	for (uint32_t i = 0; i < n; i++)
-		if (!int_literal(u, ts_node_named_child(args, i), &v[n == 1 ? 1 : i]))
-			return -1;
-	if (v[2] == 0)
-		return -1;
-	long len = v[2] > 0 ? (v[1] - v[0] + v[2] - 1) / v[2] : (v[0] - v[1] - v[2] - 1) / -v[2];
-	return len > 0 ? len : 0;
-}
-
-/* How many times the code at `off` runs per call of its function: 1 outside loops, the product
- * of constant range() loop lengths, or 0 when a loop's length is not known. */
-static long per_call(struct unit *u, size_t off)
-{
-	TSNode n = node_at(u, off);
-	if (syn_is_comprehension(scope_parent(n)))
-		return 0;
-	long k = 1;
-	for (TSNode c = n;;) {
-		TSNode p = ts_node_parent(c);
-		if (ts_node_is_null(p) || (syn_is_function(p) && ts_node_eq(c, syn_field(p, "body"))))
-			break;
-		if (syn_is(p, "for_statement") && ts_node_eq(c, syn_field(p, "body"))) {
-			long r = range_len(u, syn_field(p, "right"));
-			if (r < 0)
-				return 0;
-			k = k * r > 1000000000L ? 1000000000L : k * r;
-		} else if (syn_is(p, "while_statement") && ts_node_eq(c, syn_field(p, "body"))) {
-			return 0;
-		}
-		c = p;
-	}
-	return k;
 }
 
 /* Where [s, e) (s < e) of the original lands in a text rewritten with sorted edits `ed`, when no
@@ -420,35 +273,11 @@ static const char *finding_qualname(struct unit *u, const struct finding *f)
 	return ts_node_is_null(n) ? "<module>" : scope_qualname(u, n);
 }
 
-static bool same_edit(const struct edit *a, const struct edit *b)
-{
-	return a->start == b->start && a->end == b->end && a->len == b->len && !memcmp(a->text, b->text, a->len);
-}
-
-/* Do two fixes conflict? Identical edits (the same `import functools`) do not: the fix engine
- * applies them once. */
-static bool findings_overlap(const struct finding *a, const struct finding *b)
-{
-	for (size_t i = 0; i < a->nedits; i++)
-		for (size_t j = 0; j < b->nedits; j++)
-			if (!same_edit(&a->edits[i], &b->edits[j]) && edit_overlaps(&a->edits[i], &b->edits[j]))
-				return true;
-	return false;
-}
-
-static size_t registry_index(const struct pass *p)
-{
-	size_t i = 0;
-	while (pass_registry[i] && pass_registry[i] != p)
-		i++;
-	return i;
-}
-
 /* One finding with a fix, while its file is analysed. */
 struct pending {
 	struct finding *f;
-	enum strategy st;
-	const struct edit *site; /* ST_SITE: the one edit inside a function body */
+	enum bench_strategy st;
+	const struct edit *site; /* BENCH_SITE: the one edit inside a function body */
 	size_t group;
 	bool skip;
 };
@@ -458,9 +287,9 @@ struct pending {
 static void place(struct unit *u, struct pending *p, const struct edit *ed, const size_t *out, size_t n,
 		  struct bench_row *r, struct job *jb)
 {
-	if (p->st == ST_SITE) {
+	if (p->st == BENCH_SITE) {
 		size_t i = 0;
-		while (i < n && !same_edit(&ed[i], p->site))
+		while (i < n && !edit_same(&ed[i], p->site))
 			i++;
 		if (i == n) {
 			r->skip = xstrdup("the fix's edit is not in the rewritten text (internal error)");
@@ -470,7 +299,7 @@ static void place(struct unit *u, struct pending *p, const struct edit *ed, cons
 		jb->a_end = ed[i].end;
 		jb->b_start = out[i];
 		jb->b_end = out[i] + ed[i].len;
-		r->per_call = per_call(u, probe(u, ed[i].start, ed[i].end));
+		r->per_call = runs_per_call(u, probe(u, ed[i].start, ed[i].end));
 		return;
 	}
 	TSNode def = p->f->node;
@@ -496,7 +325,7 @@ static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct p
 	size_t first = c->rep.nrows, np = 0;
 	for (size_t i = 0; i < u->nfindings; i++) {
 		struct finding *f = &u->findings[i];
-		if (!fixable(f, c->o->unsafe_fixes)) {
+		if (!engine_wants(f, c->o->unsafe_fixes)) {
 			c->rep.not_fixable++;
 			continue;
 		}
@@ -521,14 +350,10 @@ static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct p
 		r->codes = xstrdup(f->pass->code);
 		r->title = xstrdup(f->fix_title ? f->fix_title : "fix");
 		r->applicability = f->applicability == FIX_SAFE ? "safe" : "unsafe";
-		bool known = false;
-		for (size_t s = 0; s < sizeof strategies / sizeof *strategies; s++)
-			if (!strcmp(strategies[s].code, f->pass->code)) {
-				p->st = strategies[s].s;
-				known = true;
-			}
-		r->strategy = p->st == ST_SITE ? "site" : "call";
-		if (p->st == ST_SITE) {
+		p->st = f->pass->bench;
+		bool known = p->st != 0;
+		r->strategy = p->st == BENCH_CALL ? "call" : "site";
+		if (p->st != BENCH_CALL) {
 			size_t nsite = 0;
 			for (size_t e = 0; e < f->nedits; e++)
 				if (in_function_body(u, &f->edits[e])) {
@@ -547,58 +372,15 @@ static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct p
 	return np;
 }
 
-/* Put each row's fix in the first group whose fixes it does not overlap, taking fixes as the fix
- * engine does (pass by pass in registry order). Groups are numbered from 1. Returns their count. */
-static size_t assign_groups(struct pending *ps, size_t np)
-{
-	size_t ngroups = 0;
-	for (size_t pass = 0; pass_registry[pass]; pass++)
-		for (size_t j = 0; j < np; j++) {
-			if (ps[j].skip || registry_index(ps[j].f->pass) != pass)
-				continue;
-			size_t g = 1;
-			for (;; g++) {
-				bool clash = false;
-				for (size_t k = 0; k < np && !clash; k++)
-					clash = k != j && !ps[k].skip && ps[k].group == g && findings_overlap(ps[k].f, ps[j].f);
-				if (!clash)
-					break;
-			}
-			ps[j].group = g;
-			ngroups = g > ngroups ? g : ngroups;
-		}
-	return ngroups;
-}
-
-/* Group g's rewritten text (edits in the engine's order, identical ones once), and where each of
- * its rows' code is before and after. */
+/* Group g's rewritten text, and where each of its rows' code is before and after: the edits
+ * taken (ed, n, sorted as the applier applies them) and, for each, where its text starts in the
+ * rewritten text. */
 static void build_group(struct ctx *c, struct bfile *bf, struct unit *u, struct pending *ps, size_t np,
-			size_t first, size_t g)
+			size_t first, size_t g, struct edit *ed, size_t n)
 {
-	size_t n = 0;
-	for (size_t j = 0; j < np; j++)
-		n += ps[j].group == g + 1 ? ps[j].f->nedits : 0;
-	struct edit *ed = xcalloc(n ? n : 1, sizeof *ed);
-	size_t *out = xcalloc(n ? n : 1, sizeof *out);
-	n = 0;
-	for (size_t pass = 0; pass_registry[pass]; pass++)
-		for (size_t j = 0; j < np; j++) {
-			if (ps[j].group != g + 1 || registry_index(ps[j].f->pass) != pass)
-				continue;
-			for (size_t k = 0; k < ps[j].f->nedits; k++) {
-				bool dup = false;
-				for (size_t i = 0; i < n && !dup; i++)
-					dup = same_edit(&ed[i], &ps[j].f->edits[k]);
-				if (!dup) {
-					ed[n] = ps[j].f->edits[k];
-					ed[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
-					n++;
-				}
-			}
-		}
 	size_t outlen = 0;
-	bool ok = edits_sort_check(ed, n, u->len) == 0;
-	bf->texts[g] = ok ? edits_apply(u->src, u->len, ed, n, &outlen) : NULL;
+	size_t *out = xcalloc(n, sizeof *out);
+	bf->texts[g] = edits_apply(u->src, u->len, ed, n, &outlen);
 	long delta = 0;
 	for (size_t i = 0; i < n; i++) {
 		out[i] = (size_t)((long)ed[i].start + delta);
@@ -610,45 +392,75 @@ static void build_group(struct ctx *c, struct bfile *bf, struct unit *u, struct 
 		struct bench_row *r = &c->rep.rows[first + j];
 		c->jobs[first + j].group = g;
 		if (!bf->texts[g])
-			r->skip = xstrdup("the fixes' edits overlap (internal error)");
+			r->skip = xstrdup("out of memory");
 		else
 			place(u, &ps[j], ed, out, n, r, &c->jobs[first + j]);
 	}
-	free(ed);
 	free(out);
 }
 
-/* Analyse one file and add a row (and its job) per finding with a fix. Fixes whose edits do not
- * overlap share one rewritten text (a group). Returns 0 / -1 (the file could not be analysed:
- * reported on stderr). */
+/* Analyse one file and add a row (and its job) per finding with a fix. The fixes are grouped
+ * as the fix engine takes them (engine_pick): group 1 is what its first round applies, each
+ * further group what the findings left over give; each group is one rewritten text. Returns
+ * 0 / -1 (the file could not be analysed: reported on stderr). */
 static int collect(struct ctx *c, struct bfile *bf)
 {
 	int rc = -1;
 	struct pending *ps = NULL;
+	bool *skip = NULL, *taken = NULL;
+	size_t *row_of = NULL;
 	struct unit u;
-	unit_init(&u, bf->path, bf->buf, strlen(bf->buf));
-	if (unit_analyse(&u, c->o->select) < 0) {
-		render_error(stderr, u.error_is_note ? "warning" : "error", bf->path, u.error, u.error_has_pos, u.error_row,
-			     u.error_col);
-		goto out;
-	}
-	/* findings that a `# noqa` comment suppresses are neither reported nor measured */
-	if (suppress_findings(&u, NULL) < 0) {
-		fprintf(stderr, "error: %s: out of memory\n", bf->path);
+	struct engine_config ec = {.select = c->o->select, .unsafe = c->o->unsafe_fixes};
+	if (engine_analyse(&ec, &u, bf->path, bf->buf, bf->len) < 0) {
+		render_unit_error(stderr, &u);
 		goto out;
 	}
 	bf->src = u.src;
 	bf->len = u.len;
 	size_t first = c->rep.nrows;
-	ps = xcalloc(u.nfindings ? u.nfindings : 1, sizeof *ps);
+	ps = xcalloc(u.nfindings, sizeof *ps);
 	size_t np = add_rows(c, bf, &u, ps);
-	bf->ntexts = assign_groups(ps, np);
-	bf->texts = xcalloc(bf->ntexts ? bf->ntexts : 1, sizeof *bf->texts);
-	for (size_t g = 0; g < bf->ntexts; g++)
-		build_group(c, bf, &u, ps, np, first, g);
+	/* only the findings that are a row of their own, and can be timed, are picked */
+	skip = xcalloc(u.nfindings, sizeof *skip);
+	taken = xcalloc(u.nfindings, sizeof *taken);
+	row_of = xcalloc(u.nfindings, sizeof *row_of);
+	for (size_t i = 0; i < u.nfindings; i++) {
+		skip[i] = true;
+		for (size_t j = 0; j < np; j++)
+			if (ps[j].f == &u.findings[i] && !ps[j].skip) {
+				skip[i] = false;
+				row_of[i] = j;
+			}
+	}
+	bf->texts = xcalloc(np, sizeof *bf->texts);
+	for (size_t g = 0; g < np; g++) {
+		struct edit *ed;
+		size_t n;
+		memset(taken, 0, u.nfindings * sizeof *taken);
+		int k = engine_pick(&u, c->o->unsafe_fixes, skip, taken, &ed, &n);
+		if (k < 0) {
+			fputs("spipfix: out of memory\n", stderr);
+			exit(2);
+		}
+		if (k == 0) {
+			free(ed);
+			break;
+		}
+		for (size_t i = 0; i < u.nfindings; i++)
+			if (taken[i]) {
+				ps[row_of[i]].group = g + 1;
+				skip[i] = true;
+			}
+		bf->ntexts = g + 1;
+		build_group(c, bf, &u, ps, np, first, g, ed, n);
+		free(ed);
+	}
 	rc = 0;
 out:
 	free(ps);
+	free(skip);
+	free(taken);
+	free(row_of);
 	unit_free(&u);
 	return rc;
 }
@@ -963,7 +775,7 @@ static char *row_location(const struct bench_row *r)
 	return s;
 }
 
-static void render_text(FILE *out, const struct bench_report *rep)
+static void report_text(FILE *out, const struct bench_report *rep)
 {
 	size_t lw = strlen("location"), cw = strlen("code");
 	for (size_t i = 0; i < rep->nrows; i++) {
@@ -1017,7 +829,7 @@ static json_t *doubles(const double *v, size_t n)
 	return a;
 }
 
-static void render_json(FILE *out, const struct bench_report *rep)
+static void report_json(FILE *out, const struct bench_report *rep)
 {
 	json_t *root = json_object();
 	json_object_set_new(root, "mode", json_string("snippets"));
@@ -1113,20 +925,6 @@ static void usage(FILE *out)
 	      out);
 }
 
-static const char **split_codes(char *s)
-{
-	size_t n = 1;
-	for (char *p = s; *p; p++)
-		n += *p == ',';
-	const char **v = calloc(n + 1, sizeof *v);
-	if (!v)
-		return NULL;
-	size_t k = 0;
-	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ","))
-		v[k++] = tok;
-	return v;
-}
-
 static void report_free(struct bench_report *rep)
 {
 	for (size_t i = 0; i < rep->nrows; i++) {
@@ -1180,13 +978,9 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 	for (size_t i = 0; i < nfiles; i++) {
 		struct bfile *bf = &c.files[i];
 		bf->path = files[i];
-		size_t len;
-		bf->buf = bench_read_file(files[i], &len);
+		bf->buf = read_whole_file(files[i], &bf->len, NULL);
 		if (!bf->buf) {
 			fprintf(stderr, "error: %s: %s\n", files[i], strerror(errno));
-			c.rep.errors++;
-		} else if (strlen(bf->buf) != len) {
-			fprintf(stderr, "error: %s: contains NUL bytes; skipped\n", files[i]);
 			c.rep.errors++;
 		} else if (collect(&c, bf) < 0) {
 			c.rep.errors++;
@@ -1199,9 +993,9 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 			fprintf(stderr, "note: %s:%u: %s not timed: %s\n", c.rep.rows[i].path, c.rep.rows[i].line,
 				c.rep.rows[i].codes, c.rep.rows[i].skip);
 	if (o->json)
-		render_json(stdout, &c.rep);
+		report_json(stdout, &c.rep);
 	else if (c.rep.nrows)
-		render_text(stdout, &c.rep);
+		report_text(stdout, &c.rep);
 	else
 		printf("No findings with a fix to measure.\n");
 	if (c.rep.not_fixable && !o->json)
@@ -1225,7 +1019,7 @@ out:
 	return status;
 }
 
-int cmd_bench(int argc, char **argv)
+int bench_main(int argc, char **argv)
 {
 	struct bench_options o = {.rounds = 0, .round_ms = 20};
 	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP };
@@ -1241,7 +1035,7 @@ int cmd_bench(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char **select = NULL;
+	struct strlist select = {0};
 	int c, status = 2;
 	long n;
 	char *end;
@@ -1264,27 +1058,19 @@ int cmd_bench(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case OPT_FORMAT:
-			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fprintf(stderr, "error: --format: expected text or json, got `%s`\n", optarg);
+		case OPT_FORMAT: {
+			int k = cli_choice("--format", optarg, (const char *const[]){"text", "json", NULL});
+			if (k < 0)
 				goto out;
-			}
-			o.json = !strcmp(optarg, "json");
+			o.json = k == 1;
 			break;
+		}
 		case OPT_HTML: o.html = optarg; break;
 		case OPT_UNSAFE: o.unsafe_fixes = true; break;
 		case OPT_SELECT:
-			free(select);
-			select = split_codes(optarg);
-			for (const char **s = select; s && *s; s++) {
-				bool known = !strcmp(*s, "ALL");
-				for (const struct pass *const *p = pass_registry; *p; p++)
-					known |= !strncmp((*p)->code, *s, strlen(*s)) || !strcmp((*p)->name, *s);
-				if (!known) {
-					fprintf(stderr, "error: --select: unknown rule `%s`\n", *s);
-					goto out;
-				}
-			}
+			strlist_free(&select);
+			if (cli_rule_list("--select", optarg, &select) < 0)
+				goto out;
 			break;
 		case OPT_KEEP: o.keep = true; break;
 		case 'h':
@@ -1296,7 +1082,7 @@ int cmd_bench(int argc, char **argv)
 			goto out;
 		}
 	}
-	o.select = select;
+	o.select = (const char *const *)select.v;
 	if (!o.rounds)
 		o.rounds = o.run ? 5 : 9;
 	if (optind >= argc) {
@@ -1308,6 +1094,6 @@ int cmd_bench(int argc, char **argv)
 		bridge_fini();
 	}
 out:
-	free(select);
+	strlist_free(&select);
 	return status;
 }

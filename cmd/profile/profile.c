@@ -21,9 +21,9 @@
 #include <unistd.h>
 
 #include "bridge.h"
-#include "cmd.h"
+#include "cli.h"
+#include "engine.h"
 #include "pass.h"
-#include "tools.h"
 
 /* The redundant opcode sequences, in the order ties are broken. Definitions in the --help text. */
 enum { SEQ_STORE_RELOAD, SEQ_ATTR_RELOAD, SEQ_GLOBAL_RELOAD_IN_LOOP, SEQ_CONSTANT_DISPLAY, SEQ_CONSTANT_DISCARD,
@@ -395,45 +395,6 @@ out:
 
 /* ---- files ------------------------------------------------------------------------------- */
 
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			if (cap > 64u * 1024 * 1024 + 4096 + 1) {
-				errno = EFBIG;
-				goto fail;
-			}
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				goto fail;
-			buf = nb;
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0) {
-			if (ferror(f))
-				goto fail;
-			break;
-		}
-	}
-	fclose(f);
-	buf[n] = 0;
-	*len = n;
-	return buf;
-fail:;
-	int e = errno;
-	free(buf);
-	fclose(f);
-	errno = e;
-	return NULL;
-}
-
 /* Test code: a folder named tests or test below the package root, or a file test_*.py. */
 static bool is_test(const char *rel)
 {
@@ -478,7 +439,7 @@ static void profile_file(struct profiler *pr, struct package *p, const char *pat
 	struct stats *s = &p->s;
 	s->files++;
 	size_t len;
-	char *buf = slurp(path, &len);
+	char *buf = read_whole_file(path, &len, NULL);
 	if (!buf) {
 		fprintf(stderr, "error: %s: %s; not counted\n", path,
 			errno == EFBIG ? "larger than 64 MiB" : strerror(errno));
@@ -530,8 +491,7 @@ static void profile_file(struct profiler *pr, struct package *p, const char *pat
 	}
 	Py_DECREF(text);
 	struct unit u;
-	unit_init(&u, path, buf, len);
-	if (unit_analyse(&u, NULL) < 0) {
+	if (engine_analyse(&(struct engine_config){0}, &u, path, buf, len) < 0) {
 		fprintf(stderr, "warning: %s: measured, but the rules were not run: %s\n", path, u.error);
 		s->unanalysed++;
 	} else {
@@ -549,18 +509,11 @@ out:
 	free(buf);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void progress(struct profiler *pr, const struct package *p, size_t i, size_t n, const char *rel)
 {
 	if (!pr->progress)
 		return;
-	double t = now();
+	double t = cli_now();
 	if (i + 1 < n && t - pr->last_progress < 0.1)
 		return;
 	pr->last_progress = t;
@@ -979,7 +932,7 @@ static void stats_add(struct stats *t, const struct stats *s, size_t npasses)
 		t->seq[k] += s->seq[k];
 }
 
-int cmd_profile(int argc, char **argv)
+int profile_main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 256, OPT_SORT };
 	static const struct option longopts[] = {

@@ -17,6 +17,7 @@
 #include <xxhash.h>
 
 #include "cache.h"
+#include "render.h"
 
 #define MAGIC "SPFCACHE"
 
@@ -164,8 +165,9 @@ struct cache *cache_open(const struct options *o)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		cwd[0] = 0;
-	int fields[] = {(int)o->mode, (int)o->format, o->unsafe_fixes, (int)sizeof(struct totals)};
+	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals)};
 	XXH3_64bits_update(st, SPIPFIX_VERSION, sizeof SPIPFIX_VERSION);
+	XXH3_64bits_update(st, o->format->name, strlen(o->format->name) + 1);
 	XXH3_64bits_update(st, &exe, sizeof exe);
 	XXH3_64bits_update(st, fields, sizeof fields);
 	XXH3_64bits_update(st, cwd, strlen(cwd) + 1);

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "check.h"
 
 /* Ruff's default exclusions, plus our own cache. */
 const char *const default_excludes[] = {
@@ -49,52 +49,6 @@ static int push(struct list *l, const char *s, off_t size)
 	l->v[l->n].size = size;
 	l->n++;
 	return 0;
-}
-
-/* Lexically normalised absolute form of path (no symlink resolution): "." and ".." segments
- * folded, no double or trailing slash. Returns a malloc'd string or NULL. */
-char *path_absolute(const char *path)
-{
-	char cwd[4096];
-	size_t n = strlen(path);
-	char *joined;
-	if (path[0] == '/') {
-		joined = strdup(path);
-	} else {
-		if (!getcwd(cwd, sizeof cwd))
-			return NULL;
-		joined = malloc(strlen(cwd) + n + 2);
-		if (joined)
-			sprintf(joined, "%s/%s", cwd, path);
-	}
-	if (!joined)
-		return NULL;
-	char *out = malloc(strlen(joined) + 2);
-	if (!out) {
-		free(joined);
-		return NULL;
-	}
-	size_t k = 0;
-	for (char *seg = strtok(joined, "/"); seg; seg = strtok(NULL, "/")) {
-		if (!strcmp(seg, "."))
-			continue;
-		if (!strcmp(seg, "..")) {
-			while (k > 0 && out[k - 1] != '/')
-				k--;
-			if (k > 0)
-				k--;
-			continue;
-		}
-		out[k++] = '/';
-		size_t sl = strlen(seg);
-		memcpy(out + k, seg, sl);
-		k += sl;
-	}
-	if (k == 0)
-		out[k++] = '/';
-	out[k] = 0;
-	free(joined);
-	return out;
 }
 
 /* The part of abs below root ("" for root itself), or NULL when abs is not under root. */

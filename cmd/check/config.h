@@ -2,7 +2,7 @@
 #ifndef SPIPFIX_CONFIG_H
 #define SPIPFIX_CONFIG_H
 
-#include "cmd.h"
+#include "check.h"
 
 struct config {
 	bool found;
@@ -19,8 +19,5 @@ struct config {
  * says whether one was found) or -1 after printing an error that names the file and key. */
 int config_load(const char *explicit_path, const char *start, struct config *c);
 void config_free(struct config *c);
-
-/* Is sel a rule code, a prefix of one, a rule name, or ALL? */
-bool rule_selector_known(const char *sel);
 
 #endif

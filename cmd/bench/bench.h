@@ -8,11 +8,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* vasprintf that exits with status 2 when memory runs out (bench's own bookkeeping). */
-char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "cli.h"
 
-/* `spipfix bench ...`: argv[0] is "bench". Returns the exit status. */
-int cmd_bench(int argc, char **argv);
 
 struct bench_options {
 	size_t rounds;
@@ -70,8 +67,6 @@ double bench_median(const double *v, size_t n);
 double bench_mad(const double *v, size_t n);
 /* Is `saved` within the noise of paired differences whose MAD is `spread`? */
 bool bench_within_noise(double saved, double spread);
-/* The whole file, NUL-terminated; NULL with errno set. */
-char *bench_read_file(const char *path, size_t *len);
 
 /* bench_run.c */
 int bench_run(const struct bench_options *o, const char *path);

@@ -1,0 +1,591 @@
+/* `spipfix check` (also what `spipfix PATH...` runs): the command line and the configuration
+ * merged into the options, the files found, each one through the engine (on worker processes,
+ * answered from the cache where it can), their outputs joined in file order, the summary. */
+#define _GNU_SOURCE /* sched_getaffinity */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bridge.h"
+#include "cache.h"
+#include "check.h"
+#include "config.h"
+#include "pass.h"
+#include "render.h"
+#include "trace.h"
+
+/* The default number of workers: the CPUs this process may run on (taskset, cpusets), else
+ * the online ones. */
+static int available_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+static void usage(FILE *out)
+{
+	fputs("Usage: spipfix [check] [OPTIONS] PATH...\n"
+	      "       spipfix [check] [OPTIONS] --stdin-filename PATH [-]\n"
+	      "       spipfix COMMAND ...   (`spipfix help` lists the commands)\n"
+	      "\n"
+	      "Find closure-free nested functions and other per-call waste in Python files, prove each\n"
+	      "finding on the bytecode CPython compiles from the same source, and fix it. Folders are\n"
+	      "searched for *.py without excluded and git-ignored files; paths named explicitly are\n"
+	      "always analysed (unless --force-exclude). `-` reads the source from stdin. The analysed code\n"
+	      "is only compiled, never run; SPF201 evaluates one allow-listed pure call (re.compile(\"a+\"),\n"
+	      "...) once before it proposes to hoist it.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --fix                    Apply the safe fixes in place (stdin: print the fixed source)\n"
+	      "      --diff                   Print a unified diff of the fixes; write nothing\n"
+	      "      --check                  Print only the findings; exit 1 if there are any\n"
+	      "      --unsafe-fixes           Also apply (or show) fixes that may change behaviour\n"
+	      "      --no-unsafe-fixes        Do not, whatever the configuration says\n"
+	      "      --select CODES           Rules to run: comma-separated codes, prefixes or ALL (replaces select and ignore)\n"
+	      "      --extend-select CODES    Rules to run in addition\n"
+	      "      --ignore CODES           Rules not to run\n"
+	      "      --per-file-ignores PAT:CODES  Rules not to run on files matching PAT (replaces the configured table)\n"
+	      "      --exclude PATTERNS       Files and folders to skip (replaces exclude and the defaults)\n"
+	      "      --extend-exclude PATTERNS  More files and folders to skip\n"
+	      "      --force-exclude          Apply the exclusions to paths named explicitly too\n"
+	      "      --no-force-exclude       Analyse paths named explicitly even when excluded\n"
+	      "      --no-respect-gitignore   Walk files that git ignores too\n"
+	      "      --config FILE            Read [tool.spipfix] from this file instead of the nearest pyproject.toml\n"
+	      "      --isolated               Read no configuration file\n"
+	      "      --stdin-filename PATH    Read the source from stdin; PATH names it (messages, config, excludes)\n"
+	      "      --format FORMAT          Findings as text, concise, json, jsonl, github or sarif (alias --output-format)\n"
+	      "      --statistics             Print a count of findings per rule instead of each finding\n"
+	      "      --exit-zero              Exit 0 even when findings remain (errors still exit 2)\n"
+	      "      --exit-non-zero-on-fix   Exit 1 when a fix was applied, even if no finding remains\n"
+	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
+	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
+	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
+	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
+	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
+	      "  -q, --quiet                  Print findings but no summary\n"
+	      "  -s, --silent                 Print no findings and no summary (diffs and stdin --fix output stay)\n"
+	      "      --version                Print the version\n"
+	      "  -h, --help                   Print this help\n"
+	      "\n"
+	      "Rules (`spipfix rule CODE` explains one):\n",
+	      out);
+	for (const struct pass *const *p = pass_registry; *p; p++)
+		fprintf(out, "  %s %-26s %s\n", (*p)->code, (*p)->name, (*p)->summary);
+	fputs("\nExit status: 0 nothing found (or all fixed), 1 findings remain or the diff is not empty,\n"
+	      "2 usage error, configuration error, or a file that could not be read or analysed.\n",
+	      out);
+}
+
+/* The findings written to stdout so far (emit_result puts the renderer's separator between the
+ * outputs of two files). */
+static size_t emitted;
+
+void emit_result(const struct options *o, const struct file_result *r)
+{
+	if (r->errlen) {
+		fflush(stdout);
+		fwrite(r->err, 1, r->errlen, stderr);
+	}
+	if (!r->outlen)
+		return;
+	/* stdout carries findings unless it carries a diff or the fixed stdin buffer */
+	bool findings = o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX);
+	if (findings && (o->statistics || o->silent))
+		return;
+	if (findings && emitted && r->t.rendered)
+		fputs(o->format->separator, stdout);
+	if (findings)
+		emitted += r->t.rendered;
+	fwrite(r->out, 1, r->outlen, stdout);
+	if (ferror(stdout) && errno == EPIPE) {
+		/* the reader went away (`| head`): stop as a pipeline expects */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
+}
+
+/* Does stdout carry the run's findings, framed by the renderer's begin and end? */
+static bool findings_on_stdout(const struct options *o)
+{
+	return o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX) && !o->statistics && !o->silent;
+}
+
+static const struct renderer *parse_format(const char *s)
+{
+	const struct renderer *r = render_lookup(s);
+	if (r)
+		return r;
+	const char *names[16];
+	size_t n = 0;
+	for (const struct renderer *const *f = render_formats; *f && n < 16; f++)
+		names[n++] = (*f)->name;
+	const char *near = cli_nearest(s, names, n);
+	fprintf(stderr, "error: --format: unknown format `%s`", s);
+	if (near)
+		fprintf(stderr, " (did you mean `%s`?)", near);
+	fputs(" (", stderr);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", names[i]);
+	fputs(")\n", stderr);
+	return NULL;
+}
+
+/* What the command line says, before it is merged with the configuration file. */
+struct cli {
+	struct strlist select, extend_select, ignore, exclude, extend_exclude;
+	bool have_select, have_exclude;
+	struct per_file_ignore *pfi;
+	size_t npfi;
+	bool have_pfi;
+	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset */
+	const char *config;
+	bool isolated;
+};
+
+static void pfi_free(struct per_file_ignore *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].pattern);
+		strlist_free(&v[i].codes);
+	}
+	free(v);
+}
+
+static void cli_free(struct cli *c)
+{
+	strlist_free(&c->select);
+	strlist_free(&c->extend_select);
+	strlist_free(&c->ignore);
+	strlist_free(&c->exclude);
+	strlist_free(&c->extend_exclude);
+	pfi_free(c->pfi, c->npfi);
+}
+
+/* --per-file-ignores PATTERN:CODES */
+static int add_pfi(struct cli *c, const char *arg)
+{
+	const char *colon = strrchr(arg, ':');
+	if (!colon || colon == arg) {
+		fprintf(stderr, "error: --per-file-ignores: expected PATTERN:CODES, got `%s`\n", arg);
+		return -1;
+	}
+	struct per_file_ignore *nv = realloc(c->pfi, (c->npfi + 1) * sizeof *nv);
+	if (!nv)
+		return -1;
+	c->pfi = nv;
+	struct per_file_ignore *e = &c->pfi[c->npfi];
+	memset(e, 0, sizeof *e);
+	if (!(e->pattern = strndup(arg, (size_t)(colon - arg))))
+		return -1;
+	c->npfi++;
+	c->have_pfi = true;
+	return cli_rule_list("--per-file-ignores", colon + 1, &e->codes);
+}
+
+static void apply_selectors(bool *on, const struct strlist *l, bool value)
+{
+	for (size_t i = 0; i < l->n; i++)
+		for (size_t k = 0; pass_registry[k] && k < MAX_PASSES; k++)
+			if (pass_matches(pass_registry[k], l->v[i]))
+				on[k] = value;
+}
+
+/* Join two lists of borrowed strings into a new array (strings not copied). */
+static int join_lists(struct strlist *out, const struct strlist *a, const struct strlist *b)
+{
+	out->n = 0;
+	out->v = calloc(a->n + b->n + 1, sizeof *out->v);
+	if (!out->v)
+		return -1;
+	for (size_t i = 0; i < a->n; i++)
+		out->v[out->n++] = a->v[i];
+	for (size_t i = 0; i < b->n; i++)
+		out->v[out->n++] = b->v[i];
+	return 0;
+}
+
+/* Merge the configuration file and the command line into o: the command line wins. */
+static int resolve(struct options *o, const struct cli *c, const struct config *cfg)
+{
+	bool on[MAX_PASSES];
+	for (o->npasses = 0; pass_registry[o->npasses] && o->npasses < MAX_PASSES; o->npasses++)
+		on[o->npasses] = true;
+	if (cfg->has_select) {
+		memset(on, 0, sizeof on);
+		apply_selectors(on, &cfg->select, true);
+	}
+	apply_selectors(on, &cfg->ignore, false);
+	if (c->have_select) {
+		memset(on, 0, sizeof on);
+		apply_selectors(on, &c->select, true);
+	}
+	apply_selectors(on, &c->extend_select, true);
+	apply_selectors(on, &c->ignore, false);
+	memcpy(o->enabled, on, sizeof on);
+
+	o->unsafe_fixes = c->unsafe_fixes >= 0 ? c->unsafe_fixes : cfg->unsafe_fixes > 0;
+	o->respect_gitignore = c->respect_gitignore >= 0 ? c->respect_gitignore : cfg->respect_gitignore != 0;
+	o->force_exclude = c->force_exclude >= 0 ? c->force_exclude : cfg->force_exclude > 0;
+	const struct strlist none = {0};
+	const struct strlist *ex = c->have_exclude ? &c->exclude : cfg->has_exclude ? &cfg->exclude : NULL;
+	if (ex && join_lists(&o->exclude, ex, &none) < 0)
+		return -1;
+	if (join_lists(&o->extend_exclude, &cfg->extend_exclude, &c->extend_exclude) < 0)
+		return -1;
+	if (c->have_pfi) {
+		o->pfi = c->pfi;
+		o->npfi = c->npfi;
+	} else {
+		o->pfi = cfg->pfi;
+		o->npfi = cfg->npfi;
+	}
+	char cwd[4096];
+	o->root = cfg->found ? strdup(cfg->dir) : getcwd(cwd, sizeof cwd) ? strdup(cwd) : NULL;
+	o->config_path = cfg->path;
+	return o->root ? 0 : -1;
+}
+
+/* Where to look for pyproject.toml: the stdin file name's folder, else the first path's. */
+static char *config_start(const struct options *o, char *const *paths, int npaths)
+{
+	const char *p = o->use_stdin ? o->stdin_filename : npaths ? paths[0] : NULL;
+	if (!p)
+		return strdup(".");
+	struct stat st;
+	if (!o->use_stdin && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+		return strdup(p);
+	char *abs = path_absolute(p);
+	if (abs) {
+		char *slash = strrchr(abs, '/');
+		if (slash)
+			slash[slash == abs ? 1 : 0] = 0;
+	}
+	return abs;
+}
+
+static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+/* The last line, as Ruff prints it; never "All checks passed!" when a file could not be read or
+ * analysed. */
+static void summary(FILE *out, const struct options *o, const struct totals *t)
+{
+	if (o->quiet || o->mode == MODE_CHECK)
+		return;
+	if (o->mode == MODE_DIFF) {
+		if (t->fixed)
+			fprintf(stderr, "Would fix %zu %s in %zu %s.\n", t->fixed, plural(t->fixed, "finding", "findings"),
+				t->changed_files, plural(t->changed_files, "file", "files"));
+		else
+			fprintf(stderr, "No fixes available.\n");
+		return;
+	}
+	/* machine-readable formats print nothing but the findings */
+	if (o->format->machine) {
+	} else if (o->mode == MODE_FIX) {
+		if (t->findings || t->fixed)
+			fprintf(out, "Found %zu %s (%zu fixed, %zu remaining).\n", t->findings + t->fixed,
+				plural(t->findings + t->fixed, "finding", "findings"), t->fixed, t->findings);
+		else if (!t->errors)
+			fprintf(out, "All checks passed!\n");
+	} else if (t->findings) {
+		fprintf(out, "Found %zu %s.\n", t->findings, plural(t->findings, "finding", "findings"));
+		if (t->fixable)
+			fprintf(out, "[*] %zu fixable with the `--fix` option", t->fixable);
+		if (t->unsafe_fixable)
+			fprintf(out, "%s%zu hidden %s can be enabled with the `--unsafe-fixes` option",
+				t->fixable ? " (" : "", t->unsafe_fixable, plural(t->unsafe_fixable, "fix", "fixes"));
+		if (t->fixable || t->unsafe_fixable)
+			fprintf(out, "%s.\n", t->fixable && t->unsafe_fixable ? ")" : "");
+	} else if (!t->errors) {
+		fprintf(out, "All checks passed!\n");
+	}
+	if (t->errors) {
+		fflush(out);
+		fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,
+			plural((size_t)t->errors, "file", "files"));
+	}
+}
+
+/* --trace-profile: the engine asks the loaded trace for each finding's count. */
+static long long trace_lookup(void *ctx, const struct unit *u, const struct finding *f)
+{
+	return trace_profile_finding(ctx, u, f);
+}
+
+int check_main(int argc, char **argv)
+{
+	struct options o = {.mode = MODE_REPORT, .format = &render_text};
+	struct trace_profile *tp = NULL;
+	struct engine_counts counts = {trace_lookup, NULL};
+	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1};
+	struct config cfg = {0};
+	enum {
+		OPT_DIFF = 256,
+		OPT_FIX,
+		OPT_UNSAFE,
+		OPT_NO_UNSAFE,
+		OPT_CHECK,
+		OPT_SELECT,
+		OPT_EXTEND_SELECT,
+		OPT_IGNORE,
+		OPT_EXCLUDE,
+		OPT_EXTEND_EXCLUDE,
+		OPT_PFI,
+		OPT_FORCE_EXCLUDE,
+		OPT_NO_FORCE_EXCLUDE,
+		OPT_NO_GITIGNORE,
+		OPT_CONFIG,
+		OPT_ISOLATED,
+		OPT_DEBUG,
+		OPT_VERSION,
+		OPT_STDIN_FILENAME,
+		OPT_FORMAT,
+		OPT_STATISTICS,
+		OPT_EXIT_ZERO,
+		OPT_EXIT_NON_ZERO_ON_FIX,
+		OPT_NO_CACHE,
+		OPT_CACHE_DIR,
+		OPT_TRACE_PROFILE,
+	};
+	static const struct option longopts[] = {
+		{"diff", no_argument, NULL, OPT_DIFF},
+		{"fix", no_argument, NULL, OPT_FIX},
+		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
+		{"no-unsafe-fixes", no_argument, NULL, OPT_NO_UNSAFE},
+		{"check", no_argument, NULL, OPT_CHECK},
+		{"select", required_argument, NULL, OPT_SELECT},
+		{"extend-select", required_argument, NULL, OPT_EXTEND_SELECT},
+		{"ignore", required_argument, NULL, OPT_IGNORE},
+		{"exclude", required_argument, NULL, OPT_EXCLUDE},
+		{"extend-exclude", required_argument, NULL, OPT_EXTEND_EXCLUDE},
+		{"per-file-ignores", required_argument, NULL, OPT_PFI},
+		{"force-exclude", no_argument, NULL, OPT_FORCE_EXCLUDE},
+		{"no-force-exclude", no_argument, NULL, OPT_NO_FORCE_EXCLUDE},
+		{"no-respect-gitignore", no_argument, NULL, OPT_NO_GITIGNORE},
+		{"config", required_argument, NULL, OPT_CONFIG},
+		{"isolated", no_argument, NULL, OPT_ISOLATED},
+		{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"output-format", required_argument, NULL, OPT_FORMAT},
+		{"debug", required_argument, NULL, OPT_DEBUG},
+		{"statistics", no_argument, NULL, OPT_STATISTICS},
+		{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+		{"exit-non-zero-on-fix", no_argument, NULL, OPT_EXIT_NON_ZERO_ON_FIX},
+		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+		{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+		{"trace-profile", required_argument, NULL, OPT_TRACE_PROFILE},
+		{"jobs", required_argument, NULL, 'j'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"silent", no_argument, NULL, 's'},
+		{"version", no_argument, NULL, OPT_VERSION},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	optind = 1;
+	bool diff = false, fix = false, check = false;
+	int rc = 2, c;
+	while ((c = getopt_long(argc, argv, "qshj:", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_DIFF: diff = true; break;
+		case OPT_FIX: fix = true; break;
+		case OPT_UNSAFE: cl.unsafe_fixes = 1; break;
+		case OPT_NO_UNSAFE: cl.unsafe_fixes = 0; break;
+		case OPT_CHECK: check = true; break;
+		case OPT_SELECT:
+			strlist_free(&cl.select);
+			cl.have_select = true;
+			if (cli_rule_list("--select", optarg, &cl.select) < 0)
+				goto out;
+			break;
+		case OPT_EXTEND_SELECT:
+			if (cli_rule_list("--extend-select", optarg, &cl.extend_select) < 0)
+				goto out;
+			break;
+		case OPT_IGNORE:
+			if (cli_rule_list("--ignore", optarg, &cl.ignore) < 0)
+				goto out;
+			break;
+		case OPT_EXCLUDE:
+			cl.have_exclude = true;
+			if (strlist_split(&cl.exclude, optarg) < 0)
+				goto out;
+			break;
+		case OPT_EXTEND_EXCLUDE:
+			if (strlist_split(&cl.extend_exclude, optarg) < 0)
+				goto out;
+			break;
+		case OPT_PFI:
+			if (add_pfi(&cl, optarg) < 0)
+				goto out;
+			break;
+		case OPT_FORCE_EXCLUDE: cl.force_exclude = 1; break;
+		case OPT_NO_FORCE_EXCLUDE: cl.force_exclude = 0; break;
+		case OPT_NO_GITIGNORE: cl.respect_gitignore = 0; break;
+		case OPT_CONFIG: cl.config = optarg; break;
+		case OPT_ISOLATED: cl.isolated = true; break;
+		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
+		case OPT_FORMAT:
+			if (!(o.format = parse_format(optarg)))
+				goto out;
+			break;
+		case OPT_TRACE_PROFILE: {
+			if (tp) {
+				fputs("error: --trace-profile given twice\n", stderr);
+				goto out;
+			}
+			char *err = NULL;
+			if (!(tp = trace_profile_load(optarg, &err))) {
+				fprintf(stderr, "error: --trace-profile: %s\n", err ? err : "out of memory");
+				free(err);
+				goto out;
+			}
+			break;
+		}
+		case OPT_DEBUG: o.debug = optarg; break;
+		case OPT_STATISTICS: o.statistics = true; break;
+		case OPT_EXIT_ZERO: o.exit_zero = true; break;
+		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
+		case OPT_NO_CACHE: o.no_cache = true; break;
+		case OPT_CACHE_DIR: o.cache_dir = optarg; break;
+		case 'j': {
+			char *end;
+			long j = strtol(optarg, &end, 10);
+			if (*end || j < 1 || j > 64) {
+				fprintf(stderr, "error: --jobs: expected a number from 1 to 64, got `%s`\n", optarg);
+				goto out;
+			}
+			o.jobs = (int)j;
+			break;
+		}
+		case 'q': o.quiet = true; break;
+		case 's': o.silent = o.quiet = true; break;
+		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
+		case 'h': usage(stdout); rc = 0; goto out;
+		default: fputs("Try 'spipfix --help' for more information.\n", stderr); goto out;
+		}
+	}
+	if (diff + fix + check > 1) {
+		fputs("error: --diff, --fix and --check cannot be combined\n", stderr);
+		goto out;
+	}
+	if (cl.config && cl.isolated) {
+		fputs("error: --config and --isolated cannot be combined\n", stderr);
+		goto out;
+	}
+	o.mode = diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
+	int npaths = argc - optind;
+	char *const *paths = argv + optind;
+	/* `-` alone, or no path with --stdin-filename: the buffer comes from stdin */
+	o.use_stdin = (npaths == 1 && !strcmp(paths[0], "-")) || (npaths == 0 && o.stdin_filename);
+	if (!o.use_stdin) {
+		for (int i = 0; i < npaths; i++)
+			if (!strcmp(paths[i], "-")) {
+				fputs("error: `-` (standard input) cannot be combined with other paths\n", stderr);
+				goto out;
+			}
+	}
+	if (npaths == 0 && !o.use_stdin) {
+		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
+		goto out;
+	}
+	if (!cl.isolated) {
+		char *start = config_start(&o, paths, npaths);
+		int r = start ? config_load(cl.config, start, &cfg) : 0;
+		free(start);
+		if (r < 0)
+			goto out;
+	}
+	if (resolve(&o, &cl, &cfg) < 0)
+		goto out;
+	/* a trace gives each finding its execution count; text diagnostics are held back and
+	 * printed at the end, most executed first: one process, no cache */
+	bool traced = tp != NULL;
+	if (traced) {
+		counts.ctx = tp;
+		o.counts = &counts;
+		if (o.format == &render_text && !(o.held = held_new()))
+			goto out;
+	}
+	struct render_run run = {.r = o.format, .traced = traced, .npasses = o.npasses};
+	if (findings_on_stdout(&o) && o.format->begin)
+		o.format->begin(stdout, &run);
+
+	struct totals t = {0};
+	if (o.use_stdin) {
+		struct file_result r;
+		if (file_result_open(&r) < 0)
+			goto out;
+		/* an excluded name under --force-exclude: analysed as nothing */
+		if (o.force_exclude && o.stdin_filename && path_excluded(&o, o.stdin_filename)) {
+			size_t len;
+			char *buf = o.mode == MODE_FIX ? read_stdin(&len) : NULL;
+			if (buf)
+				fwrite(buf, 1, len, r.outf);
+			free(buf);
+		} else {
+			process_stdin(&o, &r);
+		}
+		file_result_close(&r);
+		emit_result(&o, &r);
+		totals_add(&t, &r.t);
+		file_result_free(&r);
+	} else {
+		size_t nfiles;
+		off_t *sizes = NULL;
+		char **files = discover(paths, npaths, &o, &nfiles, &t.errors, &sizes);
+		if (!o.no_cache && !o.debug && !traced)
+			o.cache = cache_open(&o);
+		/* --debug writes straight to stderr while analysing: keep it in file order */
+		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : available_cpus();
+		if (run_files(files, sizes, nfiles, &o, jobs, &t) < 0) {
+			fputs("error: out of memory\n", stderr);
+			t.errors++;
+		}
+		cache_close(o.cache);
+		o.cache = NULL;
+		run_files_reap();
+		files_free(files, nfiles);
+		free(sizes);
+	}
+	held_flush(o.held);
+	o.held = NULL;
+	run.findings = emitted;
+	run.t = &t;
+	if (findings_on_stdout(&o) && o.format->end)
+		o.format->end(stdout, &run);
+	fflush(stdout);
+	/* with stdin, --fix owns stdout: the summary goes to stderr */
+	FILE *summary_to = o.use_stdin && o.mode == MODE_FIX ? stderr : stdout;
+	if (o.statistics && !o.silent)
+		render_statistics(summary_to, &run, o.format == &render_json || o.format == &render_jsonl);
+	summary(summary_to, &o, &t);
+	bridge_fini();
+	if (t.errors)
+		rc = 2;
+	else if (o.exit_non_zero_on_fix && t.fixed)
+		rc = 1;
+	else if (o.exit_zero)
+		rc = 0;
+	else if (o.mode == MODE_DIFF)
+		rc = t.fixed ? 1 : 0;
+	else
+		rc = t.findings ? 1 : 0;
+out:
+	held_flush(o.held);
+	trace_profile_free(tp);
+	cli_free(&cl);
+	config_free(&cfg);
+	free(o.exclude.v);
+	free(o.extend_exclude.v);
+	free(o.root);
+	return rc;
+}

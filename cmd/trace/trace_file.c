@@ -1,0 +1,218 @@
+/* The loader of a JSON trace written by `spipfix trace --format json`, and the execution count
+ * of a finding's own instruction in it: what `--trace-profile FILE` gives the engine. */
+#include <jansson.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "trace.h"
+
+/* ---- the loader of a JSON trace ---------------------------------------------------------- */
+
+struct tp_file {
+	char *file, *path;
+};
+
+struct tp_row {
+	size_t file;
+	int line, op;
+	long long count;
+};
+
+struct trace_profile {
+	char **ops;
+	size_t nops;
+	struct tp_file *files; /* sorted by file */
+	size_t nfiles;
+	struct tp_row *rows;   /* sorted by (file, line, op) */
+	size_t nrows;
+	char *last_query;      /* the previous lookup's path and its file index */
+	long last_file;
+};
+
+void trace_profile_free(struct trace_profile *tp)
+{
+	if (!tp)
+		return;
+	for (size_t i = 0; i < tp->nops; i++)
+		free(tp->ops[i]);
+	free(tp->ops);
+	for (size_t i = 0; i < tp->nfiles; i++) {
+		free(tp->files[i].file);
+		free(tp->files[i].path);
+	}
+	free(tp->files);
+	free(tp->rows);
+	free(tp->last_query);
+	free(tp);
+}
+
+static int cmp_tp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct tp_file *)a)->file, ((const struct tp_file *)b)->file);
+}
+
+static int cmp_tp_row(const void *pa, const void *pb)
+{
+	const struct tp_row *a = pa, *b = pb;
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->op - b->op;
+}
+
+static void fail(char **err, const char *path, const char *what)
+{
+	size_t n = strlen(path) + strlen(what) + 64;
+	char *m = malloc(n);
+	if (m)
+		snprintf(m, n, "%s: not a trace written by `spipfix trace --format json`: %s", path, what);
+	*err = m;
+}
+
+struct trace_profile *trace_profile_load(const char *path, char **err)
+{
+	*err = NULL;
+	json_error_t je;
+	json_t *root = json_load_file(path, 0, &je);
+	if (!root) {
+		size_t n = strlen(path) + strlen(je.text) + 64;
+		if ((*err = malloc(n)))
+			snprintf(*err, n, "%s:%d: %s", path, je.line, je.text);
+		return NULL;
+	}
+	struct trace_profile *tp = calloc(1, sizeof *tp);
+	json_t *fmt = json_object_get(root, "format"), *ops = json_object_get(root, "instructions");
+	json_t *files = json_object_get(root, "files"), *rows = json_object_get(root, "by_location");
+	const char *bad = NULL;
+	if (!tp)
+		bad = "out of memory";
+	else if (!json_is_string(fmt) || strcmp(json_string_value(fmt), "spipfix-trace/1") != 0)
+		bad = "\"format\" is not \"spipfix-trace/1\"";
+	else if (!json_is_array(ops) || !json_is_array(files) || !json_is_array(rows))
+		bad = "\"instructions\", \"files\" and \"by_location\" must be arrays";
+	if (bad)
+		goto bad;
+	tp->ops = calloc(json_array_size(ops) + 1, sizeof *tp->ops);
+	tp->files = calloc(json_array_size(files) + 1, sizeof *tp->files);
+	tp->rows = calloc(json_array_size(rows) + 1, sizeof *tp->rows);
+	if (!tp->ops || !tp->files || !tp->rows) {
+		bad = "out of memory";
+		goto bad;
+	}
+	size_t i;
+	json_t *v;
+	json_array_foreach(ops, i, v)
+	{
+		if (!json_is_string(v) || !(tp->ops[tp->nops++] = strdup(json_string_value(v)))) {
+			bad = "an instruction name is not a string";
+			goto bad;
+		}
+	}
+	json_array_foreach(files, i, v)
+	{
+		json_t *f = json_object_get(v, "file"), *p = json_object_get(v, "path");
+		if (!json_is_string(f) || !(json_is_string(p) || json_is_null(p))) {
+			bad = "an entry of \"files\" lacks \"file\" or \"path\"";
+			goto bad;
+		}
+		struct tp_file *tf = &tp->files[tp->nfiles++];
+		tf->file = strdup(json_string_value(f));
+		tf->path = json_is_string(p) ? strdup(json_string_value(p)) : NULL;
+		if (!tf->file || (json_is_string(p) && !tf->path)) {
+			bad = "out of memory";
+			goto bad;
+		}
+	}
+	if (tp->nfiles > 1)
+		qsort(tp->files, tp->nfiles, sizeof *tp->files, cmp_tp_file);
+	json_array_foreach(rows, i, v)
+	{
+		json_t *f = json_object_get(v, "file"), *l = json_object_get(v, "line");
+		json_t *o = json_object_get(v, "instruction"), *n = json_object_get(v, "count");
+		if (!json_is_string(f) || !json_is_integer(l) || !json_is_string(o) || !json_is_integer(n) ||
+		    json_integer_value(n) < 0) {
+			bad = "an entry of \"by_location\" lacks \"file\", \"line\", \"instruction\" or \"count\"";
+			goto bad;
+		}
+		struct tp_file key = {(char *)json_string_value(f), NULL};
+		struct tp_file *hit = tp->nfiles ? bsearch(&key, tp->files, tp->nfiles, sizeof *tp->files, cmp_tp_file)
+						 : NULL;
+		int op = -1;
+		for (size_t k = 0; k < tp->nops && op < 0; k++)
+			if (!strcmp(tp->ops[k], json_string_value(o)))
+				op = (int)k;
+		if (!hit || op < 0) {
+			bad = "a location names a file or an instruction that the trace does not list";
+			goto bad;
+		}
+		tp->rows[tp->nrows++] = (struct tp_row){(size_t)(hit - tp->files), (int)json_integer_value(l), op,
+							 (long long)json_integer_value(n)};
+	}
+	if (tp->nrows > 1)
+		qsort(tp->rows, tp->nrows, sizeof *tp->rows, cmp_tp_row);
+	tp->last_file = -1;
+	json_decref(root);
+	return tp;
+bad:
+	json_decref(root);
+	trace_profile_free(tp);
+	fail(err, path, bad);
+	return NULL;
+}
+
+long long trace_profile_count(struct trace_profile *tp, const char *path, int line, const char *op)
+{
+	long fi = -1;
+	if (tp->last_query && !strcmp(tp->last_query, path)) {
+		fi = tp->last_file;
+	} else {
+		char rp[PATH_MAX];
+		bool real = realpath(path, rp) != NULL;
+		for (size_t i = 0; i < tp->nfiles && fi < 0; i++)
+			if ((real && tp->files[i].path && !strcmp(tp->files[i].path, rp)) || !strcmp(tp->files[i].file, path))
+				fi = (long)i;
+		free(tp->last_query);
+		tp->last_query = strdup(path);
+		tp->last_file = fi;
+	}
+	if (fi < 0)
+		return -1;
+	int want = -1;
+	if (op) {
+		for (size_t k = 0; k < tp->nops && want < 0; k++)
+			if (!strcmp(tp->ops[k], op))
+				want = (int)k;
+		if (want < 0)
+			return -1;
+	}
+	/* first row of (file, line) */
+	size_t lo = 0, hi = tp->nrows;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct tp_row *r = &tp->rows[mid];
+		if (r->file < (size_t)fi || (r->file == (size_t)fi && r->line < line))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	long long best = 0;
+	for (size_t i = lo; i < tp->nrows && tp->rows[i].file == (size_t)fi && tp->rows[i].line == line; i++)
+		if ((want < 0 || tp->rows[i].op == want) && tp->rows[i].count > best)
+			best = tp->rows[i].count;
+	return best;
+}
+
+long long trace_profile_finding(struct trace_profile *tp, const struct unit *u, const struct finding *f)
+{
+	/* a def or lambda: its MAKE_FUNCTION on the line the bytecode gives; otherwise the most
+	 * executed tracked instruction of the finding's first line */
+	bool site = f->code && f->code->site >= 0;
+	int line = site && f->code->site_line > 0 ? f->code->site_line : (int)f->row + 1;
+	long long n = trace_profile_count(tp, u->path, line, site ? "MAKE_FUNCTION" : NULL);
+	if (n < 0 && site)
+		n = trace_profile_count(tp, u->path, line, NULL);
+	return n;
+}

@@ -1,0 +1,548 @@
+/* The engine (engine.h): the pipeline as one sequence of stages, the fix rounds and their safety
+ * net, and the fix picker every client shares. */
+#include "engine.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bridge.h"
+#include "pass.h"
+#include "unit.h"
+
+#define MAX_FILE (64u * 1024 * 1024)
+#define MAX_ROUNDS 16
+
+/* ---- the text stage: bytes a Python file may hold ------------------------------------------ */
+
+static bool valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		/* ASCII, nearly all of most sources: eight bytes at a time */
+		if (n - i >= 8) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (!(w & 0x8080808080808080u)) {
+				i += 8;
+				continue;
+			}
+		}
+		unsigned c = p[i];
+		size_t k;
+		unsigned min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			k = 1, min = 0x80, c &= 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			k = 2, min = 0x800, c &= 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			k = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return false;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
+				return false;
+			c = (c << 6) | (p[i + j] & 0x3F);
+		}
+		if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* A PEP 263 coding cookie on line 1 or 2 naming anything but UTF-8 (or ASCII, a subset). */
+static const char *foreign_cookie(const char *s, size_t n, char *name, size_t cap)
+{
+	size_t at = 0;
+	for (int line = 0; line < 2 && at < n; line++) {
+		size_t e = at;
+		while (e < n && s[e] != '\n')
+			e++;
+		size_t k = at;
+		while (k < e && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'))
+			k++;
+		if (k < e && s[k] == '#') {
+			for (size_t i = k; i + 6 < e; i++) {
+				if (memcmp(s + i, "coding", 6) != 0 || (s[i + 6] != ':' && s[i + 6] != '='))
+					continue;
+				size_t v = i + 7;
+				while (v < e && (s[v] == ' ' || s[v] == '\t'))
+					v++;
+				size_t w = 0;
+				while (v < e && w + 1 < cap &&
+				       (s[v] == '-' || s[v] == '_' || s[v] == '.' || (s[v] >= '0' && s[v] <= '9') ||
+					(s[v] >= 'a' && s[v] <= 'z') || (s[v] >= 'A' && s[v] <= 'Z')))
+					name[w++] = s[v++];
+				name[w] = 0;
+				if (!strncasecmp(name, "utf-8", 5) || !strncasecmp(name, "utf_8", 5) ||
+				    !strcasecmp(name, "utf8") || !strcasecmp(name, "ascii") || !strcasecmp(name, "us-ascii"))
+					return NULL;
+				return name;
+			}
+		} else if (k < e) {
+			break; /* the cookie must come before any code */
+		}
+		at = e + 1;
+	}
+	return NULL;
+}
+
+static bool is_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
+const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap)
+{
+	char cookie[64];
+	if (len > MAX_FILE)
+		return "larger than 64 MiB; skipped";
+	if (memchr(buf, 0, len))
+		return "contains NUL bytes; skipped";
+	if (!valid_utf8(buf, len))
+		return "is not valid UTF-8; skipped";
+	if (foreign_cookie(buf, len, cookie, sizeof cookie) && !is_ascii(buf, len)) {
+		snprintf(why, cap, "declares the encoding `%s`; only UTF-8 files are handled; skipped", cookie);
+		return why;
+	}
+	return NULL;
+}
+
+static int text_stage(struct unit *u)
+{
+	char why[160];
+	const char *e = engine_unreadable(u->buf, u->buflen, why, sizeof why);
+	if (!e)
+		return 0;
+	u->error = arena_strdup(&u->arena, e);
+	if (!u->error)
+		u->error = "out of memory";
+	u->error_kind = UE_INPUT;
+	return -1;
+}
+
+/* ---- the bytecode stage ---------------------------------------------------------------------- */
+
+static int compile_stage(struct unit *u)
+{
+	if (bridge_init() < 0) {
+		u->error = "cannot start the embedded Python; skipped";
+		u->error_kind = UE_INTERNAL;
+		return -1;
+	}
+	if (bridge_compile(u) == 0)
+		return 0;
+	/* the grammar accepts what the embedded CPython rejects: most likely newer syntax, which is
+	 * a note, not an error of the user's */
+	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)))
+		u->error_kind = UE_NEWER;
+	return -1;
+}
+
+/* ---- what the renderers and the applier rely on ------------------------------------------- */
+
+/* Each finding's edits in the applier's order (insertions at one offset in the order the pass
+ * emitted them), and the execution counts of a trace. */
+static void finish_findings(const struct engine_config *c, struct unit *u)
+{
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		for (size_t k = 0; k < f->nedits; k++)
+			f->edits[k].seq = (unsigned)k;
+		edits_sort(f->edits, f->nedits);
+		if (c->counts)
+			f->executions = c->counts->lookup(c->counts->ctx, u, f);
+	}
+}
+
+#ifndef NDEBUG
+/* The invariants between stages, checked in debug and sanitizer builds (as QBE's ssacheck):
+ * findings in position order, inside the text, each one's edits sorted as the applier applies
+ * them and free of overlaps, a fix with a title and edits, a demoted one with a reason. */
+static void check_findings(const struct unit *u)
+{
+	for (size_t i = 0; i < u->nfindings; i++) {
+		const struct finding *f = &u->findings[i];
+		assert(f->pass && f->message);
+		assert(f->start <= f->end && f->end <= u->len);
+		assert(i == 0 || u->findings[i - 1].start <= f->start);
+		assert(edits_ordered(f->edits, f->nedits, u->len));
+		assert(f->applicability == FIX_NONE || f->nedits > 0 || f->reason);
+	}
+}
+#else
+static void check_findings(const struct unit *u) { (void)u; }
+#endif
+
+/* ---- analyse ----------------------------------------------------------------------------------- */
+
+/* The stages, in order, on an initialised unit. */
+static int analyse(const struct engine_config *c, struct unit *u)
+{
+	u->debug = c->debug;
+	if (text_stage(u) < 0 ||          /* UTF-8, no NUL, no foreign coding cookie */
+	    unit_parse(u) < 0 ||           /* tree-sitter */
+	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
+	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */
+	    unit_index(u, c->select) < 0 ||       /* one walk: scopes, query roots */
+	    unit_run_passes(u, c->select) < 0 ||  /* find, check on the bytecode, rewrite */
+	    unit_suppress(u) < 0)          /* # noqa, # spipfix: ignore[...] */
+		return -1;
+	finish_findings(c, u);
+	check_findings(u);
+	return 0;
+}
+
+int engine_analyse(const struct engine_config *c, struct unit *u, const char *path, const char *buf, size_t len)
+{
+	unit_init(u, path, buf, len);
+	return analyse(c, u);
+}
+
+/* ---- pick ------------------------------------------------------------------------------------- */
+
+bool engine_wants(const struct finding *f, bool unsafe)
+{
+	if (!f->nedits)
+		return false;
+	return f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE);
+}
+
+int engine_pick(const struct unit *u, bool unsafe, const bool *skip, bool *taken_out, struct edit **out, size_t *nout)
+{
+	size_t cap = 0, n = 0;
+	struct edit *acc = NULL;
+	int taken = 0;
+	for (const struct pass *const *p = pass_registry; *p; p++)
+		for (size_t i = 0; i < u->nfindings; i++) {
+			const struct finding *f = &u->findings[i];
+			if (f->pass != *p || !engine_wants(f, unsafe) || (skip && skip[i]))
+				continue;
+			bool clash = false;
+			for (size_t k = 0; k < f->nedits && !clash; k++)
+				for (size_t j = 0; j < n && !clash; j++)
+					clash = !edit_same(&f->edits[k], &acc[j]) && edit_overlaps(&f->edits[k], &acc[j]);
+			if (clash) {
+				unit_debug(u, f->pass, "%u:%u: fix deferred to the next round (overlaps another fix)",
+					   f->row + 1, f->col + 1);
+				continue;
+			}
+			if (n + f->nedits > cap) {
+				cap = (n + f->nedits) * 2;
+				struct edit *na = realloc(acc, cap * sizeof *na);
+				if (!na) {
+					free(acc);
+					return -1;
+				}
+				acc = na;
+			}
+			for (size_t k = 0; k < f->nedits; k++) {
+				bool dup = false;
+				for (size_t j = 0; j < n && !dup; j++)
+					dup = edit_same(&f->edits[k], &acc[j]);
+				if (dup)
+					continue;
+				acc[n] = f->edits[k];
+				acc[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
+				n++;
+			}
+			if (taken_out)
+				taken_out[i] = true;
+			taken++;
+		}
+	edits_sort(acc, n);
+	*out = acc;
+	*nout = n;
+	return taken;
+}
+
+/* ---- fix -------------------------------------------------------------------------------------- */
+
+void fix_result_free(struct fix_result *r)
+{
+	if (r->final) {
+		unit_free(r->final);
+		free(r->final);
+	}
+	free(r->text);
+	if (r->error_owned)
+		free((char *)r->error);
+	memset(r, 0, sizeof *r);
+}
+
+const struct unit *engine_remaining(const struct fix_result *r, const struct unit *first)
+{
+	return r->final ? r->final : first;
+}
+
+static void set_error(struct fix_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct fix_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	char *m = n >= 0 ? malloc((size_t)n + 1) : NULL;
+	if (m) {
+		va_start(ap, fmt);
+		vsnprintf(m, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
+	r->error = m ? m : "out of memory";
+	r->error_owned = m != NULL;
+}
+
+/* The findings fixed so far, by "CODE qualname firstlineno key": one that comes back after its
+ * fix was applied means the fixes are not idempotent. */
+struct keys {
+	char **v;
+	size_t n;
+};
+
+static void finding_key(const struct finding *f, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s %s %d %s", f->pass->code, f->code->qualname, f->code->firstlineno, f->key ? f->key : "");
+}
+
+static bool keys_has(const struct keys *k, const char *s)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (!strcmp(k->v[i], s))
+			return true;
+	return false;
+}
+
+static void keys_add(struct keys *k, const char *s)
+{
+	char **nv = realloc(k->v, (k->n + 1) * sizeof *nv);
+	if (!nv)
+		return;
+	k->v = nv;
+	if ((k->v[k->n] = strdup(s)) != NULL)
+		k->n++;
+}
+
+static void keys_free(struct keys *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+}
+
+/* Does any finding that the engine would fix come back after it was fixed? */
+static bool fixed_again(const struct unit *u, const struct keys *fixed, bool unsafe)
+{
+	for (size_t i = 0; i < u->nfindings; i++) {
+		const struct finding *f = &u->findings[i];
+		if (!engine_wants(f, unsafe) || !f->code)
+			continue;
+		char key[512];
+		finding_key(f, key, sizeof key);
+		if (keys_has(fixed, key))
+			return true;
+	}
+	return false;
+}
+
+/* Row and column (bytes) reached from `at` by writing text[0, len). */
+static TSPoint advance(TSPoint at, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (text[i] == '\n') {
+			at.row++;
+			at.column = 0;
+		} else {
+			at.column++;
+		}
+	}
+	return at;
+}
+
+/* A copy of u's tree told of the edits (sorted, non-overlapping), for the next round's
+ * incremental parse; NULL when it cannot be made (the next round parses afresh). Edits are
+ * given from the last to the first, so each one's offsets are still those of the old text;
+ * insertions at one offset are given as one. */
+static TSTree *edited_tree(const struct unit *u, const struct edit *e, size_t n)
+{
+	if (u->len > UINT32_MAX)
+		return NULL;
+	TSTree *t = ts_tree_copy(u->tree);
+	if (!t)
+		return NULL;
+	for (size_t k = n; k > 0;) {
+		size_t j = k - 1, newlen = e[j].len, end = e[j].end;
+		while (j > 0 && e[j - 1].start == e[k - 1].start) {
+			j--;
+			newlen += e[j].len;
+			if (e[j].end > end)
+				end = e[j].end;
+		}
+		TSInputEdit ie;
+		uint32_t r, c;
+		unit_position(u, e[j].start, &r, &c);
+		ie.start_byte = (uint32_t)e[j].start;
+		ie.start_point = (TSPoint){r, c};
+		unit_position(u, end, &r, &c);
+		ie.old_end_byte = (uint32_t)end;
+		ie.old_end_point = (TSPoint){r, c};
+		ie.new_end_byte = (uint32_t)(e[j].start + newlen);
+		ie.new_end_point = ie.start_point;
+		for (size_t i = j; i < k; i++)
+			ie.new_end_point = advance(ie.new_end_point, e[i].text, e[i].len);
+		ts_tree_edit(t, &ie);
+		k = j;
+	}
+	return t;
+}
+
+/* The text of one round: u's text with the edits applied, the BOM kept. NULL when out of
+ * memory. */
+static char *apply_round(const struct unit *u, const struct edit *edits, size_t n, size_t *len)
+{
+	size_t outlen;
+	char *applied = edits_apply(u->src, u->len, edits, n, &outlen);
+	char *next = applied ? malloc(u->bom + outlen + 1) : NULL;
+	if (next) {
+		memcpy(next, u->buf, u->bom);
+		memcpy(next + u->bom, applied, outlen + 1);
+		*len = u->bom + outlen;
+	}
+	free(applied);
+	return next;
+}
+
+/* Why the analysis of a rewritten text failed: the safety net refuses the rewrite. */
+static void refuse(struct fix_result *r, const struct unit *u)
+{
+	r->refused = true;
+	if (u->tree && !ts_node_is_null(syn_first_error(u->root)))
+		set_error(r, "refusing to fix: the rewritten text does not parse cleanly");
+	else if (!u->module_code)
+		set_error(r, "refusing to fix: the rewritten text does not compile: %s", u->error ? u->error : "?");
+	else
+		set_error(r, "refusing to fix: the rewritten text does not analyse (%s)", u->error ? u->error : "?");
+}
+
+static void unit_release(struct unit *u)
+{
+	if (u) {
+		unit_free(u);
+		free(u);
+	}
+}
+
+int engine_fix(const struct engine_config *c, const struct unit *first, struct fix_result *r)
+{
+	memset(r, 0, sizeof *r);
+	const struct unit *u = first; /* this round's analysis */
+	struct unit *owned = NULL;    /* u when it is not `first` */
+	char *text = NULL;            /* owned's text */
+	struct keys fixed = {0};
+	int rc = -1;
+	for (int round = 0;; round++) {
+		struct edit *edits = NULL;
+		size_t nedits = 0;
+		int taken = engine_pick(u, c->unsafe, NULL, NULL, &edits, &nedits);
+		if (taken < 0) {
+			r->error = "out of memory";
+			goto out;
+		}
+		if (taken == 0) {
+			free(edits);
+			break;
+		}
+		if (round >= MAX_ROUNDS) {
+			free(edits);
+			r->error = "refusing to fix: fixes did not converge";
+			r->refused = true;
+			goto out;
+		}
+		for (size_t i = 0; i < u->nfindings; i++) {
+			const struct finding *f = &u->findings[i];
+			if (engine_wants(f, c->unsafe) && f->code) {
+				char key[512];
+				finding_key(f, key, sizeof key);
+				keys_add(&fixed, key);
+			}
+		}
+		assert(edits_ordered(edits, nedits, u->len));
+		size_t nextlen = 0;
+		char *next = apply_round(u, edits, nedits, &nextlen);
+		TSTree *reuse = next ? edited_tree(u, edits, nedits) : NULL;
+		free(edits);
+		if (!next) {
+			r->error = "out of memory";
+			goto out;
+		}
+		if (c->mangle) {
+			size_t ml;
+			char *m = c->mangle(next, nextlen, &ml);
+			if (m) {
+				if (reuse) /* the edits no longer describe the text */
+					ts_tree_delete(reuse);
+				reuse = NULL;
+				free(next);
+				next = m;
+				nextlen = ml;
+			}
+		}
+		r->applied += (size_t)taken;
+		/* the safety net is the next round: the result must parse cleanly and compile before
+		 * its analysis can find nothing more to fix */
+		struct unit *nu = malloc(sizeof *nu);
+		if (!nu) {
+			if (reuse)
+				ts_tree_delete(reuse);
+			free(next);
+			r->error = "out of memory";
+			goto out;
+		}
+		unit_init(nu, first->path, next, nextlen);
+		/* parsed from the previous round's tree, told of the edits */
+		nu->reuse = reuse;
+		nu->check_reuse = c->check_reparse;
+		int arc = analyse(c, nu);
+		if (reuse)
+			ts_tree_delete(reuse);
+		unit_release(owned);
+		free(text);
+		owned = nu;
+		text = next;
+		u = nu;
+		if (arc < 0) {
+			refuse(r, nu);
+			goto out;
+		}
+		/* idempotence: a finding fixed in an earlier round must not come back */
+		if (fixed_again(u, &fixed, c->unsafe)) {
+			set_error(r, "refusing to fix: a fix is proposed again after it was applied (not idempotent)");
+			r->refused = true;
+			goto out;
+		}
+	}
+	rc = 0;
+	if (owned) {
+		r->text = text;
+		r->len = owned->buflen;
+		r->final = owned;
+		text = NULL;
+		owned = NULL;
+	}
+out:
+	unit_release(owned);
+	free(text);
+	keys_free(&fixed);
+	return rc;
+}

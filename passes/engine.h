@@ -1,0 +1,83 @@
+/* The engine: the whole pipeline, with one entry point per job. Every client -- check and fix
+ * over files, the stdin filter, the workers, the language server, `bench`, `profile` and
+ * `trace --trace-profile` -- calls these; none re-implements a stage.
+ *
+ *   engine_analyse  text -> tree -> bytecode -> index -> passes -> suppressions -> findings
+ *   engine_fix      rounds of: pick non-overlapping fixes -> apply -> analyse the result (the
+ *                   safety net: it must parse cleanly and compile) until no fix applies
+ *   engine_pick     the fixes one round takes, as engine_fix takes them
+ *
+ * Design section 4 (the safety net) holds for every text engine_fix returns. */
+#ifndef SPIPFIX_ENGINE_H
+#define SPIPFIX_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "unit.h"
+
+/* Execution counts of a recorded trace, attached to findings by engine_analyse. */
+struct engine_counts {
+	/* How often the finding's own instruction ran (see unit.h finding.executions), or -1
+	 * when the file was not traced. */
+	long long (*lookup)(void *ctx, const struct unit *u, const struct finding *f);
+	void *ctx;
+};
+
+struct engine_config {
+	const char *const *select;   /* rule codes/prefixes to run, NULL = every rule */
+	bool unsafe;                 /* engine_fix applies unsafe fixes too */
+	const char *debug;           /* --debug=CODE: one pass's details on stderr */
+	const struct engine_counts *counts; /* NULL: no trace given */
+	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
+	 * keep it), so that a test can prove the safety net refuses a broken result. */
+	char *(*mangle)(const char *text, size_t len, size_t *outlen);
+	/* Tests only: compare each round's incremental parse with a fresh parse (a difference
+	 * refuses the file with an internal error). */
+	bool check_reparse;
+};
+
+/* Analyse buf[0, len) (NUL-terminated at len; not copied: it must outlive u) as the file
+ * `path`. Returns 0 with u->findings set (sorted by position; suppressed findings removed;
+ * each finding's edits in the applier's order), or -1 with u->error (and u->error_kind) set.
+ * Either way the caller releases u with unit_free. */
+int engine_analyse(const struct engine_config *c, struct unit *u, const char *path, const char *buf, size_t len);
+
+struct fix_result {
+	char *text;          /* malloc'd rewritten file (BOM kept); NULL when nothing changed */
+	size_t len;
+	size_t applied;      /* fixes applied over all rounds */
+	/* What remains: the analysis of `text` (owned). NULL when nothing changed (then the
+	 * analysis given to engine_fix is what remains) or on error. */
+	struct unit *final;
+	const char *error;   /* why the file was refused (static or owned) */
+	bool error_owned;
+	bool refused;        /* a rewrite failed the safety net (not an error of the input) */
+};
+
+/* Fix the analysed unit `first` (engine_analyse returned 0 for it) in rounds. Returns 0 (r->text
+ * may be NULL: nothing to change) or -1 with r->error set, in which case nothing is to be
+ * written. `first` is not changed. Release r with fix_result_free (before first's buffer). */
+int engine_fix(const struct engine_config *c, const struct unit *first, struct fix_result *r);
+void fix_result_free(struct fix_result *r);
+
+/* The remaining analysis after engine_fix: r->final, or first when nothing changed. */
+const struct unit *engine_remaining(const struct fix_result *r, const struct unit *first);
+
+/* Does the fix engine apply this finding's fix (with or without unsafe fixes)? */
+bool engine_wants(const struct finding *f, bool unsafe);
+
+/* The fixes one round takes from an analysed unit: pass by pass in registry order, within a
+ * pass in source order, skipping findings marked in skip[] (may be NULL) and those whose edits
+ * overlap a fix already taken; identical edits of two fixes are applied once. Marks taken[i]
+ * (may be NULL) for each finding taken. Returns a malloc'd array of the edits, sorted as the
+ * applier applies them, in *out (count in *nout; caller frees) and the number of fixes taken,
+ * or -1 on allocation failure. */
+struct edit;
+int engine_pick(const struct unit *u, bool unsafe, const bool *skip, bool *taken, struct edit **out, size_t *nout);
+
+/* Why a buffer cannot be analysed (NUL bytes, not UTF-8, a foreign coding cookie, too large),
+ * written into why[cap]; NULL when it can. */
+const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap);
+
+#endif
