@@ -50,10 +50,10 @@ int nested_resolve(struct unit *u, const struct pass *pass, TSNode node, struct 
 {
 	memset(out, 0, sizeof *out);
 	out->node = node;
-	out->parent = scope_parent(node);
-	if (!scope_is_function_like(out->parent))
+	out->parent = scope_parent(u, node);
+	if (!scope_is_function_like(u, out->parent))
 		return 0;
-	out->outer_def = scope_enclosing_def(node);
+	out->outer_def = scope_enclosing_def(u, node);
 	out->qualname = scope_qualname(u, node);
 	TSPoint at = ts_node_start_point(node);
 	int first = scope_firstlineno(node);

@@ -38,10 +38,10 @@ static bool is_first_for_in(TSNode clause)
 	return false;
 }
 
-TSNode scope_parent(TSNode n)
+TSNode scope_parent(const struct unit *u, TSNode n)
 {
 	TSNode p;
-	if (unit_scope_parent(n, &p))
+	if (unit_scope_parent(u, n, &p))
 		return p;
 	return scope_parent_walk(n);
 }
@@ -68,21 +68,21 @@ TSNode scope_parent_walk(TSNode n)
 	return null_node;
 }
 
-bool scope_is_function_like(TSNode s)
+bool scope_is_function_like(const struct unit *u, TSNode s)
 {
 	while (!ts_node_is_null(s)) {
 		if (syn_is_function(s))
 			return true;
 		if (!syn_is_comprehension(s))
 			return false;
-		s = scope_parent(s);
+		s = scope_parent(u, s);
 	}
 	return false;
 }
 
-TSNode scope_enclosing_def(TSNode n)
+TSNode scope_enclosing_def(const struct unit *u, TSNode n)
 {
-	for (TSNode s = scope_parent(n); !ts_node_is_null(s); s = scope_parent(s))
+	for (TSNode s = scope_parent(u, n); !ts_node_is_null(s); s = scope_parent(u, s))
 		if (syn_is(s, "function_definition"))
 			return s;
 	return null_node;
@@ -147,7 +147,7 @@ const char *scope_qualname(struct unit *u, TSNode n)
 static const char *qualname_of(struct unit *u, TSNode n)
 {
 	const char *name = own_name(u, n);
-	TSNode p = scope_parent(n);
+	TSNode p = scope_parent(u, n);
 	if (ts_node_is_null(p))
 		return name;
 	if (unit_has_global_statement(u) && (syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&
@@ -200,7 +200,7 @@ static int find_dynamic(TSNode n, void *vctx)
 	struct dyn *d = vctx;
 	/* nested scopes are walked too: their defaults, decorators, annotations and first
 	 * iterable run in this frame; scope_parent tells which calls do */
-	if (syn_is(n, "call") && ts_node_eq(scope_parent(n), d->fn)) {
+	if (syn_is(n, "call") && ts_node_eq(scope_parent(d->u, n), d->fn)) {
 		TSNode f = syn_field(n, "function");
 		static const char *const names[] = {"locals", "vars", "exec", "eval"};
 		for (size_t i = 0; i < sizeof names / sizeof *names; i++)

@@ -10,16 +10,16 @@
 /* The scope node (def, lambda, class, comprehension) that evaluates `n`, or a null node for the
  * module. Defaults, annotations, decorators, class bases and a comprehension's first iterable
  * belong to the enclosing scope, as in CPython. */
-TSNode scope_parent(TSNode n);
+TSNode scope_parent(const struct unit *u, TSNode n);
 /* The same answer found by walking up the tree (what scope_parent falls back to). */
 TSNode scope_parent_walk(TSNode n);
 
 /* True when code directly inside scope `s` runs in a function frame: a def, a lambda, or a
  * comprehension whose enclosing scopes reach a def/lambda before a class or the module. */
-bool scope_is_function_like(TSNode s);
+bool scope_is_function_like(const struct unit *u, TSNode s);
 
 /* The nearest enclosing def (function_definition), or a null node. */
-TSNode scope_enclosing_def(TSNode n);
+TSNode scope_enclosing_def(const struct unit *u, TSNode n);
 
 /* CPython's __qualname__ for a def, lambda, class or comprehension node (arena string). */
 const char *scope_qualname(struct unit *u, TSNode n);

@@ -347,9 +347,9 @@ static int find_private(TSNode n, void *vctx)
 	return 1;
 }
 
-static bool inside_class(TSNode n)
+static bool inside_class(const struct unit *u, TSNode n)
 {
-	for (TSNode s = scope_parent(n); !ts_node_is_null(s); s = scope_parent(s))
+	for (TSNode s = scope_parent(u, n); !ts_node_is_null(s); s = scope_parent(u, s))
 		if (syn_is(s, "class_definition"))
 			return true;
 	return false;
@@ -430,7 +430,7 @@ int lift_check(struct unit *u, struct finding *f)
 						   us.escape));
 
 	/* check 6: dynamic access to the parent's namespace, or `global name` */
-	TSNode fnscope = syn_is_comprehension(nd->parent) ? scope_enclosing_def(node) : nd->parent;
+	TSNode fnscope = syn_is_comprehension(nd->parent) ? scope_enclosing_def(u, node) : nd->parent;
 	const char *dyn = syn_is(fnscope, "function_definition") || syn_is(fnscope, "lambda")
 				  ? scope_dynamic_call(u, fnscope) : NULL;
 	if (dyn)
@@ -451,7 +451,7 @@ int lift_check(struct unit *u, struct finding *f)
 						   "nonlocal declaration)", l->short_name));
 
 	/* check 7: private names inside a class would lose their mangling */
-	if (inside_class(node)) {
+	if (inside_class(u, node)) {
 		struct private_scan ps = {u, false};
 		syn_walk(scope_def_statement(node), find_private, &ps);
 		if (ps.found)

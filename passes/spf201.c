@@ -90,8 +90,8 @@ static const char *cross_check(struct unit *u, const struct code_info *ci, TSNod
 
 static int find(struct unit *u, const struct pass *self, TSNode call)
 {
-	TSNode scope = scope_parent(call);
-	if (!scope_is_function_like(scope))
+	TSNode scope = scope_parent(u, call);
+	if (!scope_is_function_like(u, scope))
 		return 0;
 	struct hoist *h = arena_alloc(&u->arena, sizeof *h);
 	if (!h)
@@ -124,7 +124,7 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	f->code = ci;
 	f->data = h;
 	f->key = arena_strndup(&u->arena, u->src + h->start, ts_node_end_byte(call) - h->start);
-	TSNode outer = scope_enclosing_def(call);
+	TSNode outer = scope_enclosing_def(u, call);
 	const char *where = ts_node_is_null(outer) ? "a lambda" :
 			    arena_printf(&u->arena, "`%.*s`", (int)syn_len(syn_field(outer, "name")),
 					 u->src + ts_node_start_byte(syn_field(outer, "name")));

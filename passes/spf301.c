@@ -49,9 +49,9 @@ static const char *text_of(struct unit *u, TSNode n)
 	return arena_strndup(&u->arena, u->src + ts_node_start_byte(n), syn_len(n));
 }
 
-static bool is_module_def(TSNode n)
+static bool is_module_def(const struct unit *u, TSNode n)
 {
-	return syn_is(n, "function_definition") && ts_node_is_null(scope_parent(n)) &&
+	return syn_is(n, "function_definition") && ts_node_is_null(scope_parent(u, n)) &&
 	       !syn_is(ts_node_parent(n), "decorated_definition");
 }
 
@@ -64,12 +64,12 @@ static struct memo *memo_of(struct unit *u)
 		return NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < u->ncands; i++)
-		n += is_module_def(u->cands[i]);
+		n += is_module_def(u, u->cands[i]);
 	m->v = arena_alloc(&u->arena, (n + 1) * sizeof *m->v);
 	if (!m->v)
 		return NULL;
 	for (size_t i = 0; i < u->ncands; i++)
-		if (is_module_def(u->cands[i]))
+		if (is_module_def(u, u->cands[i]))
 			m->v[m->n++].def = u->cands[i];
 	u->pass_state = m;
 	return m;
@@ -429,7 +429,7 @@ struct memoize {
 
 static int find(struct unit *u, const struct pass *self, TSNode node)
 {
-	if (!is_module_def(node))
+	if (!is_module_def(u, node))
 		return 0;
 	struct memo *m = memo_of(u);
 	if (!m)

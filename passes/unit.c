@@ -317,25 +317,6 @@ static unsigned char *symbol_kinds(void)
 	return kinds = k;
 }
 
-/* Registry of analysed units, so that scope_parent(node) finds the table of node's tree. */
-#define MAX_INDEXED 8
-static struct unit *indexed[MAX_INDEXED];
-
-struct unit *unit_of_node(TSNode n)
-{
-	for (int i = 0; i < MAX_INDEXED; i++)
-		if (indexed[i] && indexed[i]->tree == n.tree)
-			return indexed[i];
-	return NULL;
-}
-
-static void unregister(void *vu)
-{
-	for (int i = 0; i < MAX_INDEXED; i++)
-		if (indexed[i] == vu)
-			indexed[i] = NULL;
-}
-
 static void scope_ranges(struct unit_scope *sc, unsigned char kind)
 {
 	TSNode n = sc->node;
@@ -392,10 +373,9 @@ int unit_scope_index(const struct unit *u, TSNode n)
 	return -1;
 }
 
-bool unit_scope_parent(TSNode n, TSNode *out)
+bool unit_scope_parent(const struct unit *u, TSNode n, TSNode *out)
 {
-	struct unit *u = unit_of_node(n);
-	if (!u || !u->scopes)
+	if (!u || !u->scopes || n.tree != u->tree)
 		return false;
 	uint32_t st = ts_node_start_byte(n), en = ts_node_end_byte(n);
 	/* the last scope starting at or before n, then out through the enclosing ones to the
@@ -520,13 +500,6 @@ done:
 		u->scopes = scopes.v ? scopes.v : arena_alloc(&u->arena, sizeof *u->scopes);
 		u->nscopes = scopes.n;
 	}
-	for (int i = 0; i < MAX_INDEXED; i++)
-		if (!indexed[i]) {
-			if (arena_defer(&u->arena, unregister, u) < 0)
-				return -1;
-			indexed[i] = u;
-			break;
-		}
 	return 0;
 }
 

@@ -121,12 +121,10 @@ bool unit_selected(const struct pass *p, const char *const *select);
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at);
 /* 0-based (row, byte col) of a byte offset in unit->src. */
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col);
-/* The innermost scope node whose own code holds `n`, answered from the unit's scope table when
- * n belongs to an analysed unit's tree. Returns false when no analysed unit has n's tree or the
- * table cannot tell (the caller walks up the tree instead). */
-bool unit_scope_parent(TSNode n, TSNode *out);
-/* The analysed unit whose tree holds n, or NULL. */
-struct unit *unit_of_node(TSNode n);
+/* The innermost scope node whose own code holds `n` (a node of u's tree), answered from the
+ * unit's scope table. Returns false when the table cannot tell (the caller walks up the tree
+ * instead). */
+bool unit_scope_parent(const struct unit *u, TSNode n, TSNode *out);
 /* Index in u->scopes of the scope node n, or -1. */
 int unit_scope_index(const struct unit *u, TSNode n);
 /* Does the file contain any `global` statement? (computed once) */

@@ -219,7 +219,7 @@ Test(scope, parent_of_nested_def_is_def)
 	struct unit u;
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
-	assert_same_node(scope_parent(node_at(&u, "def dflt", 0, "function_definition")), outer, "nested def");
+	assert_same_node(scope_parent(&u, node_at(&u, "def dflt", 0, "function_definition")), outer, "nested def");
 	unit_free(&u);
 }
 
@@ -227,8 +227,8 @@ Test(scope, parent_of_module_level_is_null)
 {
 	struct unit u;
 	analyse(&u, PARENT);
-	cr_assert(ts_node_is_null(scope_parent(node_at(&u, "def outer", 0, "function_definition"))));
-	cr_assert(ts_node_is_null(scope_parent(node_at(&u, "lambda: 5", 0, "lambda"))));
+	cr_assert(ts_node_is_null(scope_parent(&u, node_at(&u, "def outer", 0, "function_definition"))));
+	cr_assert(ts_node_is_null(scope_parent(&u, node_at(&u, "lambda: 5", 0, "lambda"))));
 	unit_free(&u);
 }
 
@@ -238,7 +238,7 @@ Test(scope, parent_of_lambda_in_default_is_enclosing)
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
 	TSNode lam = node_at(&u, "lambda: 0", 0, "lambda");
-	assert_same_node(scope_parent(lam), outer, "lambda in a default");
+	assert_same_node(scope_parent(&u, lam), outer, "lambda in a default");
 	cr_assert_str_eq(scope_qualname(&u, lam), "outer.<locals>.<lambda>");
 	assert_code_matches(&u, lam, "outer.<locals>.<lambda>");
 	unit_free(&u);
@@ -250,7 +250,7 @@ Test(scope, parent_of_lambda_in_decorator_is_enclosing)
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
 	TSNode lam = node_at(&u, "lambda: 1", 0, "lambda");
-	assert_same_node(scope_parent(lam), outer, "lambda in a decorator");
+	assert_same_node(scope_parent(&u, lam), outer, "lambda in a decorator");
 	assert_code_matches(&u, lam, "outer.<locals>.<lambda>");
 	unit_free(&u);
 }
@@ -260,8 +260,8 @@ Test(scope, parent_of_lambda_in_annotations_is_enclosing)
 	struct unit u;
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
-	assert_same_node(scope_parent(node_at(&u, "lambda: int", 0, "lambda")), outer, "lambda in a parameter annotation");
-	assert_same_node(scope_parent(node_at(&u, "lambda: 2", 0, "lambda")), outer, "lambda in the return annotation");
+	assert_same_node(scope_parent(&u, node_at(&u, "lambda: int", 0, "lambda")), outer, "lambda in a parameter annotation");
+	assert_same_node(scope_parent(&u, node_at(&u, "lambda: 2", 0, "lambda")), outer, "lambda in the return annotation");
 	unit_free(&u);
 }
 
@@ -271,7 +271,7 @@ Test(scope, parent_of_lambda_in_first_iterable_is_enclosing)
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
 	TSNode lam = node_at(&u, "lambda: xs", 0, "lambda");
-	assert_same_node(scope_parent(lam), outer, "lambda in the first iterable");
+	assert_same_node(scope_parent(&u, lam), outer, "lambda in the first iterable");
 	cr_assert_str_eq(scope_qualname(&u, lam), "outer.<locals>.<lambda>");
 	assert_code_matches(&u, lam, "outer.<locals>.<lambda>");
 	unit_free(&u);
@@ -283,7 +283,7 @@ Test(scope, parent_of_lambda_in_comprehension_body_is_comprehension)
 	analyse(&u, PARENT);
 	TSNode comp = node_at(&u, "[lambda: y", 0, "list_comprehension");
 	TSNode lam = node_at(&u, "lambda: y for", 0, "lambda");
-	assert_same_node(scope_parent(lam), comp, "lambda in the comprehension body");
+	assert_same_node(scope_parent(&u, lam), comp, "lambda in the comprehension body");
 	cr_assert_str_eq(scope_qualname(&u, lam), "outer.<locals>.<listcomp>.<lambda>");
 	assert_code_matches(&u, lam, "outer.<locals>.<listcomp>.<lambda>");
 	unit_free(&u);
@@ -295,7 +295,7 @@ Test(scope, parent_of_lambda_in_second_iterable_is_comprehension)
 	analyse(&u, PARENT);
 	TSNode comp = node_at(&u, "[z for", 0, "list_comprehension");
 	TSNode lam = node_at(&u, "lambda: y)()]\n    d", 0, "lambda");
-	assert_same_node(scope_parent(lam), comp, "lambda in a second for clause's iterable");
+	assert_same_node(scope_parent(&u, lam), comp, "lambda in a second for clause's iterable");
 	cr_assert_str_eq(scope_qualname(&u, lam), "outer.<locals>.<listcomp>.<lambda>");
 	assert_code_matches(&u, lam, "outer.<locals>.<listcomp>.<lambda>");
 	unit_free(&u);
@@ -307,7 +307,7 @@ Test(scope, parent_of_lambda_in_if_clause_is_comprehension)
 	analyse(&u, PARENT);
 	TSNode comp = node_at(&u, "[y for y in xs if", 0, "list_comprehension");
 	TSNode lam = node_at(&u, "lambda: y)()]\n    class", 0, "lambda");
-	assert_same_node(scope_parent(lam), comp, "lambda in an if clause");
+	assert_same_node(scope_parent(&u, lam), comp, "lambda in an if clause");
 	unit_free(&u);
 }
 
@@ -316,7 +316,7 @@ Test(scope, parent_of_first_iterable_comprehension_itself)
 	struct unit u;
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
-	assert_same_node(scope_parent(node_at(&u, "[y for y in (lambda", 0, "list_comprehension")), outer,
+	assert_same_node(scope_parent(&u, node_at(&u, "[y for y in (lambda", 0, "list_comprehension")), outer,
 			 "comprehension in a def");
 	unit_free(&u);
 }
@@ -327,8 +327,8 @@ Test(scope, parent_of_lambda_in_class_bases_is_enclosing)
 	analyse(&u, PARENT);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
 	TSNode klass = node_at(&u, "class K", 0, "class_definition");
-	assert_same_node(scope_parent(node_at(&u, "lambda: 3", 0, "lambda")), outer, "lambda in class bases");
-	assert_same_node(scope_parent(node_at(&u, "lambda: 4", 0, "lambda")), klass, "lambda in class body");
+	assert_same_node(scope_parent(&u, node_at(&u, "lambda: 3", 0, "lambda")), outer, "lambda in class bases");
+	assert_same_node(scope_parent(&u, node_at(&u, "lambda: 4", 0, "lambda")), klass, "lambda in class body");
 	unit_free(&u);
 }
 
@@ -350,8 +350,8 @@ Test(scope, function_like_def_and_lambda)
 {
 	struct unit u;
 	analyse(&u, FLIKE);
-	cr_assert(scope_is_function_like(node_at(&u, "def f", 0, "function_definition")));
-	cr_assert(scope_is_function_like(node_at(&u, "lambda:", 0, "lambda")));
+	cr_assert(scope_is_function_like(&u, node_at(&u, "def f", 0, "function_definition")));
+	cr_assert(scope_is_function_like(&u, node_at(&u, "lambda:", 0, "lambda")));
 	unit_free(&u);
 }
 
@@ -359,9 +359,9 @@ Test(scope, function_like_comprehension_in_def)
 {
 	struct unit u;
 	analyse(&u, FLIKE);
-	cr_assert(scope_is_function_like(node_at(&u, "[x for", 0, "list_comprehension")));
-	cr_assert(scope_is_function_like(node_at(&u, "[w for", 0, "list_comprehension")));
-	cr_assert(scope_is_function_like(node_at(&u, "[t for", 0, "list_comprehension")));
+	cr_assert(scope_is_function_like(&u, node_at(&u, "[x for", 0, "list_comprehension")));
+	cr_assert(scope_is_function_like(&u, node_at(&u, "[w for", 0, "list_comprehension")));
+	cr_assert(scope_is_function_like(&u, node_at(&u, "[t for", 0, "list_comprehension")));
 	unit_free(&u);
 }
 
@@ -369,8 +369,8 @@ Test(scope, not_function_like_class_body)
 {
 	struct unit u;
 	analyse(&u, FLIKE);
-	cr_assert_not(scope_is_function_like(node_at(&u, "class C", 0, "class_definition")));
-	cr_assert_not(scope_is_function_like(node_at(&u, "class K", 0, "class_definition")));
+	cr_assert_not(scope_is_function_like(&u, node_at(&u, "class C", 0, "class_definition")));
+	cr_assert_not(scope_is_function_like(&u, node_at(&u, "class K", 0, "class_definition")));
 	unit_free(&u);
 }
 
@@ -378,7 +378,7 @@ Test(scope, not_function_like_comprehension_in_class_body)
 {
 	struct unit u;
 	analyse(&u, FLIKE);
-	cr_assert_not(scope_is_function_like(node_at(&u, "[v for", 0, "list_comprehension")));
+	cr_assert_not(scope_is_function_like(&u, node_at(&u, "[v for", 0, "list_comprehension")));
 	unit_free(&u);
 }
 
@@ -386,15 +386,15 @@ Test(scope, not_function_like_module_level_comprehension)
 {
 	struct unit u;
 	analyse(&u, FLIKE);
-	cr_assert_not(scope_is_function_like(node_at(&u, "[q for", 0, "list_comprehension")));
-	cr_assert_not(scope_is_function_like(node_at(&u, "(r for", 0, "generator_expression")));
+	cr_assert_not(scope_is_function_like(&u, node_at(&u, "[q for", 0, "list_comprehension")));
+	cr_assert_not(scope_is_function_like(&u, node_at(&u, "(r for", 0, "generator_expression")));
 	unit_free(&u);
 }
 
 Test(scope, not_function_like_module)
 {
 	TSNode null = {{0}, 0, 0};
-	cr_assert_not(scope_is_function_like(null));
+	cr_assert_not(scope_is_function_like(NULL, null));
 }
 
 /* ---- scope_firstlineno, scope_def_statement, scope_enclosing_def --------------------------- */
@@ -475,9 +475,9 @@ Test(scope, enclosing_def)
 	analyse(&u, LINES);
 	TSNode outer = node_at(&u, "def outer", 0, "function_definition");
 	TSNode inner = node_at(&u, "def inner", 0, "function_definition");
-	assert_same_node(scope_enclosing_def(inner), outer, "enclosing def of inner");
-	assert_same_node(scope_enclosing_def(node_at(&u, "lambda", 0, "lambda")), inner, "enclosing def of the lambda");
-	cr_assert(ts_node_is_null(scope_enclosing_def(outer)));
+	assert_same_node(scope_enclosing_def(&u, inner), outer, "enclosing def of inner");
+	assert_same_node(scope_enclosing_def(&u, node_at(&u, "lambda", 0, "lambda")), inner, "enclosing def of the lambda");
+	cr_assert(ts_node_is_null(scope_enclosing_def(&u, outer)));
 	unit_free(&u);
 }
 
@@ -674,6 +674,7 @@ Test(scope, each_use_skips_attributes_and_keywords)
 struct agree_ctx {
 	size_t nodes, fast;
 	const char *path;
+	const struct unit *u;
 };
 
 static int check_node(TSNode n, void *vctx)
@@ -681,7 +682,7 @@ static int check_node(TSNode n, void *vctx)
 	struct agree_ctx *c = vctx;
 	TSNode fast;
 	c->nodes++;
-	if (unit_scope_parent(n, &fast)) {
+	if (unit_scope_parent(c->u, n, &fast)) {
 		c->fast++;
 		TSNode walk = scope_parent_walk(n);
 		cr_assert(ts_node_eq(fast, walk), "%s:%u:%u %s: table says %s, the tree says %s", c->path,
@@ -699,7 +700,7 @@ static void assert_table_agrees(const char *path, const char *src, size_t len)
 		unit_free(&u);
 		return;
 	}
-	struct agree_ctx c = {0, 0, path};
+	struct agree_ctx c = {0, 0, path, &u};
 	syn_walk(u.root, check_node, &c);
 	cr_assert_gt(c.fast, c.nodes / 2, "%s: the table answered for %zu of %zu nodes", path, c.fast, c.nodes);
 	unit_free(&u);

@@ -129,7 +129,7 @@ static TSNode node_at(const struct unit *u, size_t off)
 static long runs_per_call(const struct unit *u, size_t off)
 {
 	TSNode n = node_at(u, off);
-	if (syn_is_comprehension(scope_parent(n)))
+	if (syn_is_comprehension(scope_parent(u, n)))
 		return 0;
 	/* the function whose body holds the code */
 	TSNode fn = {{0}, 0, 0};
@@ -269,7 +269,7 @@ static const char *finding_qualname(struct unit *u, const struct finding *f)
 		return f->code->qualname;
 	TSNode n = f->node;
 	if (!syn_is_scope(n))
-		n = scope_parent(n);
+		n = scope_parent(u, n);
 	return ts_node_is_null(n) ? "<module>" : scope_qualname(u, n);
 }
 
