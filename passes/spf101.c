@@ -1,6 +1,7 @@
 /* SPF101 closure-free-nested-def: a def or lambda whose code object sits directly inside a
  * function-like code object and has empty co_freevars. Fix: lift it to module level. */
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nested.h"
@@ -479,6 +480,10 @@ struct buf {
 
 static void put(struct buf *b, const char *s, size_t n)
 {
+	if (b->oom || n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
+		b->oom = true; /* also tells the compiler the bound of the copy */
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = (b->cap ? b->cap * 2 : 256);
 		while (cap < b->len + n + 1)
