@@ -443,10 +443,11 @@ static void unit_release(struct unit *u)
 	}
 }
 
-int engine_fix(const struct engine_config *c, const struct unit *first, struct fix_result *r)
+int engine_fix(const struct engine_config *c, struct unit *first, struct fix_result *r)
 {
 	memset(r, 0, sizeof *r);
 	const struct unit *u = first; /* this round's analysis */
+	const char *path = first->path;
 	struct unit *owned = NULL;    /* u when it is not `first` */
 	char *text = NULL;            /* owned's text */
 	struct keys fixed = {0};
@@ -499,6 +500,17 @@ int engine_fix(const struct engine_config *c, const struct unit *first, struct f
 			}
 		}
 		r->applied += (size_t)taken;
+		/* this round's analysis is done with: only one later analysis lives at a time */
+		if (u == first && c->release_first) {
+			unit_free(first);
+			memset(first, 0, sizeof *first);
+			r->released = true;
+		}
+		unit_release(owned);
+		owned = NULL;
+		free(text);
+		text = NULL;
+		u = NULL;
 		/* the safety net is the next round: the result must parse cleanly and compile before
 		 * its analysis can find nothing more to fix */
 		struct unit *nu = malloc(sizeof *nu);
@@ -509,15 +521,13 @@ int engine_fix(const struct engine_config *c, const struct unit *first, struct f
 			r->error = "out of memory";
 			goto out;
 		}
-		unit_init(nu, first->path, next, nextlen);
+		unit_init(nu, path, next, nextlen);
 		/* parsed from the previous round's tree, told of the edits */
 		nu->reuse = reuse;
 		nu->check_reuse = c->check_reparse;
 		int arc = analyse(c, nu);
 		if (reuse)
 			ts_tree_delete(reuse);
-		unit_release(owned);
-		free(text);
 		owned = nu;
 		text = next;
 		u = nu;

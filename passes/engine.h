@@ -29,6 +29,10 @@ struct engine_config {
 	bool unsafe;                 /* engine_fix applies unsafe fixes too */
 	const char *debug;           /* --debug=CODE: one pass's details on stderr */
 	const struct engine_counts *counts; /* NULL: no trace given */
+	/* engine_fix may release the analysis it is given once a round has applied fixes
+	 * (fix_result.released), so that one analysis lives at a time: the caller needs it only
+	 * when nothing changed */
+	bool release_first;
 	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
 	 * keep it), so that a test can prove the safety net refuses a broken result. */
 	char *(*mangle)(const char *text, size_t len, size_t *outlen);
@@ -53,15 +57,18 @@ struct fix_result {
 	const char *error;   /* why the file was refused (static or owned) */
 	bool error_owned;
 	bool refused;        /* a rewrite failed the safety net (not an error of the input) */
+	bool released;       /* release_first: the analysis given was released (zeroed) */
 };
 
 /* Fix the analysed unit `first` (engine_analyse returned 0 for it) in rounds. Returns 0 (r->text
  * may be NULL: nothing to change) or -1 with r->error set, in which case nothing is to be
- * written. `first` is not changed. Release r with fix_result_free (before first's buffer). */
-int engine_fix(const struct engine_config *c, const struct unit *first, struct fix_result *r);
+ * written. `first` is not changed, unless c->release_first (then see r->released). Release r
+ * with fix_result_free (before first's buffer). */
+int engine_fix(const struct engine_config *c, struct unit *first, struct fix_result *r);
 void fix_result_free(struct fix_result *r);
 
-/* The remaining analysis after engine_fix: r->final, or first when nothing changed. */
+/* The remaining analysis after a successful engine_fix: r->final, or first when nothing
+ * changed. */
 const struct unit *engine_remaining(const struct fix_result *r, const struct unit *first);
 
 /* Does the fix engine apply this finding's fix (with or without unsafe fixes)? */

@@ -163,14 +163,20 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	}
 	if (o->mode == MODE_DIFF && o->held) /* with a trace, the findings on stderr */
 		report_unit(&u, o, &render_text, r, &(struct totals){0}, TO_ERR);
+	ec.release_first = true; /* one analysis in memory at a time */
 	if (engine_fix(&ec, &u, &fr) < 0) {
 		/* report the reason; the findings themselves are still worth showing */
 		if (fr.refused) {
 			render_error(r->errf, "error", path, fr.error, false, 0, 0);
 			t->errors++;
 		}
-		if (o->mode == MODE_FIX || !fr.refused)
-			report_unit(&u, o, fmt, r, t, o->mode == MODE_FIX ? findings_to : TO_NONE);
+		if (o->mode == MODE_FIX || !fr.refused) {
+			enum dest to = o->mode == MODE_FIX ? findings_to : TO_NONE;
+			if (fr.released)
+				report_text(&ec, path, buf, len, o, fmt, r, to);
+			else
+				report_unit(&u, o, fmt, r, t, to);
+		}
 		if (to_stdout)
 			fwrite(buf, 1, len, r->outf);
 		goto out;
