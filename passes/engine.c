@@ -10,9 +10,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <uthash.h>
+
 #include "bridge.h"
 #include "pass.h"
 #include "unit.h"
+#include "vec.h"
 
 #define MAX_FILE (64u * 1024 * 1024)
 #define MAX_ROUNDS 16
@@ -220,11 +223,112 @@ bool engine_wants(const struct finding *f, bool unsafe)
 	return f->applicability == FIX_SAFE || (unsafe && f->applicability == FIX_UNSAFE);
 }
 
+/* What the fixes taken so far claim of the text, so that a candidate's clash is found in the
+ * length of its own edits, not by comparing it with every edit taken (linear in the findings):
+ * bits over [0, len] for bytes inside a taken replacement, the starts of those, and the points
+ * of taken insertions; and the taken edits by range, for identical ones (applied once). */
+struct claims {
+	unsigned char *covered, *starts, *points;
+	struct claimed *by_range; /* uthash on (start, end) */
+	size_t len;
+};
+
+struct range_key {
+	size_t start, end;
+};
+
+struct claimed {
+	UT_hash_handle hh;
+	struct range_key key;
+	VEC(const struct edit *) edits;
+};
+
+static bool bit(const unsigned char *b, size_t i) { return b[i >> 3] & (1u << (i & 7)); }
+static void set_bit(unsigned char *b, size_t i) { b[i >> 3] |= (unsigned char)(1u << (i & 7)); }
+
+static int claims_init(struct claims *c, size_t len)
+{
+	memset(c, 0, sizeof *c);
+	size_t n = len / 8 + 1;
+	c->len = len;
+	c->covered = calloc(n, 1);
+	c->starts = calloc(n, 1);
+	c->points = calloc(n, 1);
+	return c->covered && c->starts && c->points ? 0 : -1;
+}
+
+static void claims_free(struct claims *c)
+{
+	struct claimed *e, *tmp;
+	HASH_ITER(hh, c->by_range, e, tmp)
+	{
+		HASH_DEL(c->by_range, e);
+		vec_free(&e->edits);
+		free(e);
+	}
+	free(c->covered);
+	free(c->starts);
+	free(c->points);
+}
+
+/* An edit identical to one taken. */
+static bool claims_same(const struct claims *c, const struct edit *e)
+{
+	struct range_key k = {e->start, e->end};
+	struct claimed *hit;
+	HASH_FIND(hh, c->by_range, &k, sizeof k, hit);
+	for (size_t i = 0; hit && i < hit->edits.n; i++)
+		if (edit_same(hit->edits.v[i], e))
+			return true;
+	return false;
+}
+
+/* Does e conflict with a taken edit (edit_overlaps)? */
+static bool claims_clash(const struct claims *c, const struct edit *e)
+{
+	if (e->start > c->len || e->end > c->len)
+		return true;
+	if (e->start == e->end) /* an insertion strictly inside a taken replacement */
+		return e->start < c->len && bit(c->covered, e->start) && !bit(c->starts, e->start);
+	for (size_t i = e->start; i < e->end; i++) {
+		if (i > e->start && !(i & 7) && i + 8 <= e->end && !c->covered[i >> 3] && !c->points[i >> 3]) {
+			i += 7; /* eight free bytes at once */
+			continue;
+		}
+		if (bit(c->covered, i) || (i > e->start && bit(c->points, i)))
+			return true;
+	}
+	return false;
+}
+
+static int claims_take(struct claims *c, const struct edit *e)
+{
+	if (e->start == e->end) {
+		set_bit(c->points, e->start);
+	} else {
+		set_bit(c->starts, e->start);
+		for (size_t i = e->start; i < e->end; i++)
+			set_bit(c->covered, i);
+	}
+	struct range_key k = {e->start, e->end};
+	struct claimed *hit;
+	HASH_FIND(hh, c->by_range, &k, sizeof k, hit);
+	if (!hit) {
+		if (!(hit = calloc(1, sizeof *hit)))
+			return -1;
+		hit->key = k;
+		HASH_ADD(hh, c->by_range, key, sizeof k, hit);
+	}
+	return vec_push(&hit->edits, e);
+}
+
 int engine_pick(const struct unit *u, bool unsafe, const bool *skip, bool *taken_out, struct edit **out, size_t *nout)
 {
-	size_t cap = 0, n = 0;
-	struct edit *acc = NULL;
+	VEC(struct edit) acc = {0};
+	struct claims cl;
 	int taken = 0;
+	if (claims_init(&cl, u->len) < 0)
+		goto oom;
 	for (const struct pass *const *p = pass_registry; *p; p++)
 		for (size_t i = 0; i < u->nfindings; i++) {
 			const struct finding *f = &u->findings[i];
@@ -232,40 +336,33 @@ int engine_pick(const struct unit *u, bool unsafe, const bool *skip, bool *taken
 				continue;
 			bool clash = false;
 			for (size_t k = 0; k < f->nedits && !clash; k++)
-				for (size_t j = 0; j < n && !clash; j++)
-					clash = !edit_same(&f->edits[k], &acc[j]) && edit_overlaps(&f->edits[k], &acc[j]);
+				clash = !claims_same(&cl, &f->edits[k]) && claims_clash(&cl, &f->edits[k]);
 			if (clash) {
 				unit_debug(u, f->pass, "%u:%u: fix deferred to the next round (overlaps another fix)",
 					   f->row + 1, f->col + 1);
 				continue;
 			}
-			if (n + f->nedits > cap) {
-				cap = (n + f->nedits) * 2;
-				struct edit *na = realloc(acc, cap * sizeof *na);
-				if (!na) {
-					free(acc);
-					return -1;
-				}
-				acc = na;
-			}
 			for (size_t k = 0; k < f->nedits; k++) {
-				bool dup = false;
-				for (size_t j = 0; j < n && !dup; j++)
-					dup = edit_same(&f->edits[k], &acc[j]);
-				if (dup)
+				if (claims_same(&cl, &f->edits[k]))
 					continue;
-				acc[n] = f->edits[k];
-				acc[n].seq = (unsigned)n; /* insertions at one point keep the order taken */
-				n++;
+				struct edit e = f->edits[k];
+				e.seq = (unsigned)acc.n; /* insertions at one point keep the order taken */
+				if (vec_push(&acc, e) < 0 || claims_take(&cl, &f->edits[k]) < 0)
+					goto oom;
 			}
 			if (taken_out)
 				taken_out[i] = true;
 			taken++;
 		}
-	edits_sort(acc, n);
-	*out = acc;
-	*nout = n;
+	claims_free(&cl);
+	edits_sort(acc.v, acc.n);
+	*out = acc.v;
+	*nout = acc.n;
 	return taken;
+oom:
+	claims_free(&cl);
+	vec_free(&acc);
+	return -1;
 }
 
 /* ---- fix -------------------------------------------------------------------------------------- */
@@ -305,10 +402,14 @@ static void set_error(struct fix_result *r, const char *fmt, ...)
 }
 
 /* The findings fixed so far, by "CODE qualname firstlineno key": one that comes back after its
- * fix was applied means the fixes are not idempotent. */
+ * fix was applied means the fixes are not idempotent. A uthash set. */
+struct key {
+	UT_hash_handle hh;
+	char text[];
+};
+
 struct keys {
-	char **v;
-	size_t n;
+	struct key *set;
 };
 
 static void finding_key(const struct finding *f, char *key, size_t cap)
@@ -318,27 +419,31 @@ static void finding_key(const struct finding *f, char *key, size_t cap)
 
 static bool keys_has(const struct keys *k, const char *s)
 {
-	for (size_t i = 0; i < k->n; i++)
-		if (!strcmp(k->v[i], s))
-			return true;
-	return false;
+	struct key *hit;
+	HASH_FIND_STR(k->set, s, hit);
+	return hit != NULL;
 }
 
 static void keys_add(struct keys *k, const char *s)
 {
-	char **nv = realloc(k->v, (k->n + 1) * sizeof *nv);
-	if (!nv)
+	if (keys_has(k, s))
 		return;
-	k->v = nv;
-	if ((k->v[k->n] = strdup(s)) != NULL)
-		k->n++;
+	size_t n = strlen(s);
+	struct key *e = malloc(sizeof *e + n + 1);
+	if (!e)
+		return;
+	memcpy(e->text, s, n + 1);
+	HASH_ADD_STR(k->set, text, e);
 }
 
 static void keys_free(struct keys *k)
 {
-	for (size_t i = 0; i < k->n; i++)
-		free(k->v[i]);
-	free(k->v);
+	struct key *e, *tmp;
+	HASH_ITER(hh, k->set, e, tmp)
+	{
+		HASH_DEL(k->set, e);
+		free(e);
+	}
 }
 
 /* Does any finding that the engine would fix come back after it was fixed? */

@@ -13,6 +13,7 @@
 
 #include "pass.h"
 #include "unit.h"
+#include "vec.h"
 
 struct directive {
 	uint32_t row;      /* 0-based line; UINT32_MAX for the whole file */
@@ -20,24 +21,20 @@ struct directive {
 	size_t codeslen;
 };
 
+/* In file order, so by row: a finding's directives are found by binary search; the whole-file
+ * ones (row UINT32_MAX) are kept apart. */
+typedef VEC(struct directive) directives;
 struct directives {
-	struct directive *v;
-	size_t n, cap;
+	directives rows, file;
 };
 
 static int add(struct directives *d, uint32_t row, const char *codes, size_t len)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 8;
-		struct directive *nv = realloc(d->v, cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		d->v = nv;
-		d->cap = cap;
-	}
-	d->v[d->n++] = (struct directive){row, codes, len};
-	return 0;
+	return vec_push(row == UINT32_MAX ? &d->file : &d->rows, ((struct directive){row, codes, len}));
 }
+
+/* Does a directive on row `row` or for the whole file name pass p? */
+static bool suppressed(const struct directives *d, uint32_t row, const struct pass *p);
 
 static const char *skip_ws(const char *p, const char *end)
 {
@@ -147,7 +144,8 @@ int unit_suppress(struct unit *u)
 		for (size_t k = ls; k < cstart && own_line; k++)
 			own_line = src[k] == ' ' || src[k] == '\t' || src[k] == '\f';
 		if (parse(&d, h, cend, ts_node_start_point(n).row, own_line) < 0) {
-			free(d.v);
+			vec_free(&d.rows);
+			vec_free(&d.file);
 			u->error = "out of memory";
 			u->error_kind = UE_INTERNAL;
 			return -1;
@@ -156,15 +154,33 @@ int unit_suppress(struct unit *u)
 	size_t keep = 0;
 	for (size_t i = 0; i < u->nfindings; i++) {
 		struct finding *f = &u->findings[i];
-		bool hidden = false;
-		for (size_t k = 0; k < d.n && !hidden; k++)
-			hidden = (d.v[k].row == UINT32_MAX || d.v[k].row == f->row) && names(&d.v[k], f->pass);
+		bool hidden = suppressed(&d, f->row, f->pass);
 		if (hidden)
 			unit_debug(u, f->pass, "%u:%u: suppressed by a comment", f->row + 1, f->col + 1);
 		else
 			u->findings[keep++] = *f;
 	}
 	u->nfindings = keep;
-	free(d.v);
+	vec_free(&d.rows);
+	vec_free(&d.file);
 	return 0;
+}
+
+static bool suppressed(const struct directives *d, uint32_t row, const struct pass *p)
+{
+	for (size_t k = 0; k < d->file.n; k++)
+		if (names(&d->file.v[k], p))
+			return true;
+	size_t lo = 0, hi = d->rows.n;
+	while (lo < hi) { /* the first directive on row or after it */
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->rows.v[mid].row < row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < d->rows.n && d->rows.v[k].row == row; k++)
+		if (names(&d->rows.v[k], p))
+			return true;
+	return false;
 }

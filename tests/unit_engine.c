@@ -256,3 +256,73 @@ Test(engine, unreadable_text_is_refused)
 		unit_free(&u);
 	}
 }
+
+/* engine_pick against the definition it implements (edit_overlaps between every pair, identical
+ * edits once), on random findings over a short text: the same fixes taken, the same edits. */
+static int brute_pick(const struct unit *u, bool *taken)
+{
+	const struct edit *acc[4096];
+	size_t n = 0;
+	int k = 0;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		const struct finding *f = &u->findings[i];
+		bool clash = false;
+		for (size_t a = 0; a < f->nedits && !clash; a++)
+			for (size_t b = 0; b < n && !clash; b++)
+				clash = !edit_same(&f->edits[a], acc[b]) && edit_overlaps(&f->edits[a], acc[b]);
+		if (clash)
+			continue;
+		for (size_t a = 0; a < f->nedits; a++) {
+			bool dup = false;
+			for (size_t b = 0; b < n && !dup; b++)
+				dup = edit_same(&f->edits[a], acc[b]);
+			if (!dup)
+				acc[n++] = &f->edits[a];
+		}
+		taken[i] = true;
+		k++;
+	}
+	return k;
+}
+
+Test(engine, pick_equals_pairwise_definition)
+{
+	static const char *const texts[] = {"", "a", "bb", "\n\n"};
+	srand(7);
+	for (int round = 0; round < 400; round++) {
+		struct unit u;
+		memset(&u, 0, sizeof u);
+		u.len = (size_t)(rand() % 40);
+		size_t nf = (size_t)(rand() % 12) + 1;
+		struct finding fs[12];
+		struct edit es[12][3];
+		memset(fs, 0, sizeof fs);
+		for (size_t i = 0; i < nf; i++) {
+			size_t ne = (size_t)(rand() % 3) + 1;
+			for (size_t k = 0; k < ne; k++) {
+				size_t a = (size_t)rand() % (u.len + 1), b = a + (size_t)(rand() % 3 ? 0 : rand() % 6);
+				if (b > u.len)
+					b = u.len;
+				const char *t = texts[rand() % 4];
+				es[i][k] = (struct edit){a, b, t, strlen(t), (unsigned)k, rand() % 5 == 0};
+			}
+			edits_sort(es[i], ne);
+			if (!edits_ordered(es[i], ne, u.len))
+				ne = 1; /* a finding's own edits never overlap (check_findings) */
+			fs[i] = (struct finding){.pass = pass_registry[0], .applicability = FIX_SAFE, .edits = es[i], .nedits = ne,
+						 .message = "m", .executions = -1};
+		}
+		u.findings = fs;
+		u.nfindings = nf;
+		bool want[12] = {0}, got[12] = {0};
+		int kw = brute_pick(&u, want);
+		struct edit *e;
+		size_t n;
+		int kg = engine_pick(&u, false, NULL, got, &e, &n);
+		cr_assert_eq(kg, kw, "round %d: %d fixes taken, the definition takes %d", round, kg, kw);
+		for (size_t i = 0; i < nf; i++)
+			cr_assert_eq(got[i], want[i], "round %d: finding %zu", round, i);
+		cr_assert(edits_ordered(e, n, u.len), "round %d: taken edits overlap or are out of order", round);
+		free(e);
+	}
+}

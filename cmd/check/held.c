@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "vec.h"
 
 struct held {
 	FILE *to;
@@ -13,33 +14,22 @@ struct held {
 };
 
 struct held_lines {
-	struct held *v;
-	size_t n, cap;
+	VEC(struct held) v;
 };
 
 struct held_lines *held_new(void) { return calloc(1, sizeof(struct held_lines)); }
 
 void held_add(struct held_lines *h, FILE *to, const char *text, size_t len, long long executions)
 {
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 64;
-		struct held *nv = realloc(h->v, cap * sizeof *nv);
-		if (!nv) {
-			fwrite(text, 1, len, to); /* unordered rather than lost */
-			return;
-		}
-		h->v = nv;
-		h->cap = cap;
-	}
 	char *copy = malloc(len + 1);
-	if (!copy) {
-		fwrite(text, 1, len, to);
-		return;
+	if (copy) {
+		memcpy(copy, text, len);
+		copy[len] = 0;
 	}
-	memcpy(copy, text, len);
-	copy[len] = 0;
-	h->v[h->n] = (struct held){to, copy, executions, h->n};
-	h->n++;
+	if (!copy || vec_push(&h->v, ((struct held){to, copy, executions, h->v.n})) < 0) {
+		free(copy);
+		fwrite(text, 1, len, to); /* unordered rather than lost */
+	}
 }
 
 static int cmp_held(const void *pa, const void *pb)
@@ -54,13 +44,13 @@ void held_flush(struct held_lines *h)
 {
 	if (!h)
 		return;
-	if (h->n > 1)
-		qsort(h->v, h->n, sizeof *h->v, cmp_held);
-	for (size_t i = 0; i < h->n; i++) {
-		fflush(h->v[i].to == stderr ? stdout : stderr);
-		fputs(h->v[i].text, h->v[i].to);
-		free(h->v[i].text);
+	if (h->v.n > 1)
+		qsort(h->v.v, h->v.n, sizeof *h->v.v, cmp_held);
+	for (size_t i = 0; i < h->v.n; i++) {
+		fflush(h->v.v[i].to == stderr ? stdout : stderr);
+		fputs(h->v.v[i].text, h->v.v[i].to);
+		free(h->v.v[i].text);
 	}
-	free(h->v);
+	vec_free(&h->v);
 	free(h);
 }
