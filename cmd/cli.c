@@ -240,11 +240,7 @@ int cli_rule_list(const char *opt, const char *arg, struct strlist *l)
 		return -1;
 	for (size_t i = 0; i < l->n; i++)
 		if (!pass_selector_known(l->v[i])) {
-			const char *codes[64];
-			size_t n = 0;
-			for (const struct pass *const *p = pass_registry; *p && n < 64; p++)
-				codes[n++] = (*p)->code;
-			const char *near = cli_nearest(l->v[i], codes, n);
+			const char *near = cli_nearest_rule(l->v[i]);
 			fprintf(stderr, "error: %s: unknown rule `%s`", opt, l->v[i]);
 			if (near)
 				fprintf(stderr, " (did you mean `%s`?)", near);
@@ -304,4 +300,13 @@ const char *cli_nearest(const char *word, const char *const *candidates, size_t 
 		}
 	}
 	return best <= limit ? pick : NULL;
+}
+
+const char *cli_nearest_rule(const char *word)
+{
+	const char *codes[64];
+	size_t n = 0;
+	for (const struct pass *const *p = pass_registry; *p && n < 64; p++)
+		codes[n++] = (*p)->code;
+	return cli_nearest(word, codes, n);
 }

@@ -61,5 +61,7 @@ int cli_choice(const char *opt, const char *arg, const char *const *choices);
 /* The candidate nearest to `word` (edit distance at most a third of its length, at least 1), or
  * NULL: what "did you mean" offers. */
 const char *cli_nearest(const char *word, const char *const *candidates, size_t n);
+/* The registered rule code nearest to `word` (as cli_nearest), or NULL. */
+const char *cli_nearest_rule(const char *word);
 
 #endif

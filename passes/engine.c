@@ -560,15 +560,22 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 	for (int round = 0;; round++) {
 		struct edit *edits = NULL;
 		size_t nedits = 0;
-		int taken = engine_pick(u, c->unsafe, NULL, NULL, &edits, &nedits);
+		bool *took = calloc(u->nfindings + 1, sizeof *took);
+		int taken = took ? engine_pick(u, c->unsafe, NULL, took, &edits, &nedits) : -1;
 		if (taken < 0) {
+			free(took);
 			r->error = "out of memory";
 			goto out;
 		}
 		if (taken == 0) {
+			free(took);
 			free(edits);
 			break;
 		}
+		for (size_t i = 0; i < u->nfindings; i++)
+			if (took[i] && pass_index(u->findings[i].pass) < ENGINE_MAX_PASSES)
+				r->applied_by_pass[pass_index(u->findings[i].pass)]++;
+		free(took);
 		if (round >= MAX_ROUNDS) {
 			free(edits);
 			r->error = "refusing to fix: fixes did not converge";

@@ -16,6 +16,9 @@
 
 #include "unit.h"
 
+/* The most passes the registry may hold (fix_result counts per pass). */
+#define ENGINE_MAX_PASSES 32
+
 /* Execution counts of a recorded trace, attached to findings by engine_analyse. */
 struct engine_counts {
 	/* How often the finding's own instruction ran (see unit.h finding.executions), or -1
@@ -51,6 +54,7 @@ struct fix_result {
 	char *text;          /* malloc'd rewritten file (BOM kept); NULL when nothing changed */
 	size_t len;
 	size_t applied;      /* fixes applied over all rounds */
+	size_t applied_by_pass[ENGINE_MAX_PASSES]; /* the same, per pass_registry index */
 	/* What remains: the analysis of `text` (owned). NULL when nothing changed (then the
 	 * analysis given to engine_fix is what remains) or on error. */
 	struct unit *final;

@@ -7,6 +7,7 @@
  * A directive counts only inside a real comment node of the tree: a `# noqa` inside a string
  * literal is text, not a comment. */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -183,4 +184,123 @@ static bool suppressed(const struct directives *d, uint32_t row, const struct pa
 		if (names(&d->rows.v[k], p))
 			return true;
 	return false;
+}
+
+/* ---- writing a directive (--add-noqa, the editor's "disable for this line") ----------------- */
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+/* Is byte offset off inside a string literal of the tree? */
+static bool inside_string(const struct unit *u, size_t off)
+{
+	TSNode n = ts_node_descendant_for_byte_range(u->root, (uint32_t)off, (uint32_t)off + 1);
+	for (; !ts_node_is_null(n); n = ts_node_parent(n))
+		if (syn_is(n, "string") && ts_node_start_byte(n) < off && off < ts_node_end_byte(n))
+			return true;
+	return false;
+}
+
+int unit_noqa_edit(struct unit *u, size_t at, const char *const *codes, size_t ncodes, struct edit *out,
+		   const char **why)
+{
+	const char *src = u->src;
+	size_t ls = unit_line_start(u, at), le = at;
+	while (le < u->len && src[le] != '\n')
+		le++;
+	size_t ce = le > ls && src[le - 1] == '\r' ? le - 1 : le; /* the line's content ends here */
+	if (le < u->len && inside_string(u, le)) {
+		*why = "the line ends inside a string literal";
+		return -1;
+	}
+	/* the line's comment (one at most: it runs to the end of the line) */
+	size_t cstart = ce, cend = ce;
+	for (const char *h = memchr(src + ls, '#', ce - ls); h; h = memchr(h + 1, '#', (size_t)(src + ce - h - 1))) {
+		size_t off = (size_t)(h - src);
+		TSNode n = ts_node_descendant_for_byte_range(u->root, (uint32_t)off, (uint32_t)off + 1);
+		if (syn_is(n, "comment") && ts_node_start_byte(n) == off) {
+			cstart = off;
+			cend = ts_node_end_byte(n) < ce ? ts_node_end_byte(n) : ce;
+			break;
+		}
+	}
+	size_t code_end = cstart;
+	while (code_end > ls && (src[code_end - 1] == ' ' || src[code_end - 1] == '\t'))
+		code_end--;
+	if (cstart == ce && code_end > ls && src[code_end - 1] == '\\') {
+		*why = "the line ends in a backslash continuation";
+		return -1;
+	}
+	/* the codes asked for, sorted, without repeats */
+	const char **want = arena_alloc(&u->arena, (ncodes + 64) * sizeof *want);
+	if (!want)
+		goto oom;
+	size_t nwant = 0;
+	bool merge = false;
+	for (size_t i = 0; i < ncodes; i++)
+		want[nwant++] = codes[i];
+	/* an existing `# noqa` on the line: a bare one covers every rule; codes are merged into a
+	 * list, which keeps its place and whatever follows it */
+	for (const char *h = cstart < cend ? memchr(src + cstart, '#', cend - cstart) : NULL; h;
+	     h = memchr(h + 1, '#', (size_t)(src + cend - h - 1))) {
+		const char *p = skip_ws(h + 1, src + cend);
+		if (src + cend - p < 4 || strncasecmp(p, "noqa", 4) != 0)
+			continue;
+		p += 4;
+		if (p >= src + cend || *p != ':')
+			return 0; /* `# noqa`: every rule */
+		p = skip_ws(p + 1, src + cend);
+		size_t n = code_list(p, src + cend);
+		if (!n)
+			return 0; /* what unit_suppress takes for a bare `# noqa` */
+		struct directive dv = {0, p, n};
+		bool all = true;
+		for (size_t i = 0; i < ncodes && all; i++) {
+			const struct pass *ps = pass_lookup(codes[i]);
+			all = ps && names(&dv, ps);
+		}
+		if (all)
+			return 0;
+		for (const char *s = p, *end = p + n; s < end && nwant < ncodes + 64;) {
+			const char *e = s;
+			while (e < end && *e != ',' && *e != ' ' && *e != '\t')
+				e++;
+			if (!(want[nwant++] = arena_strndup(&u->arena, s, (size_t)(e - s))))
+				goto oom;
+			s = e;
+			while (s < end && (*s == ',' || *s == ' ' || *s == '\t'))
+				s++;
+		}
+		out->start = (size_t)(p - src);
+		out->end = out->start + n;
+		merge = true;
+		goto write;
+	}
+	out->start = cstart < ce ? cend : code_end; /* after the comment, or the code */
+	while (cstart < ce && out->start > ls && (src[out->start - 1] == ' ' || src[out->start - 1] == '\t'))
+		out->start--;
+	out->end = ce;
+write:
+	qsort(want, nwant, sizeof *want, cmp_str);
+	size_t k = 0;
+	for (size_t i = 0; i < nwant; i++)
+		if (k == 0 || strcmp(want[k - 1], want[i]))
+			want[k++] = want[i];
+	size_t cap = 16;
+	for (size_t i = 0; i < k; i++)
+		cap += strlen(want[i]) + 2;
+	char *text = arena_alloc(&u->arena, cap), *w = text;
+	if (!text)
+		goto oom;
+	if (!merge)
+		w += sprintf(w, "  # noqa: ");
+	for (size_t i = 0; i < k; i++)
+		w += sprintf(w, "%s%s", i ? ", " : "", want[i]);
+	out->text = text;
+	out->len = (size_t)(w - text);
+	out->seq = 0;
+	out->trailing = false;
+	return 1;
+oom:
+	*why = "out of memory";
+	return -1;
 }

@@ -114,6 +114,15 @@ int unit_index(struct unit *u, const char *const *select); /* scopes, query root
 int unit_run_passes(struct unit *u, const char *const *select); /* find, check, rewrite */
 /* Drop the findings a `# noqa` / `# spipfix: ...` comment suppresses (passes/suppress.c). */
 int unit_suppress(struct unit *u);
+/* The edit that makes the `# noqa` comment of the line holding byte offset `at` name the rule
+ * codes codes[0, ncodes), as `--add-noqa` and an editor's "disable for this line" write it
+ * (passes/suppress.c): the codes merged into an existing `# noqa: ...` list (sorted, which keeps
+ * the rest of the comment), else `  # noqa: CODES` after the line's code and comment. Returns 1
+ * with *out set (its text in u's arena), 0 when a `# noqa` of the line already covers them, -1
+ * with *why set when no comment can go there (the line ends inside a string literal or in a
+ * backslash continuation). */
+int unit_noqa_edit(struct unit *u, size_t at, const char *const *codes, size_t ncodes, struct edit *out,
+		   const char **why);
 
 /* Is the pass chosen by a NULL-terminated list of codes, prefixes, names or ALL (NULL: all)? */
 bool unit_selected(const struct pass *p, const char *const *select);

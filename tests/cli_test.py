@@ -120,6 +120,11 @@ def main():
         gitignore(d)
         flags(d)
         rules(d)
+        filter_mode(d)
+        colors(d)
+        did_you_mean(d)
+        show_fixes_fix_only(d)
+        add_noqa(d)
     return summary()
 
 
@@ -247,12 +252,25 @@ def formats(d):
     lines = out.splitlines()
     check("jsonl: one object per line, same as json", [json.loads(l) for l in lines] == items, out)
     rc, out, err = run(["--format", "github", "fmt/u.py"], d)
-    check("github annotation", re.fullmatch(
-        r"::error title=spipfix \(SPF101\),file=%s,line=2,col=%d,endLine=2,endColumn=%d::fmt/u.py:2:%d: "
+    check("github annotation: a safe fix is a warning", re.fullmatch(
+        r"::warning title=spipfix \(SPF101\),file=%s,line=2,col=%d,endLine=2,endColumn=%d::fmt/u.py:2:%d: "
         r"SPF101 \[\*\] Lambda[^\n]*\n" % (re.escape(os.path.join(d, "fmt/u.py")), want_col,
                                           want_col + len("lambda"), want_col), out) is not None, out)
+    rc, out, err = run(["--format", "github", "fmt/dec.py", "fmt/loop.py"], d)
+    lines = out.splitlines()
+    check("github: an unsafe fix is a warning with its reason", any(
+        l.startswith("::warning title=spipfix (SPF101),") and "fmt/dec.py:6:9: SPF101 Nested" in l
+        and l.endswith(")") and "(unsafe fix: " in l and "decorat" in l for l in lines), out)
+    check("github: a report-only finding is a notice with its reason", any(
+        l.startswith("::notice title=spipfix (SPF102),") and "(no fix: it captures limit" in l for l in lines), out)
+    check("github: no annotation is an error", not any(l.startswith("::error") for l in lines), out)
     rc, out, err = run(["--format", "concise", "fmt/u.py"], d)
     check("concise line", out.startswith(f"fmt/u.py:2:{want_col}: SPF101 [*] Lambda"), out)
+    rc, out, err = run(["--format", "concise", "fmt/dec.py", "fmt/loop.py"], d)
+    check("concise keeps why a fix is unsafe or missing",
+          re.search(r"^fmt/dec\.py:6:9: SPF101 Nested[^\n]*\(unsafe fix: [^\n]*decorat[^\n]*\)$", out, re.M)
+          and re.search(r"^fmt/loop\.py:4:13: SPF102 Function[^\n]*\(no fix: it captures limit[^\n]*\)$", out, re.M)
+          and "[*]" not in out, out)
     rc, out, err = run(["--format", "xml", "fmt/u.py"], d)
     check("unknown format exits 2", rc == 2 and "xml" in err, err)
 
@@ -433,7 +451,7 @@ def flags(d):
     check("the option table was read", len(longs) > 20, longs)
     option_lines = [l for l in out.splitlines() if l.lstrip().startswith("-")]
     for name in longs:
-        hits = [l for l in option_lines if re.search(r"(^|, )--%s\b" % re.escape(name), l.strip())
+        hits = [l for l in option_lines if re.search(r"(^|, )--%s(?![\w-])" % re.escape(name), l.strip())
                 or f"alias --{name})" in l]
         check(f"--help lists --{name} on one line", len(hits) == 1, out)
     check("--help options have a description", all(re.match(r"\s+(-\w, )?--[\w-]+([ =][A-Z:]+)?\s{2,}\S", l)
@@ -473,6 +491,239 @@ def rules(d):
         run(["--fix", "--isolated", "--unsafe-fixes", fixed], d)
         check(f"rule {code}: `spipfix --fix` turns the example into its `after`",
               read(fixed).decode() == doc["after"], read(fixed).decode())
+
+
+def run_merged(args, cwd, stdin):
+    """stdout and stderr in one stream, as an editor's filter (Vim's `:%!`) reads them."""
+    p = subprocess.run([SPIPFIX, *args], cwd=cwd, input=stdin.encode(), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+SYNTAX_ERROR = "def f(:\n    def g(): pass\n"
+
+
+def filter_mode(d):
+    """-q/-s in every mode; with -s, stdin --fix prints only the source and nothing on stderr
+    unless the buffer cannot be fixed (then the buffer unchanged and one line, after it)."""
+    expected = read(os.path.join(d, "ref/app.py")).decode()
+    name = ["--stdin-filename", "src/app.py", "-"]
+    rc, out, err = run(["--fix", "-s", *name], d, stdin=CLOSURE_FREE)
+    check("-s stdin --fix: only the fixed source, nothing on stderr", rc == 0 and out == expected and err == "",
+          f"rc={rc} {out!r} {err!r}")
+    rc, out, err = run(["--fix", "-s", *name], d, stdin=CAPTURING_IN_LOOP)
+    check("-s stdin --fix with a report-only finding: the buffer, nothing on stderr, exit 1",
+          rc == 1 and out == CAPTURING_IN_LOOP and err == "", f"rc={rc} {out!r} {err!r}")
+    rc, out, err = run(["--fix", "-s", *name], d, stdin=CLEAN)
+    check("-s stdin --fix on a clean buffer: no `All checks passed!`", rc == 0 and out == CLEAN and err == "",
+          f"rc={rc} {out!r} {err!r}")
+    rc, out, err = run(["--fix", "-s", *name], d, stdin=SYNTAX_ERROR)
+    check("-s stdin --fix on a syntax error: the buffer unchanged and one line on stderr",
+          rc == 2 and out == SYNTAX_ERROR and err.count("\n") == 1 and err.startswith("error: src/app.py:1:"),
+          f"rc={rc} {out!r} {err!r}")
+    for label, buf, want in [("fixable", CLOSURE_FREE, expected), ("report-only", CAPTURING_IN_LOOP, CAPTURING_IN_LOOP),
+                             ("clean", CLEAN, CLEAN)]:
+        rc, out = run_merged(["--fix", "-s", *name], d, buf)
+        check(f"-s stdin --fix with stderr merged ({label}): exactly the source", out == want, repr(out))
+    rc, out = run_merged(["--fix", "-s", *name], d, SYNTAX_ERROR)
+    check("-s stdin --fix with stderr merged (syntax error): the buffer, then one line",
+          out.startswith(SYNTAX_ERROR) and out[len(SYNTAX_ERROR):].count("\n") == 1
+          and out[len(SYNTAX_ERROR):].startswith("error: "), repr(out))
+    rc, out = run_merged(["--fix", *name], d, CLEAN)
+    check("without -s, stdin --fix still says `All checks passed!` on stderr", out == CLEAN + "All checks passed!\n",
+          repr(out))
+    rc, out, err = run(["--fix", "-q", *name], d, stdin=CAPTURING_IN_LOOP)
+    check("-q stdin --fix: the remaining finding on stderr, no summary",
+          out == CAPTURING_IN_LOOP and err.count("\n") == 1 and " SPF102 " in err and "Found" not in err, err)
+    rc, out, err = run(["--diff", "-s", *name], d, stdin=CLOSURE_FREE)
+    check("-s --diff: the diff only, nothing on stderr", rc == 1 and out.startswith("--- src/app.py") and err == "",
+          f"{out!r} {err!r}")
+    rc, out, err = run(["--diff", "-q", *name], d, stdin=CLOSURE_FREE)
+    check("-q --diff: no `Would fix` line", rc == 1 and out.startswith("--- src/app.py") and err == "", repr(err))
+    rc, out, err = run(["--check", "-s", *name], d, stdin=CLOSURE_FREE)
+    check("-s --check: nothing at all, exit 1", rc == 1 and out == "" and err == "", f"rc={rc} {out!r} {err!r}")
+    write(d, "flt/a.py", CLOSURE_FREE)
+    rc, out, err = run(["--fix", "-s", "flt/a.py"], d)
+    check("-s --fix on files: nothing printed, the file fixed", rc == 0 and out == "" and err == ""
+          and read(os.path.join(d, "flt/a.py")).decode() == expected, f"rc={rc} {out!r} {err!r}")
+
+
+ANSI = "\x1b["
+
+
+def colors(d):
+    """--color auto|always|never, NO_COLOR and FORCE_COLOR, colours on a terminal by default."""
+    import pty
+    write(d, "col/a.py", CLOSURE_FREE)
+    env0 = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+
+    def runc(args, **env):
+        p = subprocess.run([SPIPFIX, *args], cwd=d, capture_output=True, timeout=60, env={**env0, **env},
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stdout.decode(), p.stderr.decode()
+    rc, plain, err = runc(["col/a.py"])
+    check("color: none in a pipe by default", ANSI not in plain, repr(plain))
+    rc, out, err = runc(["--color", "always", "col/a.py"])
+    check("color: --color always paints path, code and [*]",
+          "\x1b[1mcol/a.py\x1b[0m" in out and "\x1b[1;31mSPF101\x1b[0m" in out and "[\x1b[36m*\x1b[0m]" in out
+          and re.sub(r"\x1b\[[0-9;]*m", "", out) == plain, repr(out))
+    rc, out, err = runc(["--color", "never", "col/a.py"], FORCE_COLOR="1")
+    check("color: --color never beats FORCE_COLOR", ANSI not in out, repr(out))
+    rc, out, err = runc(["col/a.py"], FORCE_COLOR="1")
+    check("color: FORCE_COLOR colours a pipe", ANSI in out, repr(out))
+    rc, out, err = runc(["col/a.py"], FORCE_COLOR="1", NO_COLOR="1")
+    check("color: NO_COLOR wins over FORCE_COLOR", ANSI not in out, repr(out))
+    rc, out, err = runc(["--color", "always", "col/a.py"], NO_COLOR="1")
+    check("color: --color always beats NO_COLOR", ANSI in out, repr(out))
+    rc, out, err = runc(["--color", "always", "--diff", "col/a.py"])
+    check("color: --diff paints added lines green", "\x1b[32m+def _outer_key(x):\x1b[0m\n" in out, repr(out))
+    rc, out, err = runc(["--color", "always", "--format", "json", "col/a.py"])
+    check("color: never inside JSON", ANSI not in out and out.startswith("["), repr(out[:80]))
+    rc, out, err = runc(["--color", "sometimes", "col/a.py"])
+    check("color: an unknown value is a usage error", rc == 2 and "sometimes" in err, err)
+    # a terminal: stdout is a pty
+    master, slave = pty.openpty()
+    p = subprocess.Popen([SPIPFIX, "col/a.py"], cwd=d, stdout=slave, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env={**env0, "TERM": "xterm"})
+    os.close(slave)
+    got = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        got += chunk
+    p.wait(timeout=60)
+    os.close(master)
+    check("color: on a terminal by default", b"\x1b[1;31mSPF101" in got, repr(got))
+
+
+def did_you_mean(d):
+    """Unknown options and rule codes get the nearest known one; rule codes in any case."""
+    write(d, "dym/a.py", CLOSURE_FREE)
+    rc, out, err = run(["--fixx", "dym/a.py"], d)
+    check("did you mean: --fixx", rc == 2 and "unrecognized option `--fixx` (did you mean `--fix`?)" in err, err)
+    rc, out, err = run(["--selct=SPF101", "dym/a.py"], d)
+    check("did you mean: --selct=...", rc == 2 and "(did you mean `--select`?)" in err, err)
+    rc, out, err = run(["--select"], d)
+    check("an option without its value says so", rc == 2 and "`--select` needs a value" in err, err)
+    for opt in ("--select", "--extend-select", "--ignore"):
+        rc, out, err = run([opt, "SPF11", "dym/a.py"], d)
+        check(f"did you mean: {opt} SPF11", rc == 2 and "unknown rule `SPF11` (did you mean `SPF101`?)" in err, err)
+    rc, out, err = run(["--per-file-ignores", "*.py:SPF11", "dym/a.py"], d)
+    check("did you mean: --per-file-ignores", rc == 2 and "(did you mean `SPF101`?)" in err, err)
+    rc, out, err = run(["rule", "SPF11"], d)
+    check("did you mean: rule SPF11", rc == 2 and "(did you mean `SPF101`?)" in err, err)
+    rc, out, err = run(["--debug=SPF11", "dym/a.py"], d)
+    check("did you mean: --debug=SPF11", rc == 2 and "(did you mean `SPF101`?)" in err, err)
+    cfg = write(d, "dym/cfg/pyproject.toml", "[tool.spipfix]\nselect = [\"SPF11\"]\n")
+    write(d, "dym/cfg/a.py", CLOSURE_FREE)
+    rc, out, err = run(["a.py"], os.path.dirname(cfg))
+    check("did you mean: in pyproject.toml", rc == 2 and "unknown rule `SPF11` (did you mean `SPF101`?)" in err, err)
+    # rule codes in any case, at every entry point
+    rc, out, err = run(["--check", "--select", "spf101", "dym/a.py"], d)
+    check("lower case: --select spf101", rc == 1 and " SPF101 " in out, out + err)
+    rc, out, err = run(["--check", "--ignore", "spf101", "dym/a.py"], d)
+    check("lower case: --ignore spf101", rc == 0 and out == "", out + err)
+    rc, out, err = run(["--check", "--select", "SPF102", "--extend-select", "spf1", "dym/a.py"], d)
+    check("lower case: --extend-select spf1", rc == 1 and " SPF101 " in out, out + err)
+    rc, out, err = run(["--check", "--per-file-ignores", "dym/*:spf101", "dym/a.py"], d)
+    check("lower case: --per-file-ignores", rc == 0 and out == "", out + err)
+    rc, out, err = run(["rule", "spf101"], d)
+    check("lower case: rule spf101", rc == 0 and "(SPF101)" in out, err)
+    rc, out, err = run(["--check", "--debug=spf101", "dym/a.py"], d)
+    check("lower case: --debug=spf101", rc == 1 and "debug SPF101" in err, err)
+    write(d, "dym/low/pyproject.toml", "[tool.spipfix]\nignore = [\"spf101\"]\n")
+    write(d, "dym/low/a.py", CLOSURE_FREE)
+    rc, out, err = run(["--check", "a.py"], os.path.join(d, "dym/low"))
+    check("lower case: ignore = [\"spf101\"] in pyproject.toml", rc == 0 and out == "", out + err)
+
+
+def show_fixes_fix_only(d):
+    """--show-fixes lists what was fixed per file and rule; --fix-only fixes and reports nothing else."""
+    for name in ("a.py", "b.py"):
+        write(d, f"sf/{name}", CLOSURE_FREE + "\n\n" + CLOSURE_FREE.replace("outer", "other"))
+    write(d, "sf/loop.py", CAPTURING_IN_LOOP)
+    rc, out, err = run(["--fix", "--show-fixes", "sf"], d)
+    check("--show-fixes: Ruff's table, then the summary", out.endswith(
+        "\nFixed 4 findings:\n- sf/a.py:\n    2 \u00d7 SPF101 (closure-free-nested-def)\n"
+        "- sf/b.py:\n    2 \u00d7 SPF101 (closure-free-nested-def)\n\n"
+        "Found 5 findings (4 fixed, 1 remaining).\n") and "sf/loop.py:4:13: SPF102" in out, out)
+    rc, out, err = run(["--fix", "--show-fixes", "sf"], d)
+    check("--show-fixes with nothing fixed lists nothing", "Fixed" not in out, out)
+    for name in ("a.py", "b.py"):
+        write(d, f"sf/{name}", CLOSURE_FREE)
+    rc, out, err = run(["--diff", "--show-fixes", "sf"], d)
+    check("--show-fixes with --diff: what would be fixed, on stderr",
+          rc == 1 and "Would fix 2 findings:\n- sf/a.py:\n" in err and "Would fix" not in out, err)
+    rc, out, err = run(["--fix-only", "sf"], d)
+    check("--fix-only: nothing reported, `Fixed N findings.`, exit 0 though a finding remains",
+          rc == 0 and out == "Fixed 2 findings.\n" and err == "", f"rc={rc} {out!r} {err!r}")
+    check("--fix-only fixed the files", "_outer_key" in read(os.path.join(d, "sf/a.py")).decode())
+    rc, out, err = run(["--fix-only", "sf"], d)
+    check("--fix-only with nothing to fix prints nothing", rc == 0 and out == "" and err == "", f"rc={rc} {out!r}")
+    write(d, "sf/a.py", CLOSURE_FREE)
+    rc, out, err = run(["--fix-only", "--exit-non-zero-on-fix", "sf"], d)
+    check("--fix-only --exit-non-zero-on-fix exits 1 after a fix", rc == 1, f"rc={rc}")
+    write(d, "sf/dec.py", DECORATED)
+    rc, out, err = run(["--fix-only", "sf/dec.py"], d)
+    check("--fix-only: unsafe fixes left are counted as in Ruff",
+          out == "No findings fixed (1 fix available with `--unsafe-fixes`).\n", out)
+    rc, out, err = run(["--fix-only", "--stdin-filename", "s.py", "-"], d, stdin=CLOSURE_FREE)
+    check("--fix-only on stdin: the fixed source, the count on stderr",
+          out == read(os.path.join(d, "ref/app.py")).decode() and err == "Fixed 1 finding.\n", f"{out!r} {err!r}")
+    rc, out, err = run(["--fix-only", "--check", "sf"], d)
+    check("--fix-only with --check is a usage error", rc == 2, f"rc={rc}")
+
+
+NOQA_INPUT = '''import re
+
+
+def a(xs):
+    def k1(x):  # keep this comment
+        return -x
+    def k2(x):  # noqa: SPF102
+        return -x
+    def k3(x):  # noqa:SPF102 -- why it stays
+        return -x
+    def k4(x):  # noqa
+        return -x
+    def k5(x):\t
+        return -x
+    f = lambda x: -x; g = lambda y: y
+    s = re.compile("""a
+b""").match(xs[0])
+    return sorted(xs, key=k1), k2, k3, k4, k5, f, g, s
+'''
+NOQA_OUTPUT = NOQA_INPUT.replace("# keep this comment", "# keep this comment  # noqa: SPF101").replace(
+    "# noqa: SPF102\n", "# noqa: SPF101, SPF102\n").replace("# noqa:SPF102 --", "# noqa:SPF101, SPF102 --").replace(
+    "def k5(x):\t", "def k5(x):  # noqa: SPF101").replace("g = lambda y: y", "g = lambda y: y  # noqa: SPF101")
+
+
+def add_noqa(d):
+    """--add-noqa: `# noqa: CODE` on each reported line, merged into an existing directive, keeping
+    comments; idempotent; a line that ends inside a string is left and reported."""
+    p = write(d, "nq/a.py", NOQA_INPUT)
+    rc, out, err = run(["--add-noqa", "nq/a.py"], d)
+    got = read(p).decode()
+    check("--add-noqa writes each directive, merging and keeping comments", got == NOQA_OUTPUT, got)
+    check("--add-noqa says how many, as Ruff", rc == 0 and "Added 5 noqa directives.\n" in err, f"rc={rc} {err}")
+    check("--add-noqa reports the line it cannot comment",
+          "warning: nq/a.py:16:9: cannot add `# noqa: SPF201`: the line ends inside a string literal" in err, err)
+    rc, out, err = run(["--check", "nq/a.py"], d)
+    check("after --add-noqa only the uncommentable finding remains", out.count("\n") == 1 and " SPF201 " in out, out)
+    rc, out, err = run(["--add-noqa", "nq/a.py"], d)
+    check("--add-noqa is idempotent", read(p).decode() == NOQA_OUTPUT and "Added" not in err, err)
+    crlf = write(d, "nq/crlf.py", CLOSURE_FREE.replace("\n", "\r\n").encode())
+    run(["--add-noqa", "nq/crlf.py"], d)
+    check("--add-noqa keeps CRLF", read(crlf) == CLOSURE_FREE.replace("    def key(x):", "    def key(x):  # noqa: SPF101")
+          .replace("\n", "\r\n").encode(), read(crlf))
+    rc, out, err = run(["--add-noqa", "--fix", "nq/a.py"], d)
+    check("--add-noqa with --fix is a usage error", rc == 2 and "--add-noqa" in err, err)
+    rc, out, err = run(["--add-noqa", "-"], d, stdin=CLOSURE_FREE)
+    check("--add-noqa on stdin is a usage error", rc == 2 and "standard input" in err, err)
 
 
 if __name__ == "__main__":

@@ -165,7 +165,7 @@ struct cache *cache_open(const struct options *o)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		cwd[0] = 0;
-	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals)};
+	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals), o->color_out, o->fix_only};
 	XXH3_64bits_update(st, SPIPFIX_VERSION, sizeof SPIPFIX_VERSION);
 	XXH3_64bits_update(st, o->format->name, strlen(o->format->name) + 1);
 	XXH3_64bits_update(st, &exe, sizeof exe);

@@ -63,7 +63,8 @@ struct engine_config check_engine_config(const struct options *o, const char **s
 static void render_one(const struct options *o, const struct renderer *fmt, FILE *dest, bool to_err,
 		       struct totals *t, const struct unit *u, const struct finding *f)
 {
-	struct render_run run = {.r = fmt, .traced = o->counts != NULL};
+	struct render_run run = {.r = fmt, .traced = o->counts != NULL,
+				 .color = !fmt->machine && (to_err ? o->color_err : o->color_out)};
 	if (o->held && fmt == &render_text) {
 		char *text = NULL;
 		size_t len = 0;
@@ -133,6 +134,80 @@ static void report_text(const struct engine_config *ec, const char *path, const 
 	unit_free(&u);
 }
 
+/* The fixes engine_fix applied, counted per rule (for --show-fixes). */
+static void count_fixed(struct totals *t, const struct fix_result *fr)
+{
+	t->fixed += fr->applied;
+	t->changed_files++;
+	for (size_t k = 0; k < MAX_PASSES && k < ENGINE_MAX_PASSES; k++)
+		t->fixed_by_pass[k] += fr->applied_by_pass[k];
+}
+
+/* --add-noqa: a `# noqa: CODE` for each line with findings, merged into the line's existing
+ * directive; the result must analyse (parse cleanly and compile) before it is written. */
+static void add_noqa(const char *path, const char *buf, size_t len, const struct stat *st, struct unit *u,
+		     const struct engine_config *ec, struct file_result *r)
+{
+	struct edit *edits = calloc(u->nfindings + 1, sizeof *edits);
+	const char **codes = calloc(u->nfindings + 1, sizeof *codes);
+	size_t n = 0;
+	char *text = NULL;
+	if (!edits || !codes)
+		goto oom;
+	/* findings come in position order: one directive per line */
+	for (size_t i = 0; i < u->nfindings;) {
+		size_t j = i, ncodes = 0;
+		for (; j < u->nfindings && u->findings[j].row == u->findings[i].row; j++)
+			codes[ncodes++] = u->findings[j].pass->code;
+		const char *why = NULL;
+		int rc = unit_noqa_edit(u, u->findings[i].start, codes, ncodes, &edits[n], &why);
+		if (rc > 0)
+			n++;
+		else if (rc < 0) {
+			char msg[256];
+			snprintf(msg, sizeof msg, "cannot add `# noqa: %s`: %s", codes[0], why);
+			render_error(r->errf, "warning", path, msg, true, u->findings[i].row, u->findings[i].col);
+		}
+		i = j;
+	}
+	if (!n)
+		goto out;
+	size_t outlen;
+	char *applied = edits_sort_check(edits, n, u->len) == 0 ? edits_apply(u->src, u->len, edits, n, &outlen) : NULL;
+	if (!applied)
+		goto oom;
+	text = malloc(u->bom + outlen + 1);
+	if (!text) {
+		free(applied);
+		goto oom;
+	}
+	memcpy(text, u->buf, u->bom);
+	memcpy(text + u->bom, applied, outlen + 1);
+	free(applied);
+	/* the safety net: the commented text must analyse as cleanly as the original */
+	struct unit check;
+	int arc = engine_analyse(ec, &check, path, text, u->bom + outlen);
+	unit_free(&check);
+	r->cacheable = false;
+	if (arc < 0) {
+		render_error(r->errf, "error", path, "refusing to add noqa directives: the result does not analyse", false, 0, 0);
+		r->t.errors++;
+	} else if (write_atomic(r->errf, path, buf, len, st, text, u->bom + outlen) == 0) {
+		r->t.noqa_added += n;
+		r->t.changed_files++;
+	} else {
+		r->t.errors++;
+	}
+	goto out;
+oom:
+	fprintf(r->errf, "error: %s: out of memory\n", path);
+	r->t.errors++;
+out:
+	free(text);
+	free(edits);
+	free(codes);
+}
+
 /* One buffer through the selected mode. st is the file's stat when it was read from disk (fix
  * writes it back), NULL for stdin (fix prints the whole result on stdout). */
 static void process_buffer(const char *path, const char *buf, size_t len, const struct stat *st,
@@ -148,6 +223,10 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	if (to_stdout && fmt->document)
 		fmt = &render_concise;
 	enum dest findings_to = to_stdout ? TO_ERR : TO_OUT;
+	/* --fix-only reports nothing; -s prints no finding, in any mode (on stdout emit_result
+	 * drops them, so that the cache holds what a run without -s prints) */
+	if (o->fix_only || (o->silent && findings_to == TO_ERR))
+		findings_to = TO_NONE;
 
 	struct unit u;
 	struct fix_result fr = {0};
@@ -161,7 +240,12 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 		report_unit(&u, o, fmt, r, t, findings_to);
 		goto out;
 	}
-	if (o->mode == MODE_DIFF && o->held) /* with a trace, the findings on stderr */
+	if (o->mode == MODE_ADD_NOQA) {
+		report_unit(&u, o, fmt, r, t, TO_NONE);
+		add_noqa(path, buf, len, st, &u, &ec, r);
+		goto out;
+	}
+	if (o->mode == MODE_DIFF && o->held && !o->silent) /* with a trace, the findings on stderr */
 		report_unit(&u, o, &render_text, r, &(struct totals){0}, TO_ERR);
 	ec.release_first = true; /* one analysis in memory at a time */
 	if (engine_fix(&ec, &u, &fr) < 0) {
@@ -184,16 +268,13 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 	const struct unit *rest = engine_remaining(&fr, &u);
 	if (o->mode == MODE_DIFF) {
 		if (fr.text) {
-			render_diff(r->outf, path, buf, len, fr.text, fr.len);
-			t->fixed += fr.applied;
-			t->changed_files++;
+			render_diff(r->outf, path, buf, len, fr.text, fr.len, o->color_out);
+			count_fixed(t, &fr);
 		}
 	} else if (to_stdout) {
 		fwrite(fr.text ? fr.text : buf, 1, fr.text ? fr.len : len, r->outf);
-		if (fr.text) {
-			t->fixed += fr.applied;
-			t->changed_files++;
-		}
+		if (fr.text)
+			count_fixed(t, &fr);
 		report_unit(rest, o, fmt, r, t, findings_to);
 	} else {
 		bool written = true;
@@ -202,8 +283,7 @@ static void process_buffer(const char *path, const char *buf, size_t len, const 
 			r->cacheable = false;
 			written = write_atomic(r->errf, path, buf, len, st, fr.text, fr.len) == 0;
 			if (written) {
-				t->fixed += fr.applied;
-				t->changed_files++;
+				count_fixed(t, &fr);
 			} else {
 				t->errors++;
 			}
@@ -291,9 +371,11 @@ void totals_add(struct totals *into, const struct totals *t)
 	into->changed_files += t->changed_files;
 	into->errors += t->errors;
 	into->notes += t->notes;
+	into->noqa_added += t->noqa_added;
 	for (size_t i = 0; i < MAX_PASSES; i++) {
 		into->by_pass[i] += t->by_pass[i];
 		into->fixable_by_pass[i] += t->fixable_by_pass[i];
+		into->fixed_by_pass[i] += t->fixed_by_pass[i];
 	}
 }
 

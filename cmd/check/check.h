@@ -15,10 +15,12 @@
 #define MAX_PASSES 32
 
 struct cache;
+struct config;
 struct renderer;
 struct held_lines;
+struct fix_table;
 
-enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX };
+enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX, MODE_ADD_NOQA };
 
 /* per-file-ignores: files matching `pattern` do not run the rules in `codes` */
 struct per_file_ignore {
@@ -34,6 +36,10 @@ struct options {
 	bool exit_zero, exit_non_zero_on_fix;
 	bool force_exclude, respect_gitignore;
 	bool no_cache;
+	bool fix_only;              /* --fix-only: fix, report nothing else */
+	bool show_fixes;            /* --show-fixes: list the fixes applied per file and rule */
+	struct fix_table *fixes;    /* what --show-fixes lists, collected by emit_result */
+	bool color_out, color_err;  /* --color: ANSI colours on stdout / stderr */
 	const struct engine_counts *counts; /* --trace-profile: execution counts for the engine */
 	struct held_lines *held;    /* --trace-profile with text output: diagnostics held back and
 				     * printed at the end, most executed first (one process) */
@@ -66,6 +72,8 @@ struct totals {
 	int notes;           /* files skipped for a reason that is not an error (newer syntax) */
 	size_t by_pass[MAX_PASSES];      /* remaining findings per registry index */
 	size_t fixable_by_pass[MAX_PASSES];
+	size_t fixed_by_pass[MAX_PASSES]; /* fixes applied (or, with --diff, that would be) per rule */
+	size_t noqa_added;   /* --add-noqa: directives written */
 };
 
 void totals_add(struct totals *into, const struct totals *t);
@@ -121,8 +129,28 @@ int run_files(char **files, const off_t *sizes, size_t n, const struct options *
  * the cache is written, so that their exit overlaps it. */
 void run_files_reap(void);
 
-/* main.c: write what one file produced: its diagnostics on stderr, its output on stdout (the
- * renderer's separator between the outputs of two files). */
-void emit_result(const struct options *o, const struct file_result *r);
+/* main.c: write what one file (`path`) produced: its diagnostics on stderr, its output on stdout
+ * (the renderer's separator between the outputs of two files). */
+void emit_result(const struct options *o, const char *path, const struct file_result *r);
+
+/* What the command line (or an editor's settings) says, before it is merged with the
+ * configuration file by options_resolve. */
+struct cli {
+	struct strlist select, extend_select, ignore, exclude, extend_exclude;
+	bool have_select, have_exclude;
+	struct per_file_ignore *pfi;
+	size_t npfi;
+	bool have_pfi;
+	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset */
+	const char *config;
+	bool isolated;
+};
+void cli_free(struct cli *c);
+
+/* main.c: merge the configuration file and the command line into o (the command line wins):
+ * the rules enabled, unsafe fixes, exclusions, per-file-ignores, the project root. o borrows
+ * from c and cfg, which must outlive it; options_release frees what it owns. Returns 0 / -1. */
+int options_resolve(struct options *o, const struct cli *c, const struct config *cfg);
+void options_release(struct options *o);
 
 #endif

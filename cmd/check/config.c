@@ -62,7 +62,11 @@ static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *fi
 			return -1;
 		}
 		if (codes && !pass_selector_known(s)) {
-			fprintf(stderr, "error: %s: [tool.spipfix] `%s`: unknown rule `%s`\n", file, key, s);
+			const char *near = cli_nearest_rule(s);
+			fprintf(stderr, "error: %s: [tool.spipfix] `%s`: unknown rule `%s`", file, key, s);
+			if (near)
+				fprintf(stderr, " (did you mean `%s`?)", near);
+			fputc('\n', stderr);
 			return -1;
 		}
 		if (!(l->v[l->n] = strdup(s)))

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,6 +49,9 @@ static void usage(FILE *out)
 	      "      --fix                    Apply the safe fixes in place (stdin: print the fixed source)\n"
 	      "      --diff                   Print a unified diff of the fixes; write nothing\n"
 	      "      --check                  Print only the findings; exit 1 if there are any\n"
+	      "      --fix-only               Apply the safe fixes, but report nothing else; exit 0 unless a file failed\n"
+	      "      --show-fixes             List the fixes applied (with --diff: that would be) per file and rule\n"
+	      "      --add-noqa               Add `# noqa: CODE` to each line with a finding (keeps its comments)\n"
 	      "      --unsafe-fixes           Also apply (or show) fixes that may change behaviour\n"
 	      "      --no-unsafe-fixes        Do not, whatever the configuration says\n"
 	      "      --select CODES           Rules to run: comma-separated codes, prefixes or ALL (replaces select and ignore)\n"
@@ -64,6 +68,7 @@ static void usage(FILE *out)
 	      "      --stdin-filename PATH    Read the source from stdin; PATH names it (messages, config, excludes)\n"
 	      "      --format FORMAT          Findings as text, concise, json, jsonl, github or sarif (alias --output-format)\n"
 	      "      --statistics             Print a count of findings per rule instead of each finding\n"
+	      "      --color WHEN             Colours: auto (on a terminal, unless NO_COLOR; FORCE_COLOR forces), always, never\n"
 	      "      --exit-zero              Exit 0 even when findings remain (errors still exit 2)\n"
 	      "      --exit-non-zero-on-fix   Exit 1 when a fix was applied, even if no finding remains\n"
 	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
@@ -89,34 +94,69 @@ static void usage(FILE *out)
  * outputs of two files). */
 static size_t emitted;
 
-void emit_result(const struct options *o, const struct file_result *r)
+/* What --show-fixes lists: the fixes of each file, per rule, in file order. */
+struct fix_table {
+	struct fixed_file {
+		char *path;
+		size_t by_pass[MAX_PASSES];
+	} *v;
+	size_t n;
+};
+
+static void fix_table_free(struct fix_table *ft)
 {
-	if (r->errlen) {
+	if (!ft)
+		return;
+	for (size_t i = 0; i < ft->n; i++)
+		free(ft->v[i].path);
+	free(ft->v);
+	free(ft);
+}
+
+void emit_result(const struct options *o, const char *path, const struct file_result *r)
+{
+	if (o->fixes && r->t.fixed) {
+		struct fix_table *ft = o->fixes;
+		struct fixed_file *nv = realloc(ft->v, (ft->n + 1) * sizeof *nv);
+		if (nv) {
+			ft->v = nv;
+			nv[ft->n].path = xstrdup(path);
+			memcpy(nv[ft->n].by_pass, r->t.fixed_by_pass, sizeof nv->by_pass);
+			ft->n++;
+		}
+	}
+	/* the stdin filter: the buffer first, then what went wrong (an editor that merges stderr
+	 * into the buffer gets the line after the code, not before it) */
+	bool filter = o->use_stdin && o->mode == MODE_FIX;
+	if (r->errlen && !filter) {
 		fflush(stdout);
 		fwrite(r->err, 1, r->errlen, stderr);
 	}
-	if (!r->outlen)
-		return;
 	/* stdout carries findings unless it carries a diff or the fixed stdin buffer */
-	bool findings = o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX);
-	if (findings && (o->statistics || o->silent))
-		return;
-	if (findings && emitted && r->t.rendered)
-		fputs(o->format->separator, stdout);
-	if (findings)
-		emitted += r->t.rendered;
-	fwrite(r->out, 1, r->outlen, stdout);
+	bool findings = o->mode != MODE_DIFF && !filter;
+	if (r->outlen && !(findings && (o->statistics || o->silent))) {
+		if (findings && emitted && r->t.rendered)
+			fputs(o->format->separator, stdout);
+		if (findings)
+			emitted += r->t.rendered;
+		fwrite(r->out, 1, r->outlen, stdout);
+	}
 	if (ferror(stdout) && errno == EPIPE) {
 		/* the reader went away (`| head`): stop as a pipeline expects */
 		signal(SIGPIPE, SIG_DFL);
 		raise(SIGPIPE);
+	}
+	if (r->errlen && filter) {
+		fflush(stdout);
+		fwrite(r->err, 1, r->errlen, stderr);
 	}
 }
 
 /* Does stdout carry the run's findings, framed by the renderer's begin and end? */
 static bool findings_on_stdout(const struct options *o)
 {
-	return o->mode != MODE_DIFF && !(o->use_stdin && o->mode == MODE_FIX) && !o->statistics && !o->silent;
+	return o->mode != MODE_DIFF && o->mode != MODE_ADD_NOQA && !o->fix_only && !(o->use_stdin && o->mode == MODE_FIX) &&
+	       !o->statistics && !o->silent;
 }
 
 static const struct renderer *parse_format(const char *s)
@@ -139,18 +179,6 @@ static const struct renderer *parse_format(const char *s)
 	return NULL;
 }
 
-/* What the command line says, before it is merged with the configuration file. */
-struct cli {
-	struct strlist select, extend_select, ignore, exclude, extend_exclude;
-	bool have_select, have_exclude;
-	struct per_file_ignore *pfi;
-	size_t npfi;
-	bool have_pfi;
-	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset */
-	const char *config;
-	bool isolated;
-};
-
 static void pfi_free(struct per_file_ignore *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -160,7 +188,7 @@ static void pfi_free(struct per_file_ignore *v, size_t n)
 	free(v);
 }
 
-static void cli_free(struct cli *c)
+void cli_free(struct cli *c)
 {
 	strlist_free(&c->select);
 	strlist_free(&c->extend_select);
@@ -213,8 +241,7 @@ static int join_lists(struct strlist *out, const struct strlist *a, const struct
 	return 0;
 }
 
-/* Merge the configuration file and the command line into o: the command line wins. */
-static int resolve(struct options *o, const struct cli *c, const struct config *cfg)
+int options_resolve(struct options *o, const struct cli *c, const struct config *cfg)
 {
 	bool on[MAX_PASSES];
 	for (o->npasses = 0; pass_registry[o->npasses] && o->npasses < MAX_PASSES; o->npasses++)
@@ -254,6 +281,15 @@ static int resolve(struct options *o, const struct cli *c, const struct config *
 	return o->root ? 0 : -1;
 }
 
+void options_release(struct options *o)
+{
+	free(o->exclude.v);
+	free(o->extend_exclude.v);
+	free(o->root);
+	o->exclude.v = o->extend_exclude.v = NULL;
+	o->root = NULL;
+}
+
 /* Where to look for pyproject.toml: the stdin file name's folder, else the first path's. */
 static char *config_start(const struct options *o, char *const *paths, int npaths)
 {
@@ -274,12 +310,54 @@ static char *config_start(const struct options *o, char *const *paths, int npath
 
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
+/* --show-fixes, as Ruff prints it: the fixes applied per file and rule, most frequent first. */
+static void print_fix_table(FILE *out, const struct options *o, bool color, bool would)
+{
+	const struct fix_table *ft = o->fixes;
+	size_t total = 0, most = 0;
+	for (size_t i = 0; ft && i < ft->n; i++)
+		for (size_t k = 0; k < o->npasses; k++) {
+			total += ft->v[i].by_pass[k];
+			most = ft->v[i].by_pass[k] > most ? ft->v[i].by_pass[k] : most;
+		}
+	if (!total)
+		return;
+	const char *r = render_sgr(color, SGR_RESET), *sep = render_sgr(color, SGR_SEP), *b = render_sgr(color, SGR_BOLD);
+	int width = snprintf(NULL, 0, "%zu", most);
+	fprintf(out, "\n%s%s%s %zu %s:%s\n", b, render_sgr(color, SGR_ADD), would ? "Would fix" : "Fixed", total,
+		plural(total, "finding", "findings"), r);
+	for (size_t i = 0; i < ft->n; i++) {
+		fprintf(out, "%s-%s %s%s%s%s:%s\n", sep, r, b, ft->v[i].path, r, sep, r);
+		bool done[MAX_PASSES] = {0};
+		for (;;) { /* most frequent first, then in registry order */
+			size_t best = MAX_PASSES;
+			for (size_t k = 0; k < o->npasses; k++)
+				if (!done[k] && ft->v[i].by_pass[k] && (best == MAX_PASSES || ft->v[i].by_pass[k] > ft->v[i].by_pass[best]))
+					best = k;
+			if (best == MAX_PASSES)
+				break;
+			done[best] = true;
+			fprintf(out, "    %*zu \u00d7 %s%s%s (%s)\n", width, ft->v[i].by_pass[best], render_sgr(color, SGR_CODE),
+				pass_registry[best]->code, r, pass_registry[best]->name);
+		}
+	}
+	fputc('\n', out);
+}
+
 /* The last line, as Ruff prints it; never "All checks passed!" when a file could not be read or
  * analysed. */
-static void summary(FILE *out, const struct options *o, const struct totals *t)
+static void summary(FILE *out, bool color, const struct options *o, const struct totals *t)
 {
+	if (o->show_fixes && !o->silent && !o->format->machine && (o->mode == MODE_FIX || o->mode == MODE_DIFF))
+		print_fix_table(o->mode == MODE_DIFF ? stderr : out, o, o->mode == MODE_DIFF ? o->color_err : color,
+				o->mode == MODE_DIFF);
 	if (o->quiet || o->mode == MODE_CHECK)
 		return;
+	if (o->mode == MODE_ADD_NOQA) {
+		if (t->noqa_added)
+			fprintf(stderr, "Added %zu noqa %s.\n", t->noqa_added, plural(t->noqa_added, "directive", "directives"));
+		return;
+	}
 	if (o->mode == MODE_DIFF) {
 		if (t->fixed)
 			fprintf(stderr, "Would fix %zu %s in %zu %s.\n", t->fixed, plural(t->fixed, "finding", "findings"),
@@ -288,8 +366,20 @@ static void summary(FILE *out, const struct options *o, const struct totals *t)
 			fprintf(stderr, "No fixes available.\n");
 		return;
 	}
+	size_t unapplied = o->unsafe_fixes ? 0 : t->unsafe_fixable;
+	const char *star = render_sgr(color, SGR_SEP), *r = render_sgr(color, SGR_RESET);
 	/* machine-readable formats print nothing but the findings */
 	if (o->format->machine) {
+	} else if (o->fix_only) {
+		/* Ruff's words for --fix-only */
+		if (t->fixed && unapplied)
+			fprintf(out, "Fixed %zu %s (%zu additional %s available with `--unsafe-fixes`).\n", t->fixed,
+				plural(t->fixed, "finding", "findings"), unapplied, plural(unapplied, "fix", "fixes"));
+		else if (unapplied)
+			fprintf(out, "No findings fixed (%zu %s available with `--unsafe-fixes`).\n", unapplied,
+				plural(unapplied, "fix", "fixes"));
+		else if (t->fixed)
+			fprintf(out, "Fixed %zu %s.\n", t->fixed, plural(t->fixed, "finding", "findings"));
 	} else if (o->mode == MODE_FIX) {
 		if (t->findings || t->fixed)
 			fprintf(out, "Found %zu %s (%zu fixed, %zu remaining).\n", t->findings + t->fixed,
@@ -299,7 +389,7 @@ static void summary(FILE *out, const struct options *o, const struct totals *t)
 	} else if (t->findings) {
 		fprintf(out, "Found %zu %s.\n", t->findings, plural(t->findings, "finding", "findings"));
 		if (t->fixable)
-			fprintf(out, "[*] %zu fixable with the `--fix` option", t->fixable);
+			fprintf(out, "[%s*%s] %zu fixable with the `--fix` option", star, r, t->fixable);
 		if (t->unsafe_fixable)
 			fprintf(out, "%s%zu hidden %s can be enabled with the `--unsafe-fixes` option",
 				t->fixable ? " (" : "", t->unsafe_fixable, plural(t->unsafe_fixable, "fix", "fixes"));
@@ -313,6 +403,78 @@ static void summary(FILE *out, const struct options *o, const struct totals *t)
 		fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,
 			plural((size_t)t->errors, "file", "files"));
 	}
+}
+
+/* --color WHEN (0 auto, 1 always, 2 never) for the stream fd: auto colours a terminal, unless
+ * NO_COLOR is set (not empty) or TERM is dumb; FORCE_COLOR (not empty, not 0) colours any
+ * stream. NO_COLOR wins over FORCE_COLOR (no-color.org). */
+static bool color_wanted(int when, int fd)
+{
+	if (when)
+		return when == 1;
+	const char *no = getenv("NO_COLOR"), *force = getenv("FORCE_COLOR"), *term = getenv("TERM");
+	if (no && *no)
+		return false;
+	if (force && *force)
+		return strcmp(force, "0") != 0 && strcmp(force, "false") != 0;
+	if (term && !strcmp(term, "dumb"))
+		return false;
+	return isatty(fd);
+}
+
+/* An option getopt_long refused (c is '?' or ':'): what was wrong, and the option meant. */
+static void bad_option(int c, char **argv, const struct option *longopts)
+{
+	const char *arg = argv[optind - 1];
+	if (c == ':') {
+		for (const struct option *l = longopts; l->name; l++)
+			if (l->val == optopt && optopt >= 256) {
+				fprintf(stderr, "error: option `--%s` needs a value\n", l->name);
+				goto tail;
+			}
+		fprintf(stderr, "error: option `-%c` needs a value\n", optopt);
+		goto tail;
+	}
+	char word[64];
+	if (optopt) {
+		snprintf(word, sizeof word, "-%c", optopt);
+	} else {
+		snprintf(word, sizeof word, "%s", arg);
+		char *eq = strchr(word, '=');
+		if (eq)
+			*eq = 0;
+	}
+	char names[96][40];
+	const char *cand[96];
+	size_t n = 0;
+	for (const struct option *l = longopts; l->name && n < 96; l++) {
+		snprintf(names[n], sizeof names[n], "--%s", l->name);
+		cand[n] = names[n];
+		n++;
+	}
+	const char *near = cli_nearest(word, cand, n);
+	fprintf(stderr, "error: unrecognized option `%s`", word);
+	if (near)
+		fprintf(stderr, " (did you mean `%s`?)", near);
+	fputc('\n', stderr);
+tail:
+	fputs("Try 'spipfix --help' for more information.\n", stderr);
+}
+
+/* --debug=CODE: a rule code in any case, a rule name, or all; NULL after an error. */
+static const char *debug_rule(const char *arg)
+{
+	if (!strcasecmp(arg, "all"))
+		return "all";
+	const struct pass *p = pass_lookup(arg);
+	if (p)
+		return p->code;
+	const char *near = cli_nearest_rule(arg);
+	fprintf(stderr, "error: --debug: unknown rule `%s`", arg);
+	if (near)
+		fprintf(stderr, " (did you mean `%s`?)", near);
+	fputc('\n', stderr);
+	return NULL;
 }
 
 /* --trace-profile: the engine asks the loaded trace for each finding's count. */
@@ -355,6 +517,10 @@ int check_main(int argc, char **argv)
 		OPT_NO_CACHE,
 		OPT_CACHE_DIR,
 		OPT_TRACE_PROFILE,
+		OPT_COLOR,
+		OPT_FIX_ONLY,
+		OPT_SHOW_FIXES,
+		OPT_ADD_NOQA,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -383,6 +549,10 @@ int check_main(int argc, char **argv)
 		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
 		{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
 		{"trace-profile", required_argument, NULL, OPT_TRACE_PROFILE},
+		{"color", required_argument, NULL, OPT_COLOR},
+		{"fix-only", no_argument, NULL, OPT_FIX_ONLY},
+		{"show-fixes", no_argument, NULL, OPT_SHOW_FIXES},
+		{"add-noqa", no_argument, NULL, OPT_ADD_NOQA},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -391,9 +561,10 @@ int check_main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	optind = 1;
-	bool diff = false, fix = false, check = false;
-	int rc = 2, c;
-	while ((c = getopt_long(argc, argv, "qshj:", longopts, NULL)) != -1) {
+	opterr = 0; /* bad_option says what was meant */
+	bool diff = false, fix = false, check = false, add_noqa = false;
+	int rc = 2, c, color = 0;
+	while ((c = getopt_long(argc, argv, ":qshj:", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DIFF: diff = true; break;
 		case OPT_FIX: fix = true; break;
@@ -450,7 +621,19 @@ int check_main(int argc, char **argv)
 			}
 			break;
 		}
-		case OPT_DEBUG: o.debug = optarg; break;
+		case OPT_DEBUG:
+			if (!(o.debug = debug_rule(optarg)))
+				goto out;
+			break;
+		case OPT_COLOR: {
+			static const char *const whens[] = {"auto", "always", "never", NULL};
+			if ((color = cli_choice("--color", optarg, whens)) < 0)
+				goto out;
+			break;
+		}
+		case OPT_FIX_ONLY: o.fix_only = true; break;
+		case OPT_SHOW_FIXES: o.show_fixes = true; break;
+		case OPT_ADD_NOQA: add_noqa = true; break;
 		case OPT_STATISTICS: o.statistics = true; break;
 		case OPT_EXIT_ZERO: o.exit_zero = true; break;
 		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
@@ -470,18 +653,26 @@ int check_main(int argc, char **argv)
 		case 's': o.silent = o.quiet = true; break;
 		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
 		case 'h': usage(stdout); rc = 0; goto out;
-		default: fputs("Try 'spipfix --help' for more information.\n", stderr); goto out;
+		default: bad_option(c, argv, longopts); goto out;
 		}
 	}
+	if (o.fix_only && !diff)
+		fix = true; /* --fix-only is --fix that reports nothing else (with --diff: the diff) */
 	if (diff + fix + check > 1) {
 		fputs("error: --diff, --fix and --check cannot be combined\n", stderr);
+		goto out;
+	}
+	if (add_noqa && (diff || fix || check)) {
+		fputs("error: --add-noqa cannot be combined with --fix, --fix-only, --diff or --check\n", stderr);
 		goto out;
 	}
 	if (cl.config && cl.isolated) {
 		fputs("error: --config and --isolated cannot be combined\n", stderr);
 		goto out;
 	}
-	o.mode = diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
+	o.mode = add_noqa ? MODE_ADD_NOQA : diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
+	if (diff)
+		o.fix_only = false;
 	int npaths = argc - optind;
 	char *const *paths = argv + optind;
 	/* `-` alone, or no path with --stdin-filename: the buffer comes from stdin */
@@ -492,6 +683,10 @@ int check_main(int argc, char **argv)
 				fputs("error: `-` (standard input) cannot be combined with other paths\n", stderr);
 				goto out;
 			}
+	}
+	if (add_noqa && o.use_stdin) {
+		fputs("error: --add-noqa writes files; it cannot read standard input\n", stderr);
+		goto out;
 	}
 	if (npaths == 0 && !o.use_stdin) {
 		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
@@ -504,7 +699,7 @@ int check_main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
-	if (resolve(&o, &cl, &cfg) < 0)
+	if (options_resolve(&o, &cl, &cfg) < 0)
 		goto out;
 	/* a trace gives each finding its execution count; text diagnostics are held back and
 	 * printed at the end, most executed first: one process, no cache */
@@ -515,6 +710,10 @@ int check_main(int argc, char **argv)
 		if (o.format == &render_text && !(o.held = held_new()))
 			goto out;
 	}
+	o.color_out = !o.format->machine && color_wanted(color, STDOUT_FILENO);
+	o.color_err = color_wanted(color, STDERR_FILENO);
+	if (o.show_fixes)
+		o.fixes = xcalloc(1, sizeof *o.fixes);
 	struct render_run run = {.r = o.format, .traced = traced, .npasses = o.npasses};
 	if (findings_on_stdout(&o) && o.format->begin)
 		o.format->begin(stdout, &run);
@@ -535,7 +734,7 @@ int check_main(int argc, char **argv)
 			process_stdin(&o, &r);
 		}
 		file_result_close(&r);
-		emit_result(&o, &r);
+		emit_result(&o, o.stdin_filename ? o.stdin_filename : "-", &r);
 		totals_add(&t, &r.t);
 		file_result_free(&r);
 	} else {
@@ -567,13 +766,13 @@ int check_main(int argc, char **argv)
 	FILE *summary_to = o.use_stdin && o.mode == MODE_FIX ? stderr : stdout;
 	if (o.statistics && !o.silent)
 		render_statistics(summary_to, &run, o.format == &render_json || o.format == &render_jsonl);
-	summary(summary_to, &o, &t);
+	summary(summary_to, summary_to == stdout ? o.color_out : o.color_err, &o, &t);
 	bridge_fini();
 	if (t.errors)
 		rc = 2;
 	else if (o.exit_non_zero_on_fix && t.fixed)
 		rc = 1;
-	else if (o.exit_zero)
+	else if (o.exit_zero || o.fix_only || o.mode == MODE_ADD_NOQA)
 		rc = 0;
 	else if (o.mode == MODE_DIFF)
 		rc = t.fixed ? 1 : 0;
@@ -584,8 +783,7 @@ out:
 	trace_profile_free(tp);
 	cli_free(&cl);
 	config_free(&cfg);
-	free(o.exclude.v);
-	free(o.extend_exclude.v);
-	free(o.root);
+	options_release(&o);
+	fix_table_free(o.fixes);
 	return rc;
 }

@@ -76,7 +76,7 @@ static void emit_ready(struct runner *rn)
 		struct file_result *e = &rn->res[rn->next_emit];
 		if (e->errlen || e->outlen)
 			progress_clear(rn);
-		emit_result(rn->o, e);
+		emit_result(rn->o, rn->files[rn->next_emit], e);
 		totals_add(rn->t, &e->t);
 		file_result_free(e);
 		rn->next_emit++;

@@ -1,4 +1,6 @@
-/* GitHub Actions workflow commands: one annotation per finding. */
+/* GitHub Actions workflow commands: one annotation per finding, `::warning` when the finding has a
+ * fix (safe or unsafe), `::notice` when it is reported only; the message says why a fix is unsafe
+ * or missing. None is `::error`: a finding is waste to remove, not a broken build. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,8 @@ static void finding(FILE *out, const struct render_run *run, const struct unit *
 	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
 	bool safe = render_safe(f);
 	char *abs = strcmp(u->path, "-") ? path_absolute(u->path) : NULL;
-	fprintf(out, "::error title=spipfix (%s),file=", f->pass->code);
+	bool fixable = f->applicability != FIX_NONE && f->nedits;
+	fprintf(out, "::%s title=spipfix (%s),file=", fixable ? "warning" : "notice", f->pass->code);
 	gh_escape(out, abs ? abs : u->path, true);
 	fprintf(out, ",line=%u,col=%u,endLine=%u,endColumn=%u::", f->row + 1, col, f->end_row + 1,
 		render_char_column(u->src, u->len, f->end_row, f->end_col));
@@ -41,6 +44,7 @@ static void finding(FILE *out, const struct render_run *run, const struct unit *
 	FILE *m = open_memstream(&msg, &n);
 	if (m) {
 		fprintf(m, "%s:%u:%u: %s %s%s", u->path, f->row + 1, col, f->pass->code, safe ? "[*] " : "", f->message);
+		render_fix_reason(m, f);
 		fclose(m);
 		gh_escape(out, msg, false);
 	}

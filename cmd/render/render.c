@@ -46,14 +46,30 @@ void render_unit_error(FILE *err, const struct unit *u)
 
 bool render_safe(const struct finding *f) { return f->applicability == FIX_SAFE && f->nedits; }
 
-void render_fix_note(FILE *out, const struct finding *f)
+void render_fix_reason(FILE *out, const struct finding *f)
 {
 	if (render_safe(f))
-		fputs(" [*]", out);
-	else if (f->applicability == FIX_UNSAFE && f->nedits)
+		return;
+	if (f->applicability == FIX_UNSAFE && f->nedits)
 		fprintf(out, " (unsafe fix: %s)", f->reason ? f->reason : "behaviour may change");
 	else if (f->reason)
 		fprintf(out, " (no fix: %s)", f->reason);
+}
+
+void render_fix_note(FILE *out, const struct render_run *run, const struct finding *f)
+{
+	if (render_safe(f))
+		fprintf(out, " [%s*%s]", render_sgr(run->color, SGR_SEP), render_sgr(run->color, SGR_RESET));
+	else
+		render_fix_reason(out, f);
+}
+
+void render_location(FILE *out, const struct render_run *run, const char *path, unsigned row, unsigned col,
+		     const char *code)
+{
+	const char *b = render_sgr(run->color, SGR_BOLD), *s = render_sgr(run->color, SGR_SEP),
+		   *c = render_sgr(run->color, SGR_CODE), *r = render_sgr(run->color, SGR_RESET);
+	fprintf(out, "%s%s%s%s:%s%u%s:%s%u%s:%s %s%s%s ", b, path, r, s, r, row, s, r, col, s, r, c, code, r);
 }
 
 void render_executions(FILE *out, const struct render_run *run, const struct finding *f)

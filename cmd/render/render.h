@@ -23,7 +23,18 @@ struct render_run {
 	size_t findings;           /* end: how many findings were written */
 	const struct totals *t;    /* end: the run's counts */
 	size_t npasses;            /* statistics: registry entries enabled */
+	bool color;                /* --color: ANSI colours in the findings */
 };
+
+/* ANSI styles for --color: render_sgr(on, SGR_BOLD) is the style, or "" when colours are off. */
+#define SGR_BOLD "\033[1m"
+#define SGR_CODE "\033[1;31m"  /* a rule code: bold red, as Ruff prints it */
+#define SGR_SEP "\033[36m"     /* the `:` separators and the `*` of [*]: cyan */
+#define SGR_ADD "\033[32m"     /* a diff's added lines */
+#define SGR_DEL "\033[31m"     /* a diff's removed lines */
+#define SGR_HUNK "\033[36m"    /* a diff's @@ lines */
+#define SGR_RESET "\033[0m"
+static inline const char *render_sgr(bool on, const char *sgr) { return on ? sgr : ""; }
 
 struct renderer {
 	const char *name;          /* --format value */
@@ -42,8 +53,10 @@ extern const struct renderer *const render_formats[];
 const struct renderer *render_lookup(const char *name);
 extern const struct renderer render_text, render_concise, render_json, render_jsonl, render_github, render_sarif;
 
-/* diff.c: unified diff of old -> new with headers `--- path` / `+++ path`. Returns 0 / -1. */
-int render_diff(FILE *out, const char *path, const char *old, size_t oldlen, const char *new_, size_t newlen);
+/* diff.c: unified diff of old -> new with headers `--- path` / `+++ path`, coloured when color.
+ * Returns 0 / -1. */
+int render_diff(FILE *out, const char *path, const char *old, size_t oldlen, const char *new_, size_t newlen,
+		bool color);
 
 /* statistics.c: Ruff's --statistics, as text or (for json/jsonl) a JSON array. */
 void render_statistics(FILE *out, const struct render_run *run, bool json);
@@ -57,7 +70,12 @@ void render_error(FILE *err, const char *level, const char *path, const char *ms
 /* The failure of an analysis: "error" or, for syntax newer than the embedded Python, "warning". */
 void render_unit_error(FILE *err, const struct unit *u);
 /* What a diagnostic says of its fix: " [*]", " (unsafe fix: why)", " (no fix: why)" or nothing. */
-void render_fix_note(FILE *out, const struct finding *f);
+void render_fix_note(FILE *out, const struct render_run *run, const struct finding *f);
+/* Only the reason: " (unsafe fix: why)", " (no fix: why)" or nothing (a safe fix). */
+void render_fix_reason(FILE *out, const struct finding *f);
+/* `path:row:col: CODE ` as the text formats begin a finding (row, col 1-based). */
+void render_location(FILE *out, const struct render_run *run, const char *path, unsigned row, unsigned col,
+		     const char *code);
 /* " (executed N times)", " (executed once)", " (not traced)", or nothing without a trace. */
 void render_executions(FILE *out, const struct render_run *run, const struct finding *f);
 /* Is the finding's fix safe and present? */

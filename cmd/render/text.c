@@ -6,9 +6,9 @@
 
 static void finding(FILE *out, const struct render_run *run, const struct unit *u, const struct finding *f)
 {
-	unsigned col = render_char_column(u->src, u->len, f->row, f->col);
-	fprintf(out, "%s:%u:%u: %s %s", u->path, f->row + 1, col, f->pass->code, f->message);
-	render_fix_note(out, f);
+	render_location(out, run, u->path, f->row + 1, render_char_column(u->src, u->len, f->row, f->col), f->pass->code);
+	fputs(f->message, out);
+	render_fix_note(out, run, f);
 	render_executions(out, run, f);
 	fputc('\n', out);
 }

@@ -54,11 +54,7 @@ int rule_main(int argc, char **argv)
 	}
 	const struct pass *one = which ? pass_lookup(which) : NULL;
 	if (which && !one) {
-		const char *codes[64];
-		size_t n = 0;
-		for (const struct pass *const *p = pass_registry; *p && n < 64; p++)
-			codes[n++] = (*p)->code;
-		const char *near = cli_nearest(which, codes, n);
+		const char *near = cli_nearest_rule(which);
 		fprintf(stderr, "error: rule: unknown rule `%s`", which);
 		if (near)
 			fprintf(stderr, " (did you mean `%s`?)", near);
