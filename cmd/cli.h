@@ -14,6 +14,11 @@ int rule_main(int argc, char **argv);
 int bench_main(int argc, char **argv);
 int profile_main(int argc, char **argv);
 int trace_main(int argc, char **argv);
+int server_main(int argc, char **argv);
+
+/* rule.c: the text `spipfix rule CODE` prints for one rule. */
+struct pass;
+void rule_print_text(FILE *out, const struct pass *p);
 
 /* The most a source file may hold. */
 #define CLI_MAX_FILE (64L * 1024 * 1024)

@@ -18,6 +18,7 @@ static const struct command {
 	{"bench", bench_main, "measure what each fix saves, or A/B a workload against a fixed copy"},
 	{"profile", profile_main, "the bytecode footprint of packages and the waste patterns in them"},
 	{"trace", trace_main, "run a program and count how often instructions execute"},
+	{"server", server_main, "a language server (LSP) for editors: diagnostics as you type, quick fixes"},
 	{"help", help_main, "list the commands"},
 };
 

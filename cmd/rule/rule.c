@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "pass.h"
 
-static void print_text(FILE *out, const struct pass *p)
+void rule_print_text(FILE *out, const struct pass *p)
 {
 	const struct pass_doc *d = &p->doc;
 	fprintf(out, "# %s (%s)\n\n%s.\n\n", p->name, p->code, p->summary);
@@ -74,13 +74,13 @@ int rule_main(int argc, char **argv)
 		return 0;
 	}
 	if (one) {
-		print_text(stdout, one);
+		rule_print_text(stdout, one);
 		return 0;
 	}
 	for (const struct pass *const *p = pass_registry; *p; p++) {
 		if (p != pass_registry)
 			fputc('\n', stdout);
-		print_text(stdout, *p);
+		rule_print_text(stdout, *p);
 	}
 	return 0;
 }
