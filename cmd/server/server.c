@@ -907,8 +907,12 @@ static void handle_notification(struct server *s, const char *method, json_t *pa
 	if (s->state != S_RUNNING)
 		return; /* before initialize, or after shutdown: only exit counts */
 	if (!strcmp(method, "initialized")) {
-		server_log(s, "spipfix %s, %zu workspace folder(s), positions in %s", SPIPFIX_VERSION, s->nfolders,
-			   s->enc == LSP_UTF8 ? "UTF-8" : "UTF-16");
+		char *m = xprintf("spipfix %s, %zu workspace folder(s), positions in %s", SPIPFIX_VERSION, s->nfolders,
+				  s->enc == LSP_UTF8 ? "UTF-8" : "UTF-16");
+		notify(s, "window/logMessage", json_pack("{s:i,s:s}", "type", 3, "message", m));
+		if (s->verbose)
+			server_log(s, "%s", m);
+		free(m);
 		ask_configuration(s);
 	} else if (!strcmp(method, "textDocument/didOpen"))
 		did_open(s, params);
