@@ -6,6 +6,8 @@
  * editor's settings over it, as the command line is over it. stdout carries the protocol only:
  * fd 1 is pointed at stderr, where the log goes, and the protocol keeps its own copy. */
 #define _GNU_SOURCE /* strndup */
+#include <patchlevel.h> /* PY_MINOR_VERSION: the embedded Python */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -252,9 +254,14 @@ static void settings_parse(struct server *s, json_t *v, struct settings *st, con
 				server_show(s, 2, "spipfix: %s: `%s` must be true or false; ignored", where, key);
 		} else if (!strcmp(key, "target-version") || !strcmp(key, "targetVersion")) {
 			const char *t = json_string_value(val);
-			if (t && (!strcmp(t, "py311") || !strcmp(t, "py312") || !strcmp(t, "py313")))
+			char embedded[16];
+			snprintf(embedded, sizeof embedded, "py3%d", PY_MINOR_VERSION);
+			if (t && (!strcmp(t, "py311") || !strcmp(t, "py312") || !strcmp(t, "py313"))) {
 				st->target_version = xstrdup(t);
-			else
+				if (strcmp(t, embedded))
+					server_show(s, 2, "spipfix: %s: target-version %s: this build proves findings on its "
+						    "embedded Python 3.%d only; analysed as %s", where, t, PY_MINOR_VERSION, embedded);
+			} else
 				server_show(s, 2, "spipfix: %s: `%s` must be py311, py312 or py313; ignored", where, key);
 		} else {
 			server_show(s, 2, "spipfix: %s: unknown setting `%s` (known: select, ignore, unsafe-fixes, target-version)",
