@@ -250,7 +250,9 @@ json_t *actions_fix_all(struct server *s, struct doc *d, const char **why)
 		return NULL;
 	}
 	struct fix_result fr;
-	if (engine_fix(&d->ec, &d->unit, &fr) < 0) {
+	struct engine_config ec = d->ec;
+	ec.release_first = false; /* the analysis stays: it answers the next code actions */
+	if (engine_fix(&ec, &d->unit, &fr) < 0) {
 		snprintf(s->why, sizeof s->why, "%s", fr.error ? fr.error : "the fixes cannot be applied");
 		*why = s->why;
 		fix_result_free(&fr);
