@@ -44,7 +44,12 @@ int rule_main(int argc, char **argv)
 		} else if (argv[i][0] != '-' && !which)
 			which = argv[i];
 		else {
-			fprintf(stderr, "error: rule: unexpected argument `%s`\n", argv[i]);
+			static const char *const opts[] = {"--all", "--format", "--output-format", "--help"};
+			const char *near = argv[i][0] == '-' ? cli_nearest(argv[i], opts, 4) : NULL;
+			fprintf(stderr, "error: rule: unexpected argument `%s`", argv[i]);
+			if (near)
+				fprintf(stderr, " (did you mean `%s`?)", near);
+			fputc('\n', stderr);
 			return 2;
 		}
 	}
