@@ -26,7 +26,7 @@
 #include "pass.h"
 #include "server.h"
 
-#define DEBOUNCE 0.025 /* seconds: a burst of keystrokes is analysed once */
+#define DEBOUNCE 0.025 /* seconds: changes closer than this are a burst, analysed once it pauses */
 
 /* JSON-RPC and LSP error codes */
 enum {
@@ -705,8 +705,12 @@ static void did_change(struct server *s, json_t *p)
 	}
 	if (json_is_integer(jget(td, "version")))
 		d->version = (long)json_integer_value(jget(td, "version"));
+	/* a change after a pause is analysed at once; one that follows another within the debounce
+	 * (a burst: typing fast, a paste, an editor's several edits) waits until the burst pauses */
+	double now = cli_now();
+	d->due = now - d->last_change < s->debounce ? now + s->debounce : now;
+	d->last_change = now;
 	d->dirty = d->python;
-	d->due = cli_now() + s->debounce;
 }
 
 static void did_close(struct server *s, json_t *p)

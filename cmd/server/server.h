@@ -42,6 +42,7 @@ struct doc {
 	long version;
 	bool dirty;          /* text or settings changed since the last analysis */
 	double due;          /* when to analyse it (debounce) */
+	double last_change;  /* when the last didChange came */
 	/* the last analysis, of abuf (a copy of text at version aversion) */
 	bool analysed;
 	int arc;             /* engine_analyse's result: 0, or -1 with unit.error */
