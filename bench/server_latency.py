@@ -5,10 +5,10 @@ Opens a file (default: the standard library's argparse.py, 2,633 lines) in `spip
 then makes --rounds incremental edits (a character typed at the end of the file, then removed,
 50 ms apart: each one after a pause, so that the server analyses it at once rather than wait for
 the end of a burst) and times each from the didChange written to the publishDiagnostics read.
-Prints, in ms: the first
-analysis after didOpen (the embedded interpreter starts then), the median / min / max
-end-to-end latency of the edits, and the server's own analysis time for the same edits (from its
--v log), so that the debounce, the analysis and the transport can be told apart.
+Prints, in ms: the first analysis after didOpen (the embedded interpreter starts then), the
+median / min / max end-to-end latency of the edits, and the server's own analysis time for the
+same edits (from its -v log, wall and CPU time), so that the analysis and the transport can be
+told apart, and a busy machine from a slow analysis.
 
     /usr/bin/python3 bench/server_latency.py [--spipfix build/spipfix] [--rounds 30] [FILE]
 """
@@ -101,7 +101,9 @@ def main():
         c.send({"jsonrpc": "2.0", "method": "exit"})
         c.p.wait(timeout=30)
         log.seek(0)
-        server = [float(x) for x in re.findall(rb"version \d+ in ([0-9.]+) ms", log.read())]
+        found = re.findall(rb"version \d+ in ([0-9.]+) ms \(([0-9.]+) ms CPU\)", log.read())
+        server = [float(w) for w, _ in found]
+        cpu = [float(c) for _, c in found]
     edits = server[1:]
     print(f"file: {a.file} ({lines} lines, {ndiag} diagnostics)")
     print(f"didOpen -> diagnostics (first analysis, interpreter start included): {open_ms:.1f} ms "
@@ -109,7 +111,9 @@ def main():
     print(f"didChange -> diagnostics, {len(times)} edits: median {statistics.median(times):.1f} ms, "
           f"min {min(times):.1f}, max {max(times):.1f}")
     print(f"the server's analysis of those edits: median {statistics.median(edits):.1f} ms, "
-          f"min {min(edits):.1f}, max {max(edits):.1f}")
+          f"min {min(edits):.1f}, max {max(edits):.1f}; CPU median {statistics.median(cpu[1:]):.1f} ms, "
+          f"min {min(cpu[1:]):.1f} (wall above CPU: the machine was busy)")
+    print(f"load average when done: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     over = [t for t in times if t > 100]
     print(f"edits answered in more than 100 ms: {len(over)} of {len(times)}")
     return 0

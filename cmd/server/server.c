@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bridge.h"
@@ -404,9 +405,17 @@ static void doc_free(struct doc *d)
 }
 
 /* Analyse d's text as it is now, with the settings that apply to it. */
+/* CPU seconds of this process (the -v log gives both: the machine may be busy). */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void analyse(struct server *s, struct doc *d)
 {
-	double t0 = cli_now();
+	double t0 = cli_now(), c0 = cpu_now();
 	release_analysis(d);
 	/* the project: the pyproject.toml above the file (else above the first workspace folder) */
 	char *start = NULL;
@@ -453,7 +462,8 @@ static void analyse(struct server *s, struct doc *d)
 	d->analysed = true;
 	d->dirty = false;
 	if (s->verbose)
-		server_log(s, "analysed %s version %ld in %.1f ms: %s", d->name, d->version, (cli_now() - t0) * 1e3,
+		server_log(s, "analysed %s version %ld in %.1f ms (%.1f ms CPU): %s", d->name, d->version,
+			   (cli_now() - t0) * 1e3, (cpu_now() - c0) * 1e3,
 			   d->excluded ? "excluded" : d->arc < 0 ? (d->unit.error ? d->unit.error : "failed") : "ok");
 }
 
