@@ -450,6 +450,7 @@ static void analyse(struct server *s, struct doc *d)
 		server_log(s, "out of memory analysing %s", d->uri);
 		free(d->abuf);
 		d->abuf = NULL;
+		d->dirty = false; /* not again until it changes */
 		return;
 	}
 	memcpy(d->abuf, d->text, d->len + 1);
