@@ -512,9 +512,8 @@ static TSTree *edited_tree(const struct unit *u, const struct edit *e, size_t n)
 	return t;
 }
 
-/* The text of one round: u's text with the edits applied, the BOM kept. NULL when out of
- * memory. */
-static char *apply_round(const struct unit *u, const struct edit *edits, size_t n, size_t *len)
+/* The text of one round: u's text with the edits applied, the BOM kept (engine.h). */
+char *engine_apply(const struct unit *u, const struct edit *edits, size_t n, size_t *len)
 {
 	size_t outlen;
 	char *applied = edits_apply(u->src, u->len, edits, n, &outlen);
@@ -592,7 +591,7 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 		}
 		assert(edits_ordered(edits, nedits, u->len));
 		size_t nextlen = 0;
-		char *next = apply_round(u, edits, nedits, &nextlen);
+		char *next = engine_apply(u, edits, nedits, &nextlen);
 		TSTree *reuse = next ? edited_tree(u, edits, nedits) : NULL;
 		free(edits);
 		if (!next) {

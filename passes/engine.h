@@ -87,6 +87,10 @@ bool engine_wants(const struct finding *f, bool unsafe);
 struct edit;
 int engine_pick(const struct unit *u, bool unsafe, const bool *skip, bool *taken, struct edit **out, size_t *nout);
 
+/* The text of u with edits (sorted, non-overlapping, as engine_pick returns them) applied, the
+ * BOM kept: a malloc'd, NUL-terminated buffer (length in *len), or NULL when out of memory. */
+char *engine_apply(const struct unit *u, const struct edit *edits, size_t n, size_t *len);
+
 /* Why a buffer cannot be analysed (NUL bytes, not UTF-8, a foreign coding cookie, too large),
  * written into why[cap]; NULL when it can. */
 const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap);

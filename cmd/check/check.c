@@ -172,27 +172,18 @@ static void add_noqa(const char *path, const char *buf, size_t len, const struct
 	}
 	if (!n)
 		goto out;
-	size_t outlen;
-	char *applied = edits_sort_check(edits, n, u->len) == 0 ? edits_apply(u->src, u->len, edits, n, &outlen) : NULL;
-	if (!applied)
+	size_t tlen;
+	if (edits_sort_check(edits, n, u->len) < 0 || !(text = engine_apply(u, edits, n, &tlen)))
 		goto oom;
-	text = malloc(u->bom + outlen + 1);
-	if (!text) {
-		free(applied);
-		goto oom;
-	}
-	memcpy(text, u->buf, u->bom);
-	memcpy(text + u->bom, applied, outlen + 1);
-	free(applied);
 	/* the safety net: the commented text must analyse as cleanly as the original */
 	struct unit check;
-	int arc = engine_analyse(ec, &check, path, text, u->bom + outlen);
+	int arc = engine_analyse(ec, &check, path, text, tlen);
 	unit_free(&check);
 	r->cacheable = false;
 	if (arc < 0) {
 		render_error(r->errf, "error", path, "refusing to add noqa directives: the result does not analyse", false, 0, 0);
 		r->t.errors++;
-	} else if (write_atomic(r->errf, path, buf, len, st, text, u->bom + outlen) == 0) {
+	} else if (write_atomic(r->errf, path, buf, len, st, text, tlen) == 0) {
 		r->t.noqa_added += n;
 		r->t.changed_files++;
 	} else {

@@ -167,20 +167,14 @@ json_t *actions_diagnostics(struct server *s, struct doc *d)
  * analyse (parse without an error and compile). */
 static bool passes_safety_net(struct server *s, struct doc *d, const struct edit *e, size_t n, const char **why)
 {
-	const struct unit *u = &d->unit;
-	size_t outlen;
-	char *applied = edits_apply(u->src, u->len, e, n, &outlen);
-	char *text = applied ? malloc(u->bom + outlen + 1) : NULL;
+	size_t len;
+	char *text = engine_apply(&d->unit, e, n, &len);
 	if (!text) {
-		free(applied);
 		*why = "out of memory";
 		return false;
 	}
-	memcpy(text, u->buf, u->bom);
-	memcpy(text + u->bom, applied, outlen + 1);
-	free(applied);
 	struct unit v;
-	bool ok = engine_analyse(&d->ec, &v, d->name, text, u->bom + outlen) == 0;
+	bool ok = engine_analyse(&d->ec, &v, d->name, text, len) == 0;
 	if (!ok) {
 		server_log(s, "%s: an edit was refused by the safety net: %s", d->name, v.error ? v.error : "?");
 		*why = "refused: the result does not pass the safety net (it must parse cleanly and compile)";
