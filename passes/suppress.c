@@ -51,7 +51,7 @@ static size_t code_list(const char *p, const char *end)
 	const char *q = p, *last = p;
 	for (;;) {
 		const char *c = q;
-		while (c < end && isupper((unsigned char)*c))
+		while (c < end && isalpha((unsigned char)*c))
 			c++;
 		const char *digits = c;
 		while (c < end && isdigit((unsigned char)*c))
@@ -110,7 +110,7 @@ static bool names(const struct directive *dv, const struct pass *p)
 		const char *e = s;
 		while (e < end && *e != ',' && *e != ' ' && *e != '\t')
 			e++;
-		if ((size_t)(e - s) == cl && !memcmp(s, p->code, cl))
+		if ((size_t)(e - s) == cl && !strncasecmp(s, p->code, cl))
 			return true;
 		s = e;
 		while (s < end && (*s == ',' || *s == ' ' || *s == '\t'))

@@ -288,14 +288,15 @@ def suppressions(d):
             + nested("k4", "  # spipfix: ignore[SPF101]")
             + nested("k5", "  # spipfix: ignore[SPF102, SPF101]")
             + nested("k6", "  # spipfix: ignore[SPF999]")
+            + nested("k8", "  # noqa: spf101")
             + "    k7 = lambda x: '# noqa' or x\n"
             + "    s = '''\n    # spipfix: noqa\n    '''\n"
-            + "    return k1(1), k2(1), k3(1), k4(1), k5(1), k6(1), sorted(xs, key=k7), s\n")
+            + "    return k1(1), k2(1), k3(1), k4(1), k5(1), k6(1), k8(1), sorted(xs, key=k7), s\n")
     p = write(d, "sup/lines.py", body)
     rc, out, err = run(["--check", "sup/lines.py"], d)
     reported = sorted(re.findall(r"`(k\d)`", out))
     check("noqa suppresses exactly the named lines", reported == ["k2", "k6"], out)
-    check("`# noqa` inside a string does not suppress", "sup/lines.py:14:10: SPF101 Lambda" in out, out)
+    check("`# noqa` inside a string does not suppress", "sup/lines.py:16:10: SPF101 Lambda" in out, out)
     check("`# spipfix: noqa` inside a string is not file-level", rc == 1, f"rc={rc}")
     rc, out, err = run(["--fix", "sup/lines.py"], d)
     fixed = read(p).decode()
