@@ -1,386 +1,598 @@
-/* `spipfix trace`: run a Python script in the embedded interpreter with a tracer written against
- * the C trace API (PyEval_SetTrace, PyTrace_OPCODE events) and count how often chosen
- * instructions execute, per instruction and per source line. The loader of the JSON it writes is
+/* `spipfix trace`: run a Python program in the user's own interpreter with the counter built for
+ * its version (cmd/trace/tracer/: loaded by a sitecustomize put first on PYTHONPATH for that
+ * process, which takes itself off sys.path again), merge the counts every counted process
+ * wrote, and report how often chosen instructions executed, per instruction, per source line
+ * and position, and the calls of each code object. The loader of the JSON it writes is
  * trace_file.c. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <opcode.h>
-
+#define _GNU_SOURCE /* environ */
+#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include "bridge.h"
 #include "cli.h"
 #include "trace.h"
 
-static const char *const default_ops[] = {"MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST",
-					  "BUILD_SET",     "BUILD_MAP",   "LOAD_DEREF"};
+extern char **environ;
 
-/* ---- the tracer ------------------------------------------------------------------------ */
+/* the default instructions; "?NAME" where a version lacks it (CALL_KW is 3.13's keyword call) */
+static const char *const default_ops[] = {"MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET",
+					  "BUILD_MAP", "LOAD_DEREF", "CALL", "?CALL_KW"};
 
-struct file_entry {
-	char *name;     /* co_filename */
-	char *path;     /* its real path when it names a file (at first sight), else NULL */
-	bool counted;   /* matches a -f pattern, or no pattern was given */
-	uint64_t total; /* instructions executed in this file (filled at the end) */
-};
+/* ---- where the counter is, which interpreters it was built for ------------------------------ */
 
-struct code_entry {
-	PyObject *code;          /* strong reference while tracing; NULL once released */
-	struct file_entry *file;
-	uint64_t total;          /* opcode events in frames of this code object */
-	int nunits;              /* code units of co_code */
-	int32_t *slot;           /* per code unit: index of its tracked instruction, or -1 */
-	int nslots;
-	int *ops, *lines;        /* per slot: base opcode, 1-based line (0 when unknown) */
-	uint64_t *counts;        /* per slot */
-};
-
-struct tracer {
-	bool tracked[256];
-	char *const *patterns;
-	int npatterns;
-	struct code_entry **codes; /* open addressing on the code object's address */
-	size_t ncodes, capcodes;
-	struct file_entry **files; /* open addressing on the file name */
-	size_t nfiles, capfiles;
-	struct code_entry *last;   /* the entry of the previous event: most events repeat it */
-	PyObject *s_opcodes, *s_lines;
-	bool failed;               /* out of memory while tracing: counts are incomplete */
-	bool stopped;
-};
-
-static size_t hash_ptr(const void *p)
+static bool has_counter(const char *dir)
 {
-	uint64_t x = (uint64_t)(uintptr_t)p;
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x;
+	char *p = xprintf("%s/sitecustomize.py", dir);
+	bool ok = access(p, R_OK) == 0;
+	free(p);
+	return ok;
 }
 
-static size_t hash_str(const char *s)
+/* The folder with sitecustomize.py and the _spipfix_trace builds; malloc'd or NULL. */
+static char *counter_dir(void)
 {
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return (size_t)h;
-}
-
-static bool pattern_matches(const char *pat, const char *name, const char *path)
-{
-	if (!strchr(pat, '/')) {
-		const char *base = strrchr(name, '/');
-		return fnmatch(pat, base ? base + 1 : name, 0) == 0;
-	}
-	return fnmatch(pat, name, 0) == 0 || (path && fnmatch(pat, path, 0) == 0);
-}
-
-static struct file_entry *file_for(struct tracer *t, const char *name)
-{
-	if ((t->nfiles + 1) * 2 > t->capfiles) {
-		size_t cap = t->capfiles ? t->capfiles * 2 : 64;
-		struct file_entry **nv = calloc(cap, sizeof *nv);
-		if (!nv)
-			return NULL;
-		for (size_t i = 0; i < t->capfiles; i++) {
-			if (!t->files[i])
-				continue;
-			size_t h = hash_str(t->files[i]->name) & (cap - 1);
-			while (nv[h])
-				h = (h + 1) & (cap - 1);
-			nv[h] = t->files[i];
+	const char *env = getenv("SPIPFIX_TRACE_DIR");
+	if (env && *env)
+		return has_counter(env) ? xstrdup(env) : NULL;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			char *a = xprintf("%s/spipfix-trace", exe), *b = xprintf("%s/../lib/spipfix/trace", exe);
+			char *hit = has_counter(a) ? a : has_counter(b) ? b : NULL;
+			char *r = hit ? realpath(hit, NULL) : NULL;
+			free(a);
+			free(b);
+			if (r)
+				return r;
 		}
-		free(t->files);
-		t->files = nv;
-		t->capfiles = cap;
 	}
-	size_t mask = t->capfiles - 1, h = hash_str(name) & mask;
-	for (; t->files[h]; h = (h + 1) & mask)
-		if (!strcmp(t->files[h]->name, name))
-			return t->files[h];
-	struct file_entry *f = calloc(1, sizeof *f);
-	if (!f || !(f->name = strdup(name))) {
-		free(f);
-		return NULL;
-	}
-	char buf[PATH_MAX];
-	if (name[0] != '<' && realpath(name, buf))
-		f->path = strdup(buf);
-	f->counted = t->npatterns == 0;
-	for (int i = 0; i < t->npatterns && !f->counted; i++)
-		f->counted = pattern_matches(t->patterns[i], f->name, f->path);
-	t->files[h] = f;
-	t->nfiles++;
-	return f;
+#ifdef SPIPFIX_TRACE_INSTALL_DIR
+	if (has_counter(SPIPFIX_TRACE_INSTALL_DIR))
+		return xstrdup(SPIPFIX_TRACE_INSTALL_DIR);
+#endif
+#ifdef SPIPFIX_TRACE_BUILD_DIR
+	if (has_counter(SPIPFIX_TRACE_BUILD_DIR))
+		return xstrdup(SPIPFIX_TRACE_BUILD_DIR);
+#endif
+	return NULL;
 }
 
-/* The instruction table of a code object, read from its deoptimised bytecode (PyCode_GetCode),
- * so that specialised forms count as their base instruction. An EXTENDED_ARG unit belongs to the
- * instruction it prefixes (the tracer reports the prefix, not the instruction). co: borrowed. */
-static int fill_slots(struct tracer *t, struct code_entry *e, PyCodeObject *co)
+#ifndef SPIPFIX_TRACE_PYTHONS
+#define SPIPFIX_TRACE_PYTHONS "3.11=/usr/bin/python3"
+#endif
+
+const char *trace_default_python(const char *version)
 {
-	PyObject *bytes = PyCode_GetCode(co); /* new reference */
-	if (!bytes)
-		return -1;
-	int rc = -1;
-	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-	size_t n = (size_t)PyBytes_GET_SIZE(bytes) / 2;
-	size_t nslots = 0;
+	static char found[PATH_MAX];
+	const char *want = version ? version : "3.11";
+	char v[16];
+	/* py312 -> 3.12 */
+	if (!strncmp(want, "py3", 3) && strlen(want) <= 6) {
+		snprintf(v, sizeof v, "3.%s", want + 3);
+		want = v;
+	}
+	const char *map = SPIPFIX_TRACE_PYTHONS;
+	size_t wl = strlen(want);
+	for (const char *p = map; *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > wl && !strncmp(p, want, wl) && p[wl] == '=' && len - wl - 1 < sizeof found) {
+			memcpy(found, p + wl + 1, len - wl - 1);
+			found[len - wl - 1] = 0;
+			return found;
+		}
+		p += len + (end ? 1 : 0);
+	}
+	fprintf(stderr, "error: no `spipfix trace` counter was built for Python %s (built: %s)\n", want, map);
+	return NULL;
+}
+
+/* ---- running the program -------------------------------------------------------------------- */
+
+static char *join(const char *const *v, size_t n, char sep)
+{
+	size_t len = 1;
 	for (size_t i = 0; i < n; i++)
-		nslots += b[2 * i] != CACHE && b[2 * i] != EXTENDED_ARG && t->tracked[b[2 * i]];
-	if (n > INT_MAX / 2)
-		goto out;
-	e->nunits = (int)n;
-	e->slot = malloc(sizeof *e->slot * (n ? n : 1));
-	e->ops = malloc(sizeof *e->ops * (nslots ? nslots : 1));
-	e->lines = malloc(sizeof *e->lines * (nslots ? nslots : 1));
-	e->counts = calloc(nslots ? nslots : 1, sizeof *e->counts);
-	if (!e->slot || !e->ops || !e->lines || !e->counts)
-		goto out;
-	int run = -1; /* first unit of a pending EXTENDED_ARG run */
-	for (int i = 0; i < (int)n; i++) {
-		int op = b[2 * i];
-		e->slot[i] = -1;
-		if (op == CACHE)
-			continue;
-		if (op == EXTENDED_ARG) {
-			if (run < 0)
-				run = i;
-			continue;
-		}
-		if (t->tracked[op]) {
-			int s = e->nslots++;
-			e->ops[s] = op;
-			int line = PyCode_Addr2Line(co, 2 * i);
-			e->lines[s] = line > 0 ? line : 0;
-			e->slot[i] = s;
-			for (int k = run < 0 ? i : run; k < i; k++)
-				e->slot[k] = s;
-		}
-		run = -1;
+		len += strlen(v[i]) + 1;
+	char *s = xcalloc(len, 1), *p = s;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+		if (i + 1 < n)
+			*p++ = sep;
 	}
-	rc = 0;
-out:
-	Py_DECREF(bytes);
-	return rc;
+	return s;
 }
 
-static void entry_free(struct code_entry *e)
+static void rm_dir(const char *dir)
 {
-	if (!e)
-		return;
-	free(e->slot);
-	free(e->ops);
-	free(e->lines);
-	free(e->counts);
-	free(e);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char *p = xprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
 }
 
-/* The entry of a code object, created on first sight (co: borrowed; the entry keeps a strong
- * reference so that the address stays unique while tracing). NULL when out of memory. */
-static struct code_entry *entry_for(struct tracer *t, PyCodeObject *co)
+/* ---- merging what the processes wrote -------------------------------------------------------- */
+
+struct loc {               /* a tracked instruction's count at one position */
+	const char *file;      /* interned in the result */
+	int line, col, end_line, end_col;
+	const char *op;
+	long long count;
+};
+
+struct codeobj {
+	const char *file;
+	const char *qualname;
+	int firstlineno;
+	long long calls, total;
+};
+
+struct fileinfo {
+	const char *file;
+	char *path;            /* real path, or NULL */
+	long long total;
+};
+
+struct trace_result {
+	char **strings;        /* interned file names, qualnames and instruction names */
+	size_t nstrings, capstrings;
+	struct loc *locs;      /* merged by position */
+	size_t nlocs, caplocs;
+	struct codeobj *codes;
+	size_t ncodes, capcodes;
+	struct fileinfo *files;
+	size_t nfiles;
+	const char **ops;      /* the tracked instructions, in the order asked */
+	size_t nops;
+	long long total, tracked;
+	bool complete;
+	char *why;
+	char *python, *executable;
+	int processes;
+};
+
+static const char *intern(struct trace_result *r, const char *s)
 {
-	if (t->last && t->last->code == (PyObject *)co)
-		return t->last;
-	if ((t->ncodes + 1) * 2 > t->capcodes) {
-		size_t cap = t->capcodes ? t->capcodes * 2 : 1024;
-		struct code_entry **nv = calloc(cap, sizeof *nv);
-		if (!nv)
-			return NULL;
-		for (size_t i = 0; i < t->capcodes; i++) {
-			if (!t->codes[i])
+	for (size_t i = r->nstrings; i > 0; i--)
+		if (!strcmp(r->strings[i - 1], s))
+			return r->strings[i - 1];
+	if (r->nstrings == r->capstrings) {
+		r->capstrings = r->capstrings ? r->capstrings * 2 : 64;
+		char **nv = realloc(r->strings, r->capstrings * sizeof *nv);
+		if (!nv) {
+			fputs("error: out of memory\n", stderr);
+			exit(2);
+		}
+		r->strings = nv;
+	}
+	return r->strings[r->nstrings++] = xstrdup(s);
+}
+
+static void *grow(void *v, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 256;
+	void *nv = realloc(v, *cap * size);
+	if (!nv) {
+		fputs("error: out of memory\n", stderr);
+		exit(2);
+	}
+	return nv;
+}
+
+/* One process's raw counts (sitecustomize.py's JSON). Returns 0, or -1 with a message. */
+static int merge_raw(struct trace_result *r, json_t *root, const char *path)
+{
+	json_t *err = json_object_get(root, "error");
+	if (json_is_string(err)) {
+		fprintf(stderr, "error: %s\n", json_string_value(err));
+		return -1;
+	}
+	json_t *names = json_object_get(root, "opnames"), *codes = json_object_get(root, "code");
+	if (!json_is_array(names) || !json_is_array(codes)) {
+		fprintf(stderr, "spipfix trace: %s: not a report of the counter\n", path);
+		return -1;
+	}
+	if (!json_is_true(json_object_get(root, "complete"))) {
+		r->complete = false;
+		json_t *why = json_object_get(root, "why");
+		if (!r->why)
+			r->why = xstrdup(json_is_string(why) ? json_string_value(why) : "unknown");
+	}
+	if (!r->python) {
+		json_t *v = json_object_get(root, "python"), *x = json_object_get(root, "executable");
+		r->python = xstrdup(json_is_string(v) ? json_string_value(v) : "?");
+		r->executable = xstrdup(json_is_string(x) ? json_string_value(x) : "?");
+	}
+	r->processes++;
+	size_t i;
+	json_t *c;
+	json_array_foreach(codes, i, c)
+	{
+		/* [file, qualname, firstlineno, calls, instructions, rows] */
+		json_t *f = json_array_get(c, 0), *q = json_array_get(c, 1), *rows = json_array_get(c, 5);
+		if (!json_is_string(f) || !json_is_string(q) || !json_is_array(rows))
+			continue;
+		r->codes = grow(r->codes, &r->capcodes, r->ncodes, sizeof *r->codes);
+		struct codeobj *co = &r->codes[r->ncodes++];
+		co->file = intern(r, json_string_value(f));
+		co->qualname = intern(r, json_string_value(q));
+		co->firstlineno = (int)json_integer_value(json_array_get(c, 2));
+		co->calls = json_integer_value(json_array_get(c, 3));
+		co->total = json_integer_value(json_array_get(c, 4));
+		size_t k;
+		json_t *w;
+		json_array_foreach(rows, k, w)
+		{
+			/* [offset, opcode, line, col, end_line, end_col, count] */
+			json_int_t op = json_integer_value(json_array_get(w, 1));
+			json_t *name = json_array_get(names, (size_t)op);
+			if (!json_is_string(name))
 				continue;
-			size_t h = hash_ptr(t->codes[i]->code) & (cap - 1);
-			while (nv[h])
-				h = (h + 1) & (cap - 1);
-			nv[h] = t->codes[i];
+			r->locs = grow(r->locs, &r->caplocs, r->nlocs, sizeof *r->locs);
+			r->locs[r->nlocs++] = (struct loc){co->file,
+							   (int)json_integer_value(json_array_get(w, 2)),
+							   (int)json_integer_value(json_array_get(w, 3)),
+							   (int)json_integer_value(json_array_get(w, 4)),
+							   (int)json_integer_value(json_array_get(w, 5)),
+							   intern(r, json_string_value(name)),
+							   json_integer_value(json_array_get(w, 6))};
 		}
-		free(t->codes);
-		t->codes = nv;
-		t->capcodes = cap;
 	}
-	size_t mask = t->capcodes - 1, h = hash_ptr(co) & mask;
-	for (; t->codes[h]; h = (h + 1) & mask)
-		if (t->codes[h]->code == (PyObject *)co)
-			return t->last = t->codes[h];
-	struct code_entry *e = calloc(1, sizeof *e);
-	if (!e)
-		return NULL;
-	const char *fname = PyUnicode_Check(co->co_filename) ? PyUnicode_AsUTF8(co->co_filename) : NULL;
-	if (!fname)
-		PyErr_Clear();
-	e->file = file_for(t, fname ? fname : "<unknown>");
-	if (!e->file || (e->file->counted && fill_slots(t, e, co) < 0)) {
-		PyErr_Clear();
-		entry_free(e);
-		return NULL;
-	}
-	Py_INCREF(co);
-	e->code = (PyObject *)co;
-	t->codes[h] = e;
-	t->ncodes++;
-	return t->last = e;
-}
-
-/* The trace function. obj: borrowed capsule holding the tracer; frame: borrowed. Never raises
- * into the traced program: on failure it marks the counts incomplete and stops tracing. */
-static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
-{
-	(void)arg;
-	if (what != PyTrace_OPCODE && what != PyTrace_CALL)
-		return 0;
-	struct tracer *t = PyCapsule_GetPointer(obj, NULL);
-	PyCodeObject *co = PyFrame_GetCode(frame); /* new reference */
-	struct code_entry *e = t ? entry_for(t, co) : NULL;
-	Py_DECREF(co);
-	if (!e) {
-		if (t)
-			t->failed = true;
-		PyErr_Clear();
-		PyEval_SetTrace(NULL, NULL);
-		return 0;
-	}
-	if (!e->slot)
-		return 0; /* a file the -f patterns leave out */
-	if (what == PyTrace_CALL) {
-		/* opcode events for this frame, line events off */
-		if (PyObject_SetAttr((PyObject *)frame, t->s_opcodes, Py_True) < 0 ||
-		    PyObject_SetAttr((PyObject *)frame, t->s_lines, Py_False) < 0)
-			PyErr_Clear();
-		return 0;
-	}
-	e->total++;
-	int unit = PyFrame_GetLasti(frame) / 2;
-	if (unit >= 0 && unit < e->nunits && e->slot[unit] >= 0)
-		e->counts[e->slot[unit]]++;
 	return 0;
 }
 
-/* Stop tracing and release the code objects; registered with Python's atexit first, so it runs
- * after the program's own exit handlers and before the interpreter is torn down.
- * self: borrowed capsule. Returns a new reference to None. */
-static PyObject *stop_tracing(PyObject *self, PyObject *unused)
+static int cmp_loc(const void *pa, const void *pb)
 {
-	(void)unused;
-	struct tracer *t = PyCapsule_GetPointer(self, NULL);
-	PyEval_SetTrace(NULL, NULL);
-	if (t && !t->stopped) {
-		t->stopped = true;
-		for (size_t i = 0; i < t->capcodes; i++)
-			if (t->codes[i])
-				Py_CLEAR(t->codes[i]->code);
-		Py_CLEAR(t->s_opcodes);
-		Py_CLEAR(t->s_lines);
-	}
-	PyErr_Clear();
-	Py_RETURN_NONE;
+	const struct loc *a = pa, *b = pb;
+	int c = strcmp(a->file, b->file);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	if (a->end_line != b->end_line)
+		return a->end_line < b->end_line ? -1 : 1;
+	if (a->end_col != b->end_col)
+		return a->end_col < b->end_col ? -1 : 1;
+	return strcmp(a->op, b->op);
 }
 
-static PyMethodDef stop_def = {"_spipfix_stop_trace", stop_tracing, METH_NOARGS, NULL};
+static int cmp_code(const void *pa, const void *pb)
+{
+	const struct codeobj *a = pa, *b = pb;
+	int c = strcmp(a->file, b->file);
+	if (c)
+		return c;
+	if (a->firstlineno != b->firstlineno)
+		return a->firstlineno < b->firstlineno ? -1 : 1;
+	return strcmp(a->qualname, b->qualname);
+}
 
-/* ---- the report ------------------------------------------------------------------------ */
+/* Sort and add up what several processes (or code objects of one position) counted. */
+static void finish(struct trace_result *r)
+{
+	if (r->nlocs > 1)
+		qsort(r->locs, r->nlocs, sizeof *r->locs, cmp_loc);
+	size_t k = 0;
+	for (size_t i = 0; i < r->nlocs; i++) {
+		if (k && !cmp_loc(&r->locs[k - 1], &r->locs[i]))
+			r->locs[k - 1].count += r->locs[i].count;
+		else
+			r->locs[k++] = r->locs[i];
+	}
+	r->nlocs = k;
+	if (r->ncodes > 1)
+		qsort(r->codes, r->ncodes, sizeof *r->codes, cmp_code);
+	k = 0;
+	for (size_t i = 0; i < r->ncodes; i++) {
+		if (k && !cmp_code(&r->codes[k - 1], &r->codes[i])) {
+			r->codes[k - 1].calls += r->codes[i].calls;
+			r->codes[k - 1].total += r->codes[i].total;
+		} else {
+			r->codes[k++] = r->codes[i];
+		}
+	}
+	r->ncodes = k;
+	r->files = xcalloc(r->ncodes + 1, sizeof *r->files);
+	for (size_t i = 0; i < r->ncodes; i++) {
+		r->total += r->codes[i].total;
+		if (!r->nfiles || strcmp(r->files[r->nfiles - 1].file, r->codes[i].file)) {
+			struct fileinfo *f = &r->files[r->nfiles++];
+			f->file = r->codes[i].file;
+			f->path = f->file[0] != '<' ? realpath(f->file, NULL) : NULL;
+		}
+		r->files[r->nfiles - 1].total += r->codes[i].total;
+	}
+	for (size_t i = 0; i < r->nlocs; i++)
+		r->tracked += r->locs[i].count;
+}
 
-struct row {
-	const struct file_entry *file;
-	int line, op;
-	uint64_t count;
-};
+void trace_result_free(struct trace_result *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nstrings; i++)
+		free(r->strings[i]);
+	free(r->strings);
+	free(r->locs);
+	free(r->codes);
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
+	free(r->ops);
+	free(r->why);
+	free(r->python);
+	free(r->executable);
+	free(r);
+}
 
-struct report {
-	uint64_t total, tracked;
-	uint64_t by_op[256];
-	struct row *rows; /* aggregated by (file, line, op), most executed first */
-	size_t nrows;
-	const struct file_entry **files; /* counted files that executed, by name */
-	size_t nfiles;
+/* The instruction names asked for, as the interpreter named them (its case), in order. */
+static void set_ops(struct trace_result *r, const struct trace_request *rq)
+{
+	size_t n = rq->instructions ? rq->ninstructions : sizeof default_ops / sizeof *default_ops;
+	r->ops = xcalloc(n + 1, sizeof *r->ops);
+	for (size_t i = 0; i < n; i++) {
+		const char *want = rq->instructions ? rq->instructions[i] : default_ops[i];
+		bool optional = want[0] == '?';
+		want += optional;
+		const char *name = NULL;
+		for (size_t k = 0; k < r->nstrings && !name; k++)
+			if (!strcasecmp(r->strings[k], want))
+				name = r->strings[k];
+		if (!name && optional)
+			continue;
+		/* an instruction that never ran in the counted code: its canonical (upper) name */
+		if (!name) {
+			char *up = xstrdup(want);
+			for (char *p = up; *p; p++)
+				*p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+			name = intern(r, up);
+			free(up);
+		}
+		bool dup = false;
+		for (size_t k = 0; k < r->nops && !dup; k++)
+			dup = r->ops[k] == name;
+		if (!dup)
+			r->ops[r->nops++] = name;
+	}
+}
+
+static int set_env(const char *k, const char *v)
+{
+	if (setenv(k, v, 1) < 0) {
+		fprintf(stderr, "error: cannot set %s: %s\n", k, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int trace_run(const struct trace_request *rq, struct trace_result **out, int *status)
+{
+	*out = NULL;
+	*status = 0;
+	char *dir = counter_dir();
+	if (!dir) {
+		fputs("error: the `spipfix trace` counter is not installed (sitecustomize.py and _spipfix_trace "
+		      "beside spipfix, or SPIPFIX_TRACE_DIR)\n",
+		      stderr);
+		return -1;
+	}
+	const char *python = rq->python ? rq->python : trace_default_python(NULL);
+	char tmpl[] = "/tmp/spipfix-trace-XXXXXX";
+	char *outdir = python ? mkdtemp(tmpl) : NULL;
+	int rc = -1;
+	struct trace_result *r = NULL;
+	if (!outdir) {
+		if (python)
+			fprintf(stderr, "error: cannot create a temporary folder: %s\n", strerror(errno));
+		free(dir);
+		return -1;
+	}
+	/* the settings, in the environment of the child only */
+	const char *ops[sizeof default_ops / sizeof *default_ops];
+	size_t nops = 0;
+	for (size_t i = 0; i < sizeof default_ops / sizeof *default_ops; i++)
+		ops[nops++] = default_ops[i];
+	char *instr = rq->instructions ? join(rq->instructions, rq->ninstructions, ',') : join(ops, nops, ',');
+	char *files = join(rq->patterns, rq->npatterns, '\n');
+	char *roots = join(rq->roots, rq->nroots, '\n');
+	const char *oldpp = getenv("PYTHONPATH");
+	char *pp = oldpp && *oldpp ? xprintf("%s:%s", dir, oldpp) : xstrdup(dir);
+
+	fflush(stdout);
+	fflush(stderr);
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldint, oldquit;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &oldint);
+	sigaction(SIGQUIT, &ign, &oldquit);
+	pid_t pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &oldint, NULL);
+		sigaction(SIGQUIT, &oldquit, NULL);
+		if (set_env("PYTHONPATH", pp) < 0 || set_env("SPIPFIX_TRACE_PYTHONPATH", oldpp ? oldpp : "") < 0 ||
+		    set_env("SPIPFIX_TRACE_OUT", outdir) < 0 || set_env("SPIPFIX_TRACE_INSTRUCTIONS", instr) < 0 ||
+		    set_env("SPIPFIX_TRACE_FILES", files) < 0 || set_env("SPIPFIX_TRACE_ROOTS", roots) < 0 ||
+		    set_env("SPIPFIX_TRACE_ALL", rq->all ? "1" : "0") < 0 ||
+		    set_env("SPIPFIX_TRACE_CHILDREN", rq->children || rq->shell ? "1" : "0") < 0)
+			_exit(127);
+		if (rq->quiet) {
+			FILE *null = fopen("/dev/null", "w");
+			if (null) {
+				dup2(fileno(null), 1);
+				dup2(fileno(null), 2);
+			}
+		}
+		if (rq->shell) {
+			execl("/bin/sh", "sh", "-c", rq->shell, (char *)NULL);
+			fprintf(stderr, "error: /bin/sh: %s\n", strerror(errno));
+			_exit(127);
+		}
+		char **argv = calloc((size_t)rq->argc + 2, sizeof *argv);
+		if (!argv)
+			_exit(127);
+		argv[0] = (char *)python;
+		for (int i = 0; i < rq->argc; i++)
+			argv[1 + i] = rq->argv[i];
+		execv(python, argv);
+		fprintf(stderr, "error: %s: %s\n", python, strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0) {
+		fprintf(stderr, "error: cannot start %s: %s\n", python, strerror(errno));
+	} else {
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	sigaction(SIGINT, &oldint, NULL);
+	sigaction(SIGQUIT, &oldquit, NULL);
+	if (pid < 0)
+		goto out;
+	*status = st;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127 && !rq->shell) {
+		goto out; /* the exec failed: said on stderr */
+	}
+	r = xcalloc(1, sizeof *r);
+	r->complete = true;
+	DIR *d = opendir(outdir);
+	struct dirent *de;
+	bool bad = false;
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		if (strncmp(de->d_name, "trace-", 6) || l < 5 || strcmp(de->d_name + l - 5, ".json"))
+			continue;
+		char *p = xprintf("%s/%s", outdir, de->d_name);
+		json_error_t je;
+		json_t *root = json_load_file(p, 0, &je);
+		if (!root) {
+			fprintf(stderr, "spipfix trace: %s: %s\n", p, je.text);
+			bad = true;
+		} else if (merge_raw(r, root, p) < 0) {
+			bad = true;
+		}
+		json_decref(root);
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	if (bad)
+		goto out;
+	if (!r->processes) {
+		fprintf(stderr, "spipfix trace: no counts were written: the program ended without its exit handlers "
+				"(os._exit, a signal), or its interpreter ignored PYTHONPATH (-E, -I) or site (-S)\n");
+		goto out;
+	}
+	finish(r);
+	set_ops(r, rq);
+	*out = r;
+	r = NULL;
+	rc = 0;
+out:
+	trace_result_free(r);
+	rm_dir(outdir);
+	free(instr);
+	free(files);
+	free(roots);
+	free(pp);
+	free(dir);
+	return rc;
+}
+
+/* ---- the report ---------------------------------------------------------------------------------- */
+
+struct row {               /* by (file, line, instruction) */
+	const char *file;
+	int line;
+	const char *op;
+	long long count;
 };
 
 static int cmp_row_key(const void *pa, const void *pb)
 {
 	const struct row *a = pa, *b = pb;
-	int c = strcmp(a->file->name, b->file->name);
+	int c = strcmp(a->file, b->file);
 	if (c)
 		return c;
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
-	return a->op - b->op;
+	return strcmp(a->op, b->op);
 }
-
-static char *opnames[256];
 
 static int cmp_row_count(const void *pa, const void *pb)
 {
 	const struct row *a = pa, *b = pb;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
-	int c = strcmp(a->file->name, b->file->name);
-	if (c)
-		return c;
-	if (a->line != b->line)
-		return a->line < b->line ? -1 : 1;
-	return strcmp(opnames[a->op], opnames[b->op]);
+	return cmp_row_key(pa, pb);
 }
 
-static int cmp_file(const void *pa, const void *pb)
+/* Rows by (file, line, instruction), most executed first; count in *n. Caller frees. */
+static struct row *rows_by_line(const struct trace_result *r, size_t *n)
 {
-	return strcmp((*(const struct file_entry *const *)pa)->name, (*(const struct file_entry *const *)pb)->name);
-}
-
-static int build_report(struct tracer *t, struct report *r)
-{
-	memset(r, 0, sizeof *r);
-	size_t nslots = 0;
-	for (size_t i = 0; i < t->capcodes; i++) {
-		struct code_entry *e = t->codes[i];
-		if (!e)
-			continue;
-		nslots += (size_t)e->nslots;
-		r->total += e->total;
-		e->file->total += e->total;
-	}
-	r->rows = malloc(sizeof *r->rows * (nslots ? nslots : 1));
-	r->files = malloc(sizeof *r->files * (t->nfiles ? t->nfiles : 1));
-	if (!r->rows || !r->files)
-		return -1;
-	for (size_t i = 0; i < t->capcodes; i++) {
-		struct code_entry *e = t->codes[i];
-		for (int s = 0; e && s < e->nslots; s++) {
-			r->by_op[e->ops[s]] += e->counts[s];
-			r->tracked += e->counts[s];
-			if (e->counts[s])
-				r->rows[r->nrows++] = (struct row){e->file, e->lines[s], e->ops[s], e->counts[s]};
-		}
-	}
-	if (r->nrows > 1)
-		qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_key);
+	struct row *v = xcalloc(r->nlocs + 1, sizeof *v);
 	size_t k = 0;
-	for (size_t i = 0; i < r->nrows; i++) {
-		if (k && !cmp_row_key(&r->rows[k - 1], &r->rows[i]))
-			r->rows[k - 1].count += r->rows[i].count;
+	for (size_t i = 0; i < r->nlocs; i++)
+		if (r->locs[i].count)
+			v[k++] = (struct row){r->locs[i].file, r->locs[i].line, r->locs[i].op, r->locs[i].count};
+	if (k > 1)
+		qsort(v, k, sizeof *v, cmp_row_key);
+	size_t m = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (m && !cmp_row_key(&v[m - 1], &v[i]))
+			v[m - 1].count += v[i].count;
 		else
-			r->rows[k++] = r->rows[i];
+			v[m++] = v[i];
 	}
-	r->nrows = k;
-	if (r->nrows > 1)
-		qsort(r->rows, r->nrows, sizeof *r->rows, cmp_row_count);
-	for (size_t i = 0; i < t->capfiles; i++)
-		if (t->files[i] && t->files[i]->counted && t->files[i]->total)
-			r->files[r->nfiles++] = t->files[i];
-	if (r->nfiles > 1)
-		qsort(r->files, r->nfiles, sizeof *r->files, cmp_file);
-	return 0;
+	if (m > 1)
+		qsort(v, m, sizeof *v, cmp_row_count);
+	*n = m;
+	return v;
 }
 
-static int digits(uint64_t v)
+static long long op_count(const struct trace_result *r, const char *op)
+{
+	long long n = 0;
+	for (size_t i = 0; i < r->nlocs; i++)
+		if (r->locs[i].op == op)
+			n += r->locs[i].count;
+	return n;
+}
+
+static const char *path_of(const struct trace_result *r, const char *file)
+{
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (r->files[i].file == file)
+			return r->files[i].path;
+	return NULL;
+}
+
+static int digits(long long v)
 {
 	int d = 1;
 	while (v >= 10) {
@@ -390,120 +602,180 @@ static int digits(uint64_t v)
 	return d;
 }
 
-static void print_text(FILE *out, const struct report *r, const int *ops, int nops, long limit)
+void trace_result_text(const struct trace_result *r, FILE *out, long limit)
 {
-	fprintf(out, "tracked / total instructions: %llu / %llu", (unsigned long long)r->tracked,
-		(unsigned long long)r->total);
+	fprintf(out, "tracked / total instructions: %lld / %lld", r->tracked, r->total);
 	if (r->total)
 		fprintf(out, " (%.2f%%)", 100.0 * (double)r->tracked / (double)r->total);
 	fputs("\n\n", out);
-	uint64_t maxc = 0;
-	for (int i = 0; i < nops; i++)
-		maxc = r->by_op[ops[i]] > maxc ? r->by_op[ops[i]] : maxc;
-	for (size_t i = 0; i < r->nrows; i++)
-		maxc = r->rows[i].count > maxc ? r->rows[i].count : maxc;
+	size_t nrows;
+	struct row *rows = rows_by_line(r, &nrows);
+	long long maxc = 0, *byop = xcalloc(r->nops + 1, sizeof *byop);
+	size_t *order = xcalloc(r->nops + 1, sizeof *order);
+	for (size_t i = 0; i < r->nops; i++) {
+		byop[i] = op_count(r, r->ops[i]);
+		maxc = byop[i] > maxc ? byop[i] : maxc;
+		order[i] = i;
+	}
+	for (size_t i = 0; i < nrows; i++)
+		maxc = rows[i].count > maxc ? rows[i].count : maxc;
 	int w = digits(maxc) > 5 ? digits(maxc) : 5;
 	/* instructions by count, then by name */
-	int order[256];
-	for (int i = 0; i < nops; i++)
-		order[i] = ops[i];
-	for (int i = 1; i < nops; i++)
-		for (int j = i; j > 0; j--) {
-			uint64_t a = r->by_op[order[j - 1]], b = r->by_op[order[j]];
-			if (a > b || (a == b && strcmp(opnames[order[j - 1]], opnames[order[j]]) <= 0))
+	for (size_t i = 1; i < r->nops; i++)
+		for (size_t j = i; j > 0; j--) {
+			long long a = byop[order[j - 1]], b = byop[order[j]];
+			if (a > b || (a == b && strcmp(r->ops[order[j - 1]], r->ops[order[j]]) <= 0))
 				break;
-			int tmp = order[j];
+			size_t tmp = order[j];
 			order[j] = order[j - 1];
 			order[j - 1] = tmp;
 		}
 	fprintf(out, "%*s | INSTRUCTION\n", w, "COUNT");
-	for (int i = 0; i < nops; i++)
-		fprintf(out, "%*llu | %s\n", w, (unsigned long long)r->by_op[order[i]], opnames[order[i]]);
+	for (size_t i = 0; i < r->nops; i++)
+		fprintf(out, "%*lld | %s\n", w, byop[order[i]], r->ops[order[i]]);
 	fprintf(out, "\n%*s | LOCATION\n", w, "COUNT");
-	size_t shown = limit > 0 && (size_t)limit < r->nrows ? (size_t)limit : r->nrows;
+	size_t shown = limit > 0 && (size_t)limit < nrows ? (size_t)limit : nrows;
 	for (size_t i = 0; i < shown; i++)
-		fprintf(out, "%*llu | %s:%d (%s)\n", w, (unsigned long long)r->rows[i].count, r->rows[i].file->name,
-			r->rows[i].line, opnames[r->rows[i].op]);
-	if (shown < r->nrows)
-		fprintf(out, "%*s | ... %zu more (--limit 0 shows all)\n", w, "", r->nrows - shown);
+		fprintf(out, "%*lld | %s:%d (%s)\n", w, rows[i].count, rows[i].file, rows[i].line, rows[i].op);
+	if (shown < nrows)
+		fprintf(out, "%*s | ... %zu more (--limit 0 shows all)\n", w, "", nrows - shown);
+	free(rows);
+	free(byop);
+	free(order);
 }
 
-static int print_json(FILE *out, const struct report *r, const int *ops, int nops, char *const *cmd, int ncmd,
-		      char *const *patterns, int npatterns, bool failed)
+static json_t *path_json(const struct trace_result *r, const char *file)
+{
+	const char *p = path_of(r, file);
+	return p ? json_string(p) : json_null();
+}
+
+int trace_result_json(const struct trace_result *r, FILE *out, char *const *cmd, int ncmd,
+		      const struct trace_request *rq)
 {
 	json_t *root = json_object(), *a;
 	if (!root)
 		return -1;
 	json_object_set_new(root, "format", json_string("spipfix-trace/1"));
+	json_object_set_new(root, "python", json_string(r->python ? r->python : "?"));
+	json_object_set_new(root, "interpreter", json_string(r->executable ? r->executable : "?"));
 	json_object_set_new(root, "command", a = json_array());
 	for (int i = 0; i < ncmd; i++)
 		json_array_append_new(a, json_string(cmd[i]));
 	json_object_set_new(root, "instructions", a = json_array());
-	for (int i = 0; i < nops; i++)
-		json_array_append_new(a, json_string(opnames[ops[i]]));
+	for (size_t i = 0; i < r->nops; i++)
+		json_array_append_new(a, json_string(r->ops[i]));
 	json_object_set_new(root, "file_patterns", a = json_array());
-	for (int i = 0; i < npatterns; i++)
-		json_array_append_new(a, json_string(patterns[i]));
-	json_object_set_new(root, "complete", json_boolean(!failed));
-	json_object_set_new(root, "total_instructions", json_integer((json_int_t)r->total));
-	json_object_set_new(root, "tracked_instructions", json_integer((json_int_t)r->tracked));
+	for (size_t i = 0; i < rq->npatterns; i++)
+		json_array_append_new(a, json_string(rq->patterns[i]));
+	json_object_set_new(root, "roots", a = json_array());
+	for (size_t i = 0; !rq->npatterns && !rq->all && i < rq->nroots; i++)
+		json_array_append_new(a, json_string(rq->roots[i]));
+	json_object_set_new(root, "all_files", json_boolean(rq->all && !rq->npatterns));
+	json_object_set_new(root, "complete", json_boolean(r->complete));
+	json_object_set_new(root, "processes", json_integer(r->processes));
+	json_object_set_new(root, "total_instructions", json_integer(r->total));
+	json_object_set_new(root, "tracked_instructions", json_integer(r->tracked));
 	json_object_set_new(root, "by_instruction", a = json_array());
-	for (int i = 0; i < nops; i++)
-		json_array_append_new(a, json_pack("{s:s, s:I}", "instruction", opnames[ops[i]], "count",
-						   (json_int_t)r->by_op[ops[i]]));
+	for (size_t i = 0; i < r->nops; i++)
+		json_array_append_new(a, json_pack("{s:s, s:I}", "instruction", r->ops[i], "count",
+						   (json_int_t)op_count(r, r->ops[i])));
+	size_t nrows;
+	struct row *rows = rows_by_line(r, &nrows);
 	json_object_set_new(root, "by_location", a = json_array());
-	for (size_t i = 0; i < r->nrows; i++) {
-		const struct row *w = &r->rows[i];
-		json_array_append_new(a, json_pack("{s:s, s:o, s:i, s:s, s:I}", "file", w->file->name, "path",
-						   w->file->path ? json_string(w->file->path) : json_null(), "line",
-						   w->line, "instruction", opnames[w->op], "count",
-						   (json_int_t)w->count));
+	for (size_t i = 0; i < nrows; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:i, s:s, s:I}", "file", rows[i].file, "path",
+						   path_json(r, rows[i].file), "line", rows[i].line, "instruction",
+						   rows[i].op, "count", (json_int_t)rows[i].count));
+	free(rows);
+	json_object_set_new(root, "by_position", a = json_array());
+	for (size_t i = 0; i < r->nlocs; i++) {
+		const struct loc *l = &r->locs[i];
+		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:I}", "file", l->file, "line",
+						   l->line, "column", l->col, "end_line", l->end_line, "end_column",
+						   l->end_col, "instruction", l->op, "count", (json_int_t)l->count));
+	}
+	json_object_set_new(root, "code_objects", a = json_array());
+	for (size_t i = 0; i < r->ncodes; i++) {
+		const struct codeobj *c = &r->codes[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:I}", "file", c->file, "qualname",
+						   c->qualname, "firstlineno", c->firstlineno, "calls",
+						   (json_int_t)c->calls, "instructions", (json_int_t)c->total));
 	}
 	json_object_set_new(root, "files", a = json_array());
 	for (size_t i = 0; i < r->nfiles; i++)
-		json_array_append_new(a, json_pack("{s:s, s:o, s:I}", "file", r->files[i]->name, "path",
-						   r->files[i]->path ? json_string(r->files[i]->path) : json_null(),
-						   "instructions", (json_int_t)r->files[i]->total));
+		if (r->files[i].total)
+			json_array_append_new(a, json_pack("{s:s, s:o, s:I}", "file", r->files[i].file, "path",
+							   path_json(r, r->files[i].file), "instructions",
+							   (json_int_t)r->files[i].total));
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_ENSURE_ASCII) == 0 ? 0 : -1;
 	fputc('\n', out);
 	json_decref(root);
 	return rc;
 }
 
-/* ---- the subcommand -------------------------------------------------------------------- */
+char *trace_result_tempfile(const struct trace_result *r, const struct trace_request *rq)
+{
+	char tmpl[] = "/tmp/spipfix-trace-XXXXXX.json";
+	int fd = mkstemps(tmpl, 5);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	int rc = trace_result_json(r, f, NULL, 0, rq);
+	if (fclose(f) != 0 || rc < 0) {
+		unlink(tmpl);
+		return NULL;
+	}
+	return xstrdup(tmpl);
+}
+
+/* ---- the subcommand ------------------------------------------------------------------------- */
 
 static void trace_usage(FILE *out)
 {
 	fputs("Usage: spipfix trace [OPTIONS] SCRIPT [ARGS...]\n"
 	      "       spipfix trace [OPTIONS] -m MODULE [ARGS...]\n"
 	      "\n"
-	      "Run a Python program in the interpreter embedded in spipfix (Debian's CPython, with its\n"
-	      "site-packages, like /usr/bin/python3 SCRIPT) and count how often chosen instructions\n"
-	      "execute, per instruction and per source line. The program gets its arguments; its stdout,\n"
-	      "stderr and exit status pass through unchanged, an uncaught exception is printed as Python\n"
-	      "prints it. The report follows the program's output on stdout (or goes to --output).\n"
+	      "Run a Python program in your interpreter (--python, default Debian's /usr/bin/python3, with its\n"
+	      "site-packages, as `python3 SCRIPT` runs it) and count how often chosen instructions execute:\n"
+	      "per instruction, per source line and position, and the calls of each code object. The\n"
+	      "program gets its arguments; its stdout, stderr and exit status pass through unchanged. The\n"
+	      "report follows the program's output on stdout (or goes to --output).\n"
 	      "\n"
 	      "Options:\n"
 	      "  -i, --instructions OP  Count instruction OP (repeatable, or comma-separated). Default:\n"
-	      "                         MAKE_FUNCTION, BUILD_TUPLE, BUILD_LIST, BUILD_SET, BUILD_MAP, LOAD_DEREF\n"
+	      "                         MAKE_FUNCTION, BUILD_TUPLE, BUILD_LIST, BUILD_SET, BUILD_MAP, LOAD_DEREF,\n"
+	      "                         CALL (and CALL_KW on 3.13)\n"
 	      "  -f, --file PATTERN     Count only code from files matching PATTERN (repeatable): a shell\n"
 	      "                         glob matched against the base name when it has no '/', else against\n"
 	      "                         the file name as Python knows it (co_filename) and its real path\n"
+	      "      --all              Count code from every file (the standard library, site-packages, ...)\n"
+	      "                         Default: the files under the current folder and the script's folder,\n"
+	      "                         outside site-packages and dist-packages\n"
 	      "  -m MODULE              Run MODULE as `python3 -m MODULE`; what follows is its arguments\n"
+	      "      --python PATH      The interpreter to run the program in (3.11, 3.12 or 3.13)\n"
+	      "      --target-version V py311, py312 or py313: the interpreter of that version spipfix was built with\n"
+	      "      --children         Count the Python processes the program starts, too\n"
 	      "      --format FORMAT    text (default) or json (the input of `spipfix --trace-profile`)\n"
 	      "  -o, --output FILE      Write the report to FILE instead of stdout\n"
 	      "  -n, --limit N          Rows of the text location table (default 30; 0 = all)\n"
 	      "  -h, --help             Print this help\n"
 	      "\n"
 	      "What is counted: every instruction the main thread executes in code from the counted files,\n"
-	      "from the start of the program until its last exit handler, as opcode events of the C trace\n"
-	      "API (frames get f_trace_opcodes on their call event). An instruction is named by its base\n"
-	      "form: the opcode is read from the code object's deoptimised bytecode, so a specialised form\n"
-	      "(LOAD_ATTR_INSTANCE_VALUE, ...) counts as LOAD_ATTR; an EXTENDED_ARG prefix counts as the\n"
-	      "instruction it extends. \"total\" is the number of those events, \"tracked\" the events of the\n"
-	      "chosen instructions. A location is file:line of the instruction (co_positions), with the\n"
-	      "file named as in tracebacks. Threads other than the main one are not traced; a program that\n"
-	      "calls sys.settrace replaces the tracer; one that ends with os._exit() gets no report.\n"
+	      "from the start of the program until its last exit handler: what an opcode event of the C trace\n"
+	      "API (3.11) or an INSTRUCTION event of sys.monitoring (3.12+) would count, without a callback\n"
+	      "per instruction: code without branches is counted per entry, other code per branch taken\n"
+	      "(3.12+) or per line event (3.11), and the instructions in between are derived from the\n"
+	      "bytecode. An instruction is named by its base form (LOAD_ATTR_INSTANCE_VALUE counts as\n"
+	      "LOAD_ATTR); an EXTENDED_ARG prefix counts with the instruction it extends. \"total\" is the\n"
+	      "number of instructions executed, \"tracked\" those of the chosen instructions. A location is\n"
+	      "file:line of the instruction, the file named as in tracebacks; the JSON report also has each\n"
+	      "one's full position (by_position) and each code object's calls (code_objects). Threads other\n"
+	      "than the main one are not counted; a program that calls sys.settrace (3.11) marks the counts\n"
+	      "incomplete; one that ends with os._exit() gets no report.\n"
 	      "\n"
 	      "Use the JSON report to order findings by how often their site ran:\n"
 	      "  spipfix trace --format json -o trace.json app.py && spipfix --diff --trace-profile trace.json src/\n"
@@ -512,165 +784,54 @@ static void trace_usage(FILE *out)
 	      out);
 }
 
-/* Opcode names of the running interpreter (opcode.opname), copied; no reference is kept.
- * Returns 0 / -1. */
-static int load_opnames(void)
-{
-	PyObject *mod = PyImport_ImportModule("opcode");                  /* new reference */
-	PyObject *names = mod ? PyObject_GetAttrString(mod, "opname") : NULL; /* new reference */
-	int rc = -1;
-	if (!names || !PyList_Check(names))
-		goto out;
-	for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names) && i < 256; i++) {
-		const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i));
-		if (!s || !(opnames[i] = strdup(s)))
-			goto out;
-	}
-	rc = 0;
-out:
-	Py_XDECREF(names);
-	Py_XDECREF(mod);
-	PyErr_Clear();
-	return rc;
-}
-
-static void free_opnames(void)
-{
-	for (int i = 0; i < 256; i++) {
-		free(opnames[i]);
-		opnames[i] = NULL;
-	}
-}
-
-static int opcode_of(const char *name)
-{
-	for (int i = 0; i < 256; i++)
-		if (opnames[i] && opnames[i][0] != '<' && !strcasecmp(opnames[i], name) && i != CACHE)
-			return i;
-	return -1;
-}
-
-/* One traced run; static because the report may be written from exit(3) (Python's Py_Exit ends
- * the process on SystemExit). */
-static struct session {
-	struct tracer t;
-	int ops[256], nops;
-	char **cmd;
-	int ncmd;
-	FILE *out;
-	const char *out_path;
-	bool json;
-	long limit;
-	bool done;
-} S;
-
-static void tracer_free(struct tracer *t)
-{
-	for (size_t i = 0; i < t->capcodes; i++)
-		entry_free(t->codes[i]);
-	free(t->codes);
-	for (size_t i = 0; i < t->capfiles; i++)
-		if (t->files[i]) {
-			free(t->files[i]->name);
-			free(t->files[i]->path);
-			free(t->files[i]);
-		}
-	free(t->files);
-	memset(t, 0, sizeof *t);
-}
-
-/* Write the report once; returns 0 / -1. */
-static int emit_report(void)
-{
-	if (S.done)
-		return 0;
-	S.done = true;
-	int rc = -1;
-	struct report r;
-	if (build_report(&S.t, &r) == 0) {
-		if (S.t.failed)
-			fputs("spipfix trace: out of memory while tracing; the counts are incomplete\n", stderr);
-		if (S.json)
-			rc = print_json(S.out, &r, S.ops, S.nops, S.cmd, S.ncmd, S.t.patterns, S.t.npatterns,
-					S.t.failed);
-		else {
-			print_text(S.out, &r, S.ops, S.nops, S.limit);
-			rc = 0;
-		}
-	}
-	if (fflush(S.out) != 0 || ferror(S.out))
-		rc = -1;
-	if (S.out != stdout && fclose(S.out) != 0)
-		rc = -1;
-	if (rc < 0)
-		fprintf(stderr, "spipfix trace: cannot write the report to %s\n", S.out_path ? S.out_path : "stdout");
-	free(r.rows);
-	free(r.files);
-	tracer_free(&S.t);
-	free_opnames();
-	free(S.cmd);
-	return rc;
-}
-
-static void emit_at_exit(void) { emit_report(); }
-
-static int add_ops(const char *list)
-{
-	char *copy = strdup(list);
-	if (!copy)
-		return -1;
-	int rc = 0;
-	for (char *save, *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
-		int op = opcode_of(tok);
-		if (op < 0) {
-			fprintf(stderr, "error: unknown instruction `%s` (names as in the `dis` module of Python %d.%d;"
-					" specialised forms count as their base instruction)\n",
-				tok, PY_MAJOR_VERSION, PY_MINOR_VERSION);
-			rc = -1;
-			break;
-		}
-		if (!S.t.tracked[op] && S.nops < 256) {
-			S.t.tracked[op] = true;
-			S.ops[S.nops++] = op;
-		}
-	}
-	free(copy);
-	return rc;
-}
-
 int trace_main(int argc, char **argv)
 {
-	enum { OPT_FORMAT = 256 };
+	enum { OPT_FORMAT = 256, OPT_PYTHON, OPT_TARGET, OPT_ALL, OPT_CHILDREN };
 	static const struct option longopts[] = {
 		{"instructions", required_argument, NULL, 'i'},
 		{"file", required_argument, NULL, 'f'},
+		{"all", no_argument, NULL, OPT_ALL},
+		{"python", required_argument, NULL, OPT_PYTHON},
+		{"target-version", required_argument, NULL, OPT_TARGET},
+		{"children", no_argument, NULL, OPT_CHILDREN},
 		{"format", required_argument, NULL, OPT_FORMAT},
 		{"output", required_argument, NULL, 'o'},
 		{"limit", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	memset(&S, 0, sizeof S);
-	S.limit = 30;
-	const char *module = NULL, **opargs = NULL;
-	char **patterns = NULL;
-	int nopargs = 0, npatterns = 0, c, rc = 2;
-	opargs = calloc((size_t)argc + 1, sizeof *opargs);
-	patterns = calloc((size_t)argc + 1, sizeof *patterns);
-	if (!opargs || !patterns)
-		goto out;
+	struct trace_request rq = {0};
+	struct strlist ops = {0};
+	const char *module = NULL, *out_path = NULL;
+	const char **patterns = xcalloc((size_t)argc + 1, sizeof *patterns);
+	size_t npatterns = 0;
+	bool json = false;
+	long limit = 30;
+	int c, rc = 2;
+	char **cmd = NULL;
+	char *roots[2] = {NULL, NULL};
 	optind = 1;
 	while (!module && (c = getopt_long(argc, argv, "+i:f:m:o:n:h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'i': opargs[nopargs++] = optarg; break;
+		case 'i':
+			if (strlist_split(&ops, optarg) < 0)
+				goto out;
+			break;
 		case 'f': patterns[npatterns++] = optarg; break;
+		case OPT_ALL: rq.all = true; break;
+		case OPT_PYTHON: rq.python = optarg; break;
+		case OPT_TARGET:
+			if (!(rq.python = trace_default_python(optarg)))
+				goto out;
+			break;
+		case OPT_CHILDREN: rq.children = true; break;
 		case 'm': module = optarg; break;
-		case 'o': S.out_path = optarg; break;
+		case 'o': out_path = optarg; break;
 		case 'n': {
 			char *end;
 			errno = 0;
-			S.limit = strtol(optarg, &end, 10);
-			if (errno || *end || S.limit < 0) {
+			limit = strtol(optarg, &end, 10);
+			if (errno || *end || limit < 0) {
 				fprintf(stderr, "error: --limit: expected a number >= 0, got `%s`\n", optarg);
 				goto out;
 			}
@@ -681,7 +842,7 @@ int trace_main(int argc, char **argv)
 				fprintf(stderr, "error: --format: expected text or json, got `%s`\n", optarg);
 				goto out;
 			}
-			S.json = !strcmp(optarg, "json");
+			json = !strcmp(optarg, "json");
 			break;
 		case 'h': trace_usage(stdout); rc = 0; goto out;
 		default: fputs("Try 'spipfix trace --help' for more information.\n", stderr); goto out;
@@ -697,89 +858,87 @@ int trace_main(int argc, char **argv)
 		fprintf(stderr, "error: %s: %s\n", script, strerror(errno));
 		goto out;
 	}
-	/* the program's argv: [script, args...] or ["-m", args...] as python3 sets it */
-	S.ncmd = 1 + (argc - optind);
-	S.cmd = calloc((size_t)S.ncmd + 2, sizeof *S.cmd);
-	if (!S.cmd)
+	if (rq.python && access(rq.python, X_OK) < 0) {
+		fprintf(stderr, "error: --python: %s: %s\n", rq.python, strerror(errno));
 		goto out;
-	S.cmd[0] = module ? "-m" : (char *)script;
+	}
+	/* what runs after the interpreter: SCRIPT ARGS or -m MODULE ARGS */
+	int nargs = argc - optind;
+	cmd = xcalloc((size_t)nargs + 3, sizeof *cmd);
+	int ncmd = 0;
+	if (module) {
+		cmd[ncmd++] = "-m";
+		cmd[ncmd++] = (char *)module;
+	} else {
+		cmd[ncmd++] = (char *)script;
+	}
 	for (int i = optind; i < argc; i++)
-		S.cmd[1 + i - optind] = argv[i];
-	S.out = stdout;
-	if (S.out_path && !(S.out = fopen(S.out_path, "w"))) {
-		fprintf(stderr, "error: %s: %s\n", S.out_path, strerror(errno));
+		cmd[ncmd++] = argv[i];
+	rq.argv = cmd;
+	rq.argc = ncmd;
+	rq.instructions = ops.n ? (const char *const *)ops.v : NULL;
+	rq.ninstructions = ops.n;
+	rq.patterns = patterns;
+	rq.npatterns = npatterns;
+	/* the project: the current folder and the script's */
+	roots[0] = realpath(".", NULL);
+	if (script) {
+		char *rp = realpath(script, NULL);
+		char *slash = rp ? strrchr(rp, '/') : NULL;
+		if (slash)
+			*slash = 0;
+		roots[1] = rp;
+	}
+	const char *rootv[2];
+	for (int i = 0; i < 2; i++)
+		if (roots[i])
+			rootv[rq.nroots++] = roots[i];
+	rq.roots = rootv;
+	FILE *out = stdout;
+	if (out_path && !(out = fopen(out_path, "w"))) {
+		fprintf(stderr, "error: %s: %s\n", out_path, strerror(errno));
 		goto out;
 	}
-
-	PyConfig cfg;
-	PyConfig_InitPythonConfig(&cfg);
-	cfg.parse_argv = 0;
-	PyStatus st = PyConfig_SetString(&cfg, &cfg.program_name, L"/usr/bin/python3");
-	if (!PyStatus_Exception(st))
-		st = PyConfig_SetBytesArgv(&cfg, S.ncmd, S.cmd);
-	if (!PyStatus_Exception(st))
-		st = module ? PyConfig_SetBytesString(&cfg, &cfg.run_module, module)
-			    : PyConfig_SetBytesString(&cfg, &cfg.run_filename, script);
-	if (!PyStatus_Exception(st))
-		st = Py_InitializeFromConfig(&cfg);
-	PyConfig_Clear(&cfg);
-	if (PyStatus_Exception(st)) {
-		if (PyStatus_IsExit(st)) {
-			rc = st.exitcode;
-			goto out;
-		}
-		fprintf(stderr, "spipfix trace: cannot start the embedded Python: %s\n",
-			st.err_msg ? st.err_msg : "unknown error");
-		goto out;
-	}
-	if (load_opnames() < 0) {
-		fputs("spipfix trace: cannot read the opcode names of the embedded Python\n", stderr);
-		goto fini;
-	}
-	for (int i = 0; i < nopargs; i++)
-		if (add_ops(opargs[i]) < 0)
-			goto fini;
-	for (size_t i = 0; !nopargs && i < sizeof default_ops / sizeof *default_ops; i++)
-		if (add_ops(default_ops[i]) < 0)
-			goto fini;
-	S.t.patterns = patterns;
-	S.t.npatterns = npatterns;
-	S.t.s_opcodes = PyUnicode_InternFromString("f_trace_opcodes"); /* new reference */
-	S.t.s_lines = PyUnicode_InternFromString("f_trace_lines");     /* new reference */
-	PyObject *cap = PyCapsule_New(&S.t, NULL, NULL);                 /* new reference */
-	PyObject *stop = cap ? PyCFunction_New(&stop_def, cap) : NULL;    /* new reference */
-	PyObject *ax = PyImport_ImportModule("atexit");                    /* new reference */
-	PyObject *reg = stop && ax ? PyObject_CallMethod(ax, "register", "O", stop) : NULL; /* new reference */
-	bool ready = reg && S.t.s_opcodes && S.t.s_lines && atexit(emit_at_exit) == 0;
-	Py_XDECREF(reg);
-	Py_XDECREF(ax);
-	Py_XDECREF(stop);
-	if (!ready) {
-		Py_XDECREF(cap);
-		PyErr_Print();
-		fputs("spipfix trace: cannot install the tracer\n", stderr);
-		goto fini;
-	}
-	PyEval_SetTrace(on_event, cap); /* holds its own reference until tracing stops */
-	Py_DECREF(cap);
-	/* runs the program exactly as python3 does (sys.path[0], exceptions, SystemExit), then
-	 * finalises the interpreter; a SystemExit ends the process in exit(3), where emit_at_exit
-	 * writes the report */
-	rc = Py_RunMain();
-	if (emit_report() < 0 && rc == 0)
+	struct trace_result *r = NULL;
+	int st = 0;
+	if (trace_run(&rq, &r, &st) < 0) {
+		if (out != stdout)
+			fclose(out);
 		rc = 2;
-	S.out = NULL;
-	goto out;
-fini:
-	Py_FinalizeEx();
-	free_opnames();
-	tracer_free(&S.t);
-	free(S.cmd);
-	S.done = true;
+		goto out;
+	}
+	if (!r->complete)
+		fprintf(stderr, "spipfix trace: the counts are incomplete: %s\n", r->why ? r->why : "?");
+	/* the JSON records the program as the user named it: [SCRIPT, ARGS...] or [-m, ARGS...] */
+	char **shown = module ? cmd + 1 : cmd;
+	int nshown = module ? ncmd - 1 : ncmd;
+	if (module)
+		shown[0] = "-m";
+	int wrc = 0;
+	if (json)
+		wrc = trace_result_json(r, out, shown, nshown, &rq);
+	else
+		trace_result_text(r, out, limit);
+	if (fflush(out) != 0 || ferror(out))
+		wrc = -1;
+	if (out != stdout && fclose(out) != 0)
+		wrc = -1;
+	if (wrc < 0)
+		fprintf(stderr, "spipfix trace: cannot write the report to %s\n", out_path ? out_path : "stdout");
+	trace_result_free(r);
+	if (WIFSIGNALED(st)) {
+		/* the program was killed: so is its runner, as a shell would see it */
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+	}
+	rc = WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+	if (wrc < 0 && rc == 0)
+		rc = 2;
 out:
-	if (S.out && S.out != stdout)
-		fclose(S.out);
-	free(opargs);
+	strlist_free(&ops);
 	free(patterns);
+	free(cmd);
+	free(roots[0]);
+	free(roots[1]);
 	return rc;
 }

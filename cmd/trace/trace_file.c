@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "pass.h"
 #include "trace.h"
 
 /* ---- the loader of a JSON trace ---------------------------------------------------------- */
@@ -20,6 +21,19 @@ struct tp_row {
 	long long count;
 };
 
+struct tp_pos {            /* by_position: an instruction's whole position */
+	size_t file;
+	int line, col, end_line, end_col, op;
+	long long count;
+};
+
+struct tp_code {           /* code_objects */
+	size_t file;
+	char *qualname;
+	int firstlineno;
+	long long calls;
+};
+
 struct trace_profile {
 	char **ops;
 	size_t nops;
@@ -27,6 +41,11 @@ struct trace_profile {
 	size_t nfiles;
 	struct tp_row *rows;   /* sorted by (file, line, op) */
 	size_t nrows;
+	struct tp_pos *pos;    /* sorted by (file, line, col) */
+	size_t npos;
+	bool has_pos;          /* the trace records positions and calls (newer traces) */
+	struct tp_code *codes;
+	size_t ncodes;
 	char *last_query;      /* the previous lookup's path and its file index */
 	long last_file;
 };
@@ -44,6 +63,10 @@ void trace_profile_free(struct trace_profile *tp)
 	}
 	free(tp->files);
 	free(tp->rows);
+	free(tp->pos);
+	for (size_t i = 0; i < tp->ncodes; i++)
+		free(tp->codes[i].qualname);
+	free(tp->codes);
 	free(tp->last_query);
 	free(tp);
 }
@@ -61,6 +84,31 @@ static int cmp_tp_row(const void *pa, const void *pb)
 	if (a->line != b->line)
 		return a->line < b->line ? -1 : 1;
 	return a->op - b->op;
+}
+
+static int cmp_tp_pos(const void *pa, const void *pb)
+{
+	const struct tp_pos *a = pa, *b = pb;
+	if (a->file != b->file)
+		return a->file < b->file ? -1 : 1;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->col < b->col ? -1 : a->col > b->col;
+}
+
+/* The index of a file named in the trace, or NULL when it is not listed. */
+static struct tp_file *tp_file_named(struct trace_profile *tp, const char *name)
+{
+	struct tp_file key = {(char *)name, NULL};
+	return tp->nfiles ? bsearch(&key, tp->files, tp->nfiles, sizeof *tp->files, cmp_tp_file) : NULL;
+}
+
+static int tp_op(const struct trace_profile *tp, const char *name)
+{
+	for (size_t k = 0; k < tp->nops; k++)
+		if (!strcmp(tp->ops[k], name))
+			return (int)k;
+	return -1;
 }
 
 static void fail(char **err, const char *path, const char *what)
@@ -153,6 +201,62 @@ struct trace_profile *trace_profile_load(const char *path, char **err)
 	}
 	if (tp->nrows > 1)
 		qsort(tp->rows, tp->nrows, sizeof *tp->rows, cmp_tp_row);
+	json_t *pos = json_object_get(root, "by_position"), *codes = json_object_get(root, "code_objects");
+	if (json_is_array(pos) && json_is_array(codes)) {
+		tp->has_pos = true;
+		tp->pos = calloc(json_array_size(pos) + 1, sizeof *tp->pos);
+		tp->codes = calloc(json_array_size(codes) + 1, sizeof *tp->codes);
+		if (!tp->pos || !tp->codes) {
+			bad = "out of memory";
+			goto bad;
+		}
+		json_array_foreach(pos, i, v)
+		{
+			json_t *f = json_object_get(v, "file"), *o = json_object_get(v, "instruction");
+			json_t *n = json_object_get(v, "count");
+			const char *keys[] = {"line", "column", "end_line", "end_column"};
+			int val[4];
+			bool ok = json_is_string(f) && json_is_string(o) && json_is_integer(n) && json_integer_value(n) >= 0;
+			for (int k = 0; k < 4 && ok; k++) {
+				json_t *x = json_object_get(v, keys[k]);
+				ok = json_is_integer(x) && json_integer_value(x) >= INT_MIN && json_integer_value(x) <= INT_MAX;
+				val[k] = ok ? (int)json_integer_value(x) : 0;
+			}
+			struct tp_file *hit = ok ? tp_file_named(tp, json_string_value(f)) : NULL;
+			int op = ok ? tp_op(tp, json_string_value(o)) : -1;
+			if (!ok || !hit || op < 0) {
+				bad = "an entry of \"by_position\" lacks a field, or names a file or an instruction that "
+				      "the trace does not list";
+				goto bad;
+			}
+			tp->pos[tp->npos++] = (struct tp_pos){(size_t)(hit - tp->files), val[0], val[1], val[2], val[3],
+							       op, (long long)json_integer_value(n)};
+		}
+		if (tp->npos > 1)
+			qsort(tp->pos, tp->npos, sizeof *tp->pos, cmp_tp_pos);
+		json_array_foreach(codes, i, v)
+		{
+			json_t *f = json_object_get(v, "file"), *q = json_object_get(v, "qualname");
+			json_t *l = json_object_get(v, "firstlineno"), *n = json_object_get(v, "calls");
+			struct tp_file *hit = json_is_string(f) ? tp_file_named(tp, json_string_value(f)) : NULL;
+			if (!json_is_string(q) || !json_is_integer(l) || !json_is_integer(n) || json_integer_value(n) < 0) {
+				bad = "an entry of \"code_objects\" lacks \"file\", \"qualname\", \"firstlineno\" or "
+				      "\"calls\"";
+				goto bad;
+			}
+			if (!hit)
+				continue; /* a code object of a file that executed nothing counted */
+			struct tp_code *c = &tp->codes[tp->ncodes++];
+			c->file = (size_t)(hit - tp->files);
+			c->qualname = strdup(json_string_value(q));
+			c->firstlineno = (int)json_integer_value(l);
+			c->calls = (long long)json_integer_value(n);
+			if (!c->qualname) {
+				bad = "out of memory";
+				goto bad;
+			}
+		}
+	}
 	tp->last_file = -1;
 	json_decref(root);
 	return tp;
@@ -163,7 +267,8 @@ bad:
 	return NULL;
 }
 
-long long trace_profile_count(struct trace_profile *tp, const char *path, int line, const char *op)
+/* The index of the traced file that is `path` (by real path, else by name), or -1. */
+static long tp_file_of(struct trace_profile *tp, const char *path)
 {
 	long fi = -1;
 	if (tp->last_query && !strcmp(tp->last_query, path)) {
@@ -178,6 +283,12 @@ long long trace_profile_count(struct trace_profile *tp, const char *path, int li
 		tp->last_query = strdup(path);
 		tp->last_file = fi;
 	}
+	return fi;
+}
+
+long long trace_profile_count(struct trace_profile *tp, const char *path, int line, const char *op)
+{
+	long fi = tp_file_of(tp, path);
 	if (fi < 0)
 		return -1;
 	int want = -1;
@@ -205,9 +316,80 @@ long long trace_profile_count(struct trace_profile *tp, const char *path, int li
 	return best;
 }
 
+long long trace_profile_at(struct trace_profile *tp, const char *path, int line, int col, int end_line,
+			   int end_col, const char *op)
+{
+	long fi = tp_file_of(tp, path);
+	if (fi < 0 || !tp->has_pos)
+		return -1;
+	int want = op ? tp_op(tp, op) : -1;
+	if (op && want < 0)
+		return -1;
+	size_t lo = 0, hi = tp->npos;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct tp_pos *p = &tp->pos[mid];
+		if (p->file < (size_t)fi || (p->file == (size_t)fi && (p->line < line || (p->line == line && p->col < col))))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	long long n = 0;
+	for (size_t i = lo; i < tp->npos && tp->pos[i].file == (size_t)fi && tp->pos[i].line == line &&
+			    tp->pos[i].col == col;
+	     i++)
+		if ((want < 0 || tp->pos[i].op == want) &&
+		    (end_line < 0 || (tp->pos[i].end_line == end_line && tp->pos[i].end_col == end_col)))
+			n += tp->pos[i].count;
+	return n;
+}
+
+long long trace_profile_calls(struct trace_profile *tp, const char *path, const char *qualname, int firstlineno)
+{
+	long fi = tp_file_of(tp, path);
+	if (fi < 0 || !tp->has_pos)
+		return -1;
+	long long n = 0;
+	for (size_t i = 0; i < tp->ncodes; i++)
+		if (tp->codes[i].file == (size_t)fi && tp->codes[i].firstlineno == firstlineno &&
+		    !strcmp(tp->codes[i].qualname, qualname))
+			n += tp->codes[i].calls;
+	return n;
+}
+
+/* The call instructions a call site may compile to, by version (CALL_KW: 3.13's keyword call). */
+static const char *const call_ops[] = {"CALL", "CALL_KW", "CALL_FUNCTION_EX"};
+
 long long trace_profile_finding(struct trace_profile *tp, const struct unit *u, const struct finding *f)
 {
-	/* a def or lambda: its MAKE_FUNCTION on the line the bytecode gives; otherwise the most
+	const char *code = f->pass ? f->pass->code : "";
+	if (tp->has_pos && f->code) {
+		/* SPF301: the calls of the memoised function */
+		if (!strcmp(code, "SPF301"))
+			return trace_profile_calls(tp, u->path, f->code->qualname, f->code->firstlineno);
+		/* SPF201: the call at the call's own position (its whole span, else where it starts) */
+		if (!strcmp(code, "SPF201") && !ts_node_is_null(f->node)) {
+			TSPoint s = ts_node_start_point(f->node), e = ts_node_end_point(f->node);
+			long long n = -1;
+			for (int pass = 0; pass < 2 && n <= 0; pass++)
+				for (size_t k = 0; k < sizeof call_ops / sizeof *call_ops; k++) {
+					long long c = trace_profile_at(tp, u->path, (int)s.row + 1, (int)s.column,
+								       pass ? -1 : (int)e.row + 1, (int)e.column, call_ops[k]);
+					if (c >= 0)
+						n = (n < 0 ? 0 : n) + c;
+				}
+			if (n >= 0)
+				return n;
+		}
+		/* a def or lambda: the MAKE_FUNCTION that builds it, at its own position */
+		if (f->code->site >= 0 && f->code->parent && (size_t)f->code->site < f->code->parent->ninsns) {
+			const struct insn *in = &f->code->parent->insns[f->code->site];
+			long long n = trace_profile_at(tp, u->path, in->line, in->col, -1, -1, "MAKE_FUNCTION");
+			if (n >= 0)
+				return n;
+		}
+	}
+	/* an older trace (lines only): a def's MAKE_FUNCTION on its line, otherwise the most
 	 * executed tracked instruction of the finding's first line */
 	bool site = f->code && f->code->site >= 0;
 	int line = site && f->code->site_line > 0 ? f->code->site_line : (int)f->row + 1;

@@ -58,7 +58,11 @@ def _spipfix_trace_start():
     upper = {k.upper(): v for k, v in opcode.opmap.items()}
     tracked = []
     for n in names:
+        optional = n.startswith("?")  # a default that this version may lack
+        n = n.lstrip("?")
         op = upper.get(n.upper())
+        if op is None and optional:
+            continue
         if op is None or n.upper() in ("CACHE", "EXTENDED_ARG") or op >= 256:
             error("unknown instruction `%s` (names as in the `dis` module of Python %d.%d; specialised forms "
                   "count as their base instruction)" % (n, sys.version_info[0], sys.version_info[1]))

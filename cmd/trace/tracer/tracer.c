@@ -359,6 +359,7 @@ out:
 	return rc;
 }
 
+#ifdef SPF_TRACE_API
 /* One varint of the exception table (6 bits a byte, 0x40: more follow). */
 static int table_varint(const unsigned char *p, Py_ssize_t n, Py_ssize_t *at)
 {
@@ -397,6 +398,8 @@ static void find_handlers(struct code_entry *e, PyCodeObject *co)
 		}
 	}
 }
+
+#endif
 
 static bool has_handlers(PyCodeObject *co)
 {
@@ -1103,7 +1106,9 @@ static int64_t *expand_counts(struct code_entry *e)
 
 /* ---- the module ------------------------------------------------------------------------------- */
 
-static void tracer_free(struct tracer *t)
+/* The tables of t; t itself stays allocated when frames evaluated through the hook may still
+ * be running (stop() is called from Python code: the hook reads t when they return). */
+static void tracer_clear(struct tracer *t)
 {
 	for (size_t i = 0; i < NBUCKETS; i++)
 		for (struct code_entry *e = t->buckets[i], *n; e; e = n) {
@@ -1122,7 +1127,11 @@ static void tracer_free(struct tracer *t)
 	for (int i = 0; i < t->nroots; i++)
 		free(t->roots[i]);
 	free(t->roots);
-	free(t);
+	memset(t->buckets, 0, sizeof t->buckets);
+	t->files = NULL;
+	t->last = NULL;
+	t->patterns = t->roots = NULL;
+	t->npatterns = t->nroots = 0;
 }
 
 /* A list of str from a dict's key into a malloc'd array. Returns 0 / -1. d: borrowed. */
@@ -1196,7 +1205,8 @@ bad:
 #ifndef SPF_TRACE_API
 	monitoring_stop(t);
 #endif
-	tracer_free(t);
+	tracer_clear(t);
+	free(t);
 	return NULL;
 }
 
@@ -1264,7 +1274,7 @@ static PyObject *stop(PyObject *self, PyObject *unused)
 					    t->why, "code", codes)
 			    : NULL; /* new reference; steals codes */
 	T = NULL;
-	tracer_free(t);
+	tracer_clear(t); /* t itself is never freed: see tracer_clear */
 	return r;
 }
 
