@@ -12,6 +12,11 @@ import tempfile
 from checks import check, summary
 
 PYTHON = "/usr/bin/python3"
+ORACLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "trace_oracle.py")
+# pyenv's shared CPythons (on every machine of this kind and in CI), when spipfix built a counter for them
+OTHER_PYTHONS = [p for p in ("/root/.pyenv/versions/3.12.1/bin/python3.12", "/root/.pyenv/versions/3.13.0/bin/python3.13")
+                 if os.path.exists(p)]
+PY310 = "/root/.pyenv/versions/3.10.13/bin/python3.10"
 
 
 def run(cmd, cwd, env=None):
@@ -115,6 +120,130 @@ for i in range(300):
 """
 
 
+# what the counter derives instead of observing: exceptions raised, caught, re-raised and
+# propagated, generators thrown into and closed, yield from, await, one-line loops, conditional
+# expressions, match, with, recursion, properties and __getitem__, and a thread (not counted)
+TORTURE = """\
+import asyncio, threading
+def cond(x):
+    return 1 if x % 3 else 2
+def oneline(n):
+    t = 0
+    for i in range(n): t += i if i % 2 else -i
+    while n > 0: n -= 1
+    return t
+def exc(i):
+    try:
+        if i % 2:
+            raise ValueError(i)
+        x = 1
+    except ValueError as e:
+        x = 2
+    finally:
+        y = 3
+    try:
+        {}[i]
+    except KeyError:
+        pass
+    return x + y
+def deep(i):
+    if i % 5 == 0:
+        raise KeyError(i)
+    return i
+def caller(i):
+    try:
+        return deep(i) + 1
+    except KeyError:
+        return -1
+def lin_raise(i):
+    return [1][i]
+def gen(n):
+    for i in range(n):
+        yield i
+    yield from range(3)
+def gen2():
+    x = yield 1
+    while True:
+        try:
+            x = yield x
+        except ValueError:
+            x = -1
+class C:
+    def __init__(self):
+        self.v = 4
+    def __getitem__(self, k):
+        return k * 2
+    @property
+    def p(self):
+        return self.v + 1
+async def leaf(i):
+    await asyncio.sleep(0)
+    return i
+async def mid(i):
+    r = await leaf(i)
+    s = await other(i)
+    return r + s
+async def other(i):
+    return i
+async def amain():
+    t = 0
+    for i in range(20):
+        t += await mid(i)
+    async def agen():
+        for i in range(3):
+            yield i
+    async for v in agen():
+        t += v
+    return t
+def matcher(v):
+    match v:
+        case [a, b]:
+            return a + b
+        case {"k": k}:
+            return k
+        case int() if v > 3:
+            return 1
+        case _:
+            return 0
+def withs(i):
+    with open(__file__) as f:
+        n = len(f.readline())
+    try:
+        with open(__file__) as f:
+            raise OSError
+    except OSError:
+        pass
+    return n
+def rec(n):
+    return 1 if n <= 1 else n * rec(n - 1)
+def shortc(a, b):
+    return (a and b) or (not a and 7) or b
+def comp(n):
+    return {i: [j for j in range(i) if j % 2] for i in range(n)}, {x for x in range(n)}, sum(x for x in range(n))
+def main():
+    tot = 0
+    c = C()
+    for i in range(300):
+        tot += cond(i) + exc(i) + caller(i) + c[i] + c.p + matcher([i, 1]) + matcher({"k": i}) + matcher(i)
+        tot += shortc(i % 2, i % 3)
+        try:
+            lin_raise(i % 2)
+        except IndexError:
+            tot += 1
+    tot += oneline(50) + sum(gen(10)) + rec(20) + withs(1) + len(comp(10)[0])
+    g = gen2(); next(g)
+    for i in range(10):
+        tot += g.send(i)
+        tot += g.throw(ValueError)
+    g.close()
+    tot += asyncio.run(amain())
+    th = threading.Thread(target=lambda: [cond(i) for i in range(1000)])
+    th.start(); th.join()
+    print(tot)
+main()
+"""
+
+
 def extended_arg_script():
     """A LOAD_CONST whose argument needs EXTENDED_ARG (constant index > 255), run 5 times."""
     lines = ["def f():"]
@@ -142,7 +271,17 @@ def main():
         mf = [r["count"] for r in data["by_instruction"] if r["instruction"] == "MAKE_FUNCTION"]
         check("nested: MAKE_FUNCTION total", mf == [1 + n + 8 * n + 3 * n], mf)
         check("nested: default instructions", data["instructions"] == [
-            "MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "LOAD_DEREF"], data["instructions"])
+            "MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "LOAD_DEREF", "CALL"],
+              data["instructions"])
+        check("nested: the interpreter is named", data["python"].startswith("3.11.") and
+              data["interpreter"] == PYTHON, (data["python"], data["interpreter"]))
+        calls = {(c["qualname"], c["firstlineno"]): c["calls"] for c in data["code_objects"]}
+        check("nested: calls of each code object", calls.get(("outer", 2)) == n and
+              calls.get(("outer.<locals>.inner", 3)) == n and calls.get(("<module>", 1)) == 1 and
+              calls.get(("outer.<locals>.<listcomp>.<lambda>", 5)) == 7 * n, calls)
+        mk = [r for r in data["by_position"] if r["instruction"] == "MAKE_FUNCTION" and r["line"] == 5]
+        check("nested: two MAKE_FUNCTIONs of one line told apart by position",
+              sorted((r["column"], r["count"]) for r in mk) == [(9, n), (11, n * 7)], mk)
         check("nested: tracked = sum of the instruction table",
               data["tracked_instructions"] == sum(r["count"] for r in data["by_instruction"]))
         check("nested: total >= tracked", data["total_instructions"] > data["tracked_instructions"])
@@ -199,6 +338,20 @@ def main():
         rc, so, se, data = trace_json(["-f", "*/nothere/*", "main.py"], d)
         check("-f with a path glob that matches nothing", data["total_instructions"] == 0 and not data["by_location"])
 
+        # no -f: the files of the project (the current folder, the script's), not the standard library
+        write(d, "uses_json.py", "import json, helper\nfor i in range(3):\n    json.dumps([i])\n    helper.h()\n")
+        rc, so, se, data = trace_json(["uses_json.py"], d)
+        names = {os.path.basename(f["file"]) for f in data["files"]}
+        check("default: the project's files only", names == {"uses_json.py", "helper.py"}, names)
+        rc, so, se, data = trace_json(["--all", "uses_json.py"], d)
+        check("--all: the standard library too", any(f["file"].endswith("json/encoder.py") for f in data["files"]),
+              [f["file"] for f in data["files"]][:10])
+        sub = os.path.join(d, "elsewhere")
+        os.makedirs(sub, exist_ok=True)
+        rc, so, se, data = trace_json([os.path.join(d, "main.py")], sub)
+        check("default: the script's folder counts when started from another",
+              at(data, "helper.py", 2, "MAKE_FUNCTION") == 4, data["files"])
+
         # -m MODULE with arguments
         write(d, "pkg/__init__.py", "")
         write(d, "pkg/tool.py", "import sys\nprint(sys.argv)\nf = [lambda: 0 for _ in range(int(sys.argv[1]))]\n")
@@ -231,6 +384,25 @@ def main():
         rc, so, se = run([SPIPFIX, "trace", "exit3.py"], d)
         check("report follows the output on stdout", rc == 3 and so.startswith("out []\n")
               and "tracked / total" in so, so)
+
+        # the interpreter: --python, --target-version; one without a counter is an error before the program runs
+        for py in OTHER_PYTHONS:
+            rc, so, se, data = trace_json(["--python", py, "-f", "nested.py", "nested.py", "50"], d)
+            check(f"--python {py}: counts", rc == 0 and at(data, "nested.py", 3, "MAKE_FUNCTION") == 50 and
+                  data["interpreter"] == py, f"{rc} {se}")
+            pyr = subprocess.run([py, "chained.py", "a"], cwd=d, capture_output=True, timeout=60)
+            spr = subprocess.run([SPIPFIX, "trace", "--python", py, "-o", os.devnull, "chained.py", "a"], cwd=d,
+                                 capture_output=True, timeout=60)
+            check(f"--python {py}: pass-through of an exception", (pyr.returncode, pyr.stdout, pyr.stderr) ==
+                  (spr.returncode, spr.stdout, spr.stderr), f"{spr} {pyr}")
+        rc, so, se, data = trace_json(["--target-version", "py311", "-f", "nested.py", "nested.py", "5"], d)
+        check("--target-version py311", rc == 0 and data["interpreter"] == PYTHON, f"{rc} {se}")
+        rc, so, se = run([SPIPFIX, "trace", "--target-version", "py39", "exit3.py"], d)
+        check("--target-version without a counter exits 2", rc == 2 and "3.9" in se and "out" not in so, f"{rc} {se}")
+        if os.path.exists(PY310):
+            rc, so, se = run([SPIPFIX, "trace", "--python", PY310, "exit3.py"], d)
+            check("an interpreter without a counter exits 2 before the program runs",
+                  rc == 2 and "no counter was built for Python 3.10" in se and "out" not in so, f"{rc} {so} {se}")
 
         # usage errors
         rc, so, se = run([SPIPFIX, "trace", "-i", "NOT_AN_OP", "exit3.py"], d)
@@ -271,6 +443,52 @@ def main():
         check("profile: a missing file exits 2", rc == 2 and "nope.json" in se, f"{rc} {se}")
         rc, so, se = run([SPIPFIX, "app", "--trace-profile"], d)
         check("profile: the option needs a file", rc == 2, f"{rc} {se}")
+
+        # each finding's own count: SPF201 the call at its position (not the def of its function),
+        # SPF301 the calls of the function, SPF101 the MAKE_FUNCTION at the def's own position
+        write(d, "own/own.py", "import re\n\ndef words(s):\n    return re.compile(r\"\\w+\").findall(s)\n\n"
+              "def pick(n):\n    f = (lambda: 1) if n % 3 else (lambda: 2)\n    return f()\n\n"
+              "def total(n):\n    s = 0\n    for i in range(1000):\n        s += i * i\n    return s + n\n\n"
+              "for i in range(300):\n    words('a b')\nfor i in range(9):\n    pick(i)\n"
+              "for i in range(7):\n    total(1)\n")
+        rc, so, se, data = trace_json(["own/own.py"], d)
+        prof = os.path.join(d, "trace.json")
+        rc, so, se = run([SPIPFIX, "--trace-profile", prof, "--format", "json", "own"], d)
+        got = {(f["code"], f["location"]["row"], f["location"]["column"]): f["spipfix"]["executions"]
+               for f in json.loads(so)}
+        check("own count: SPF201 the call, 300 times", got.get(("SPF201", 4, 12)) == 300, got)
+        check("own count: SPF101 each lambda of one line", got.get(("SPF101", 7, 10)) == 6 and
+              got.get(("SPF101", 7, 36)) == 3, got)
+        check("own count: SPF301 the calls of the function", got.get(("SPF301", 10, 5)) == 7, got)
+        rc, so, se = run([SPIPFIX, "--trace-profile", prof, "own"], d)
+        check("own count: in the diagnostics", "own/own.py:4:12: SPF201" in so and
+              [l for l in so.splitlines() if ":4:12: SPF201" in l][0].endswith("(executed 300 times)"), so)
+
+        # counts identical to an independent counter (every instruction, each position, the calls),
+        # on every interpreter built: exceptions, handlers, generators, await, one-line loops, threads
+        write(d, "torture.py", TORTURE)
+        for py in [PYTHON] + OTHER_PYTHONS:
+            for script, args in (("torture.py", []), ("nested.py", ["40"]), ("builds.py", []), ("hot.py", []),
+                                 ("warm.py", []), ("ext.py", [])):
+                rc, so, se, data = trace_json(["--python", py, "-i", "ALL", "-f", script, script, *args], d)
+                orc_out = os.path.join(d, "oracle.json")
+                subprocess.run([py, ORACLE, orc_out, script, *args], cwd=d, capture_output=True, timeout=300)
+                with open(orc_out) as f:
+                    orc = json.load(f)
+                mine = {}
+                for r in (data or {}).get("by_position", []):
+                    k = (r["line"], r["column"], r["end_line"], r["end_column"], r["instruction"])
+                    mine[k] = mine.get(k, 0) + r["count"]
+                theirs = {tuple(r[:5]): r[5] for r in orc["by_position"]}
+                diff = {k: (mine.get(k), theirs.get(k)) for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)}
+                check(f"oracle {os.path.basename(py)} {script}: every instruction at every position",
+                      rc == 0 and data["complete"] and not diff, f"rc={rc} {se[-500:]} {sorted(diff.items())[:8]}")
+                check(f"oracle {os.path.basename(py)} {script}: total", data and data["total_instructions"] == orc["total"],
+                      (data and data["total_instructions"], orc["total"]))
+                mc = {(c["qualname"], c["firstlineno"]): c["calls"] for c in (data or {}).get("code_objects", [])
+                      if c["calls"]}
+                oc = {(q, l): n for q, l, n in orc["calls"]}
+                check(f"oracle {os.path.basename(py)} {script}: calls", mc == oc, (mc, oc))
     return summary()
 
 

@@ -353,8 +353,24 @@ void trace_result_free(struct trace_result *r)
 }
 
 /* The instruction names asked for, as the interpreter named them (its case), in order. */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
 static void set_ops(struct trace_result *r, const struct trace_request *rq)
 {
+	if (rq->instructions && rq->ninstructions == 1 && !strcmp(rq->instructions[0], "ALL")) {
+		/* every instruction: those that ran, by name */
+		r->ops = xcalloc(r->nlocs + 1, sizeof *r->ops);
+		for (size_t i = 0; i < r->nlocs; i++) {
+			bool dup = false;
+			for (size_t k = 0; k < r->nops && !dup; k++)
+				dup = r->ops[k] == r->locs[i].op;
+			if (!dup)
+				r->ops[r->nops++] = r->locs[i].op;
+		}
+		if (r->nops > 1)
+			qsort(r->ops, r->nops, sizeof *r->ops, cmp_str);
+		return;
+	}
 	size_t n = rq->instructions ? rq->ninstructions : sizeof default_ops / sizeof *default_ops;
 	r->ops = xcalloc(n + 1, sizeof *r->ops);
 	for (size_t i = 0; i < n; i++) {
@@ -746,7 +762,7 @@ static void trace_usage(FILE *out)
 	      "report follows the program's output on stdout (or goes to --output).\n"
 	      "\n"
 	      "Options:\n"
-	      "  -i, --instructions OP  Count instruction OP (repeatable, or comma-separated). Default:\n"
+	      "  -i, --instructions OP  Count instruction OP (repeatable, or comma-separated; ALL: every one). Default:\n"
 	      "                         MAKE_FUNCTION, BUILD_TUPLE, BUILD_LIST, BUILD_SET, BUILD_MAP, LOAD_DEREF,\n"
 	      "                         CALL (and CALL_KW on 3.13)\n"
 	      "  -f, --file PATTERN     Count only code from files matching PATTERN (repeatable): a shell\n"

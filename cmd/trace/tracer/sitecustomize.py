@@ -50,6 +50,9 @@ def _spipfix_trace_start():
 
     if not out:
         return
+    if isinstance(_spipfix_trace, ImportError):
+        error("no counter was built for Python %d.%d (%s): %s" % (sys.version_info[0], sys.version_info[1],
+                                                                 sys.executable, _spipfix_trace))
     import opcode
     names = [n for n in settings.get("SPIPFIX_TRACE_INSTRUCTIONS", "").split(",") if n]
     if names == ["ALL"]:  # every instruction (the tests compare them all with opcode events)
@@ -68,9 +71,6 @@ def _spipfix_trace_start():
                   "count as their base instruction)" % (n, sys.version_info[0], sys.version_info[1]))
         if op not in tracked:
             tracked.append(op)
-    if isinstance(_spipfix_trace, ImportError):
-        error("no counter was built for Python %d.%d (%s): %s" % (sys.version_info[0], sys.version_info[1],
-                                                                 sys.executable, _spipfix_trace))
 
     def lines(key):
         return [s for s in settings.get(key, "").split("\n") if s]
