@@ -1,9 +1,12 @@
 """The overhead of `spipfix trace`: one workload with a known count of nested-def executions,
-timed in one run (interleaved, best of --repeat) untraced under /usr/bin/python3, under
-`spipfix trace`, and under a pure-Python opcode counter (sys.settrace with f_trace_opcodes,
-written below) that counts the same instructions. Both counters must give the known count.
+timed in one run (interleaved, best of --repeat; the Python counter once) untraced, under `spipfix trace`, and under a
+pure-Python counter with a callback per instruction (tests/trace_oracle.py: sys.settrace opcode
+events on 3.11, sys.monitoring INSTRUCTION events on 3.12+, as the field's tool does) that counts
+the same instructions, for each interpreter given. Both counters must give the known count, and
+the same count for every instruction at every position.
 
-    /usr/bin/python3 bench/trace_overhead.py [--spipfix build/spipfix] [--calls 200000] [--repeat 3]
+    /usr/bin/python3 bench/trace_overhead.py [--spipfix build/spipfix] [--python PATH ...]
+                                             [--calls 200000] [--repeat 5]
 """
 import argparse
 import json
@@ -13,7 +16,10 @@ import sys
 import tempfile
 import time
 
-PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+ORACLE = os.path.join(HERE, "..", "tests", "trace_oracle.py")
+PYTHONS = ["/usr/bin/python3", "/root/.pyenv/versions/3.12.1/bin/python3.12",
+           "/root/.pyenv/versions/3.13.0/bin/python3.13"]
 
 # outer() builds `inner` once per call (line 3) and a lambda per element of a comprehension of
 # 4 (line 5); the counts are known by construction.
@@ -31,62 +37,6 @@ for i in range(N):
 print(total)
 """
 
-# A pure-Python counter of executed opcodes: the same events as spipfix's C tracer (opcode events
-# of frames from the counted file), named by their base opcode (co_code is deoptimised), an
-# EXTENDED_ARG counted as the instruction it extends.
-PYCOUNT = r"""
-import dis, json, opcode, sys
-TRACKED = {opcode.opmap[n] for n in
-           ("MAKE_FUNCTION", "BUILD_TUPLE", "BUILD_LIST", "BUILD_SET", "BUILD_MAP", "LOAD_DEREF")}
-EXT = opcode.opmap["EXTENDED_ARG"]
-out_path, script = sys.argv[1], sys.argv[2]
-sys.argv = sys.argv[2:]
-counts = {}
-total = 0
-lines_of = {}
-
-def line_of(code, off):
-    table = lines_of.get(code)
-    if table is None:
-        table = lines_of[code] = {}
-        for start, end, line in code.co_lines():
-            for o in range(start, end, 2):
-                table[o] = line
-    return table.get(off)
-
-def local(frame, event, arg):
-    global total
-    if event == "opcode":
-        total += 1
-        code = frame.f_code
-        b = code.co_code
-        off = frame.f_lasti
-        while b[off] == EXT:
-            off += 2
-        op = b[off]
-        if op in TRACKED:
-            key = (line_of(code, off), opcode.opname[op])
-            counts[key] = counts.get(key, 0) + 1
-    return local
-
-def on_call(frame, event, arg):
-    if frame.f_code.co_filename != script:
-        return None
-    frame.f_trace_opcodes = True
-    frame.f_trace_lines = False
-    return local
-
-with open(script) as f:
-    code = compile(f.read(), script, "exec")
-sys.settrace(on_call)
-try:
-    exec(code, {"__name__": "__main__", "__file__": script})
-finally:
-    sys.settrace(None)
-    with open(out_path, "w") as f:
-        json.dump({"total": total, "rows": [[l, op, n] for (l, op), n in counts.items()]}, f)
-"""
-
 
 def timed(cmd, cwd):
     t = time.perf_counter()
@@ -99,54 +49,65 @@ def timed(cmd, cwd):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--spipfix", default=os.path.join(os.path.dirname(__file__), "..", "build", "spipfix"))
+    ap.add_argument("--spipfix", default=os.path.join(HERE, "..", "build", "spipfix"))
+    ap.add_argument("--python", action="append", help="interpreter (repeatable; default: 3.11, 3.12, 3.13)")
     ap.add_argument("--calls", type=int, default=200000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     a = ap.parse_args()
     spipfix = os.path.abspath(a.spipfix)
+    pythons = a.python or [p for p in PYTHONS if os.path.exists(p)]
+    ok = True
     with tempfile.TemporaryDirectory() as d:
         script = os.path.join(d, "workload.py")
         with open(script, "w") as f:
             f.write(WORKLOAD)
-        with open(os.path.join(d, "pycount.py"), "w") as f:
-            f.write(PYCOUNT)
-        runs = {
-            "untraced /usr/bin/python3": [PYTHON, script, str(a.calls)],
-            "spipfix trace": [spipfix, "trace", "--format", "json", "-o", os.path.join(d, "c.json"),
-                              "-f", "workload.py", script, str(a.calls)],
-            "sys.settrace counter (Python)": [PYTHON, os.path.join(d, "pycount.py"), os.path.join(d, "py.json"),
-                                              script, str(a.calls)],
-        }
-        best = {k: float("inf") for k in runs}
-        outs = {}
-        for _ in range(a.repeat):
-            for name, cmd in runs.items():
-                dt, out = timed(cmd, d)
-                best[name] = min(best[name], dt)
-                outs[name] = out
-        if len(set(outs.values())) != 1:
-            sys.exit(f"the workload's output differs between runs: {outs}")
-        with open(os.path.join(d, "c.json")) as f:
-            c = json.load(f)
-        with open(os.path.join(d, "py.json")) as f:
-            p = json.load(f)
-        c_rows = {(r["line"], r["instruction"]): r["count"] for r in c["by_location"]}
-        p_rows = {(l, op): n for l, op, n in p["rows"]}
-        inner_c, inner_p = c_rows.get((3, "MAKE_FUNCTION")), p_rows.get((3, "MAKE_FUNCTION"))
-        base = best["untraced /usr/bin/python3"]
         print(f"workload: outer() called {a.calls} times; `def inner` executes {a.calls} times; "
-              f"best of {a.repeat}, interleaved; Python {sys.version.split()[0]}")
-        print(f"{'':32} {'wall s':>8} {'x untraced':>10} {'inner defs':>10} {'instructions':>12}")
-        print(f"{'untraced /usr/bin/python3':32} {base:8.3f} {1.0:10.1f} {'-':>10} {'-':>12}")
-        print(f"{'spipfix trace':32} {best['spipfix trace']:8.3f} {best['spipfix trace'] / base:10.1f} "
-              f"{inner_c:>10} {c['total_instructions']:>12}")
-        name = "sys.settrace counter (Python)"
-        print(f"{name:32} {best[name]:8.3f} {best[name] / base:10.1f} {inner_p:>10} {p['total']:>12}")
-        print(f"spipfix trace vs the Python counter: {best[name] / best['spipfix trace']:.1f}x faster")
-        ok = inner_c == inner_p == a.calls and c_rows == p_rows and c["total_instructions"] == p["total"]
-        print("counts: " + ("identical, and equal to the known count" if ok else
-                            f"DIFFER: spipfix {c_rows} total {c['total_instructions']} vs python {p_rows} total {p['total']}"))
-        return 0 if ok else 1
+              f"best of {a.repeat}, interleaved")
+        print(f"{'':44} {'wall s':>8} {'x untraced':>10} {'inner defs':>10} {'instructions':>12}")
+        for py in pythons:
+            ver = subprocess.run([py, "-c", "import sys; print(sys.version.split()[0])"], capture_output=True,
+                                 text=True).stdout.strip()
+            c_json, p_json = os.path.join(d, "c.json"), os.path.join(d, "p.json")
+            runs = {
+                "untraced": [py, script, str(a.calls)],
+                "spipfix trace": [spipfix, "trace", "--python", py, "--format", "json", "-o", c_json,
+                                  "-i", "ALL", "-f", "workload.py", script, str(a.calls)],
+                "Python counter (a callback per instruction)": [py, ORACLE, p_json, script, str(a.calls)],
+            }
+            best = {k: float("inf") for k in runs}
+            outs = {}
+            for i in range(a.repeat):
+                for name, cmd in runs.items():
+                    if i and name.startswith("Python counter"):
+                        continue  # 50 to 170 times slower: timed once
+                    dt, out = timed(cmd, d)
+                    best[name] = min(best[name], dt)
+                    outs[name] = out
+            if len(set(outs.values())) != 1:
+                sys.exit(f"the workload's output differs between runs: {outs}")
+            with open(c_json) as f:
+                c = json.load(f)
+            with open(p_json) as f:
+                p = json.load(f)
+            mine = {}
+            for r in c["by_position"]:
+                k = (r["line"], r["column"], r["end_line"], r["end_column"], r["instruction"])
+                mine[k] = mine.get(k, 0) + r["count"]
+            theirs = {tuple(r[:5]): r[5] for r in p["by_position"]}
+            inner_c = sum(n for k, n in mine.items() if k[0] == 3 and k[4] == "MAKE_FUNCTION")
+            inner_p = sum(n for k, n in theirs.items() if k[0] == 3 and k[4] == "MAKE_FUNCTION")
+            base = best["untraced"]
+            print(f"Python {ver} ({py})")
+            for name in runs:
+                ratio = best[name] / base
+                inner = {"untraced": "-", "spipfix trace": inner_c}.get(name, inner_p)
+                instr = {"untraced": "-", "spipfix trace": c["total_instructions"]}.get(name, p["total"])
+                print(f"  {name:42} {best[name]:8.3f} {ratio:10.2f} {inner:>10} {instr:>12}")
+            same = mine == theirs and c["total_instructions"] == p["total"] and inner_c == inner_p == a.calls
+            print("  counts: " + ("identical at every position, and equal to the known count" if same else
+                                  f"DIFFER: {sorted((k, mine.get(k), theirs.get(k)) for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))[:5]}"))
+            ok = ok and same
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
