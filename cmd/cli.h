@@ -19,6 +19,7 @@ int server_main(int argc, char **argv);
 /* rule.c: the text `spipfix rule CODE` prints for one rule. */
 struct pass;
 void rule_print_text(FILE *out, const struct pass *p);
+int optimize_main(int argc, char **argv);
 
 /* The most a source file may hold. */
 #define CLI_MAX_FILE (64L * 1024 * 1024)

@@ -19,6 +19,7 @@ static const struct command {
 	{"profile", profile_main, "the bytecode footprint of packages and the waste patterns in them"},
 	{"trace", trace_main, "run a program and count how often instructions execute"},
 	{"server", server_main, "a language server (LSP) for editors: diagnostics as you type, quick fixes"},
+	{"optimize", optimize_main, "trace a workload, fix what it runs often, and A/B the workload"},
 	{"help", help_main, "list the commands"},
 };
 

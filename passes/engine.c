@@ -189,10 +189,91 @@ static void check_findings(const struct unit *u)
 static void check_findings(const struct unit *u) { (void)u; }
 #endif
 
+/* ---- cold findings (--min-executions) ------------------------------------------------------- */
+
+/* The hot findings of the first round, by "CODE qualname key": what the later rounds of a fix
+ * trust instead of the counts at positions that the edits moved. */
+struct hot_set {
+	char **keys;
+	bool *hot;
+	size_t n;
+};
+
+static void hot_key(const struct finding *f, char *key, size_t cap)
+{
+	snprintf(key, cap, "%s %s %s", f->pass->code, f->code ? f->code->qualname : "", f->key ? f->key : "");
+}
+
+static int hot_lookup(const struct hot_set *h, const char *key)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->keys[i], key))
+			return (int)i;
+	return -1;
+}
+
+static void hot_set_build(const struct unit *u, long long min, struct hot_set *h)
+{
+	memset(h, 0, sizeof *h);
+	h->keys = calloc(u->nfindings + 1, sizeof *h->keys);
+	h->hot = calloc(u->nfindings + 1, sizeof *h->hot);
+	if (!h->keys || !h->hot)
+		return;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		const struct finding *f = &u->findings[i];
+		char key[512];
+		hot_key(f, key, sizeof key);
+		bool hot = f->executions >= min;
+		int k = hot_lookup(h, key);
+		if (k >= 0) {
+			h->hot[k] = h->hot[k] && hot; /* mixed: cold, to be safe */
+		} else if ((h->keys[h->n] = strdup(key)) != NULL) {
+			h->hot[h->n++] = hot;
+		}
+	}
+}
+
+static void hot_set_free(struct hot_set *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->keys[i]);
+	free(h->keys);
+	free(h->hot);
+	memset(h, 0, sizeof *h);
+}
+
+/* Withhold the fixes of the findings that did not run often enough. `hot` (the first round's,
+ * NULL in the first round) decides in later rounds. */
+static void cold_stage(const struct engine_config *c, struct unit *u, const struct hot_set *hot)
+{
+	if (!c->counts || c->min_executions <= 0)
+		return;
+	for (size_t i = 0; i < u->nfindings; i++) {
+		struct finding *f = &u->findings[i];
+		bool cold;
+		if (hot) {
+			char key[512];
+			hot_key(f, key, sizeof key);
+			int k = hot_lookup(hot, key);
+			cold = k < 0 || !hot->hot[k];
+		} else {
+			cold = f->executions < c->min_executions;
+		}
+		if (!cold || f->applicability == FIX_NONE)
+			continue;
+		f->applicability = FIX_NONE;
+		const char *why = f->executions < 0 ? arena_printf(&u->arena, "cold: its file was not traced (--min-executions %lld)", c->min_executions)
+				  : arena_printf(&u->arena, "cold: ran %lld time%s in the trace, fewer than --min-executions %lld",
+						 f->executions, f->executions == 1 ? "" : "s", c->min_executions);
+		f->reason = why ? why : "cold (--min-executions)";
+	}
+}
+
 /* ---- analyse ----------------------------------------------------------------------------------- */
 
-/* The stages, in order, on an initialised unit. */
-static int analyse(const struct engine_config *c, struct unit *u)
+/* The stages, in order, on an initialised unit; `hot`: the first round's hot findings when this
+ * is a later round of engine_fix. */
+static int analyse_round(const struct engine_config *c, struct unit *u, const struct hot_set *hot)
 {
 	u->debug = c->debug;
 	if (text_stage(u) < 0 ||          /* UTF-8, no NUL, no foreign coding cookie */
@@ -203,10 +284,13 @@ static int analyse(const struct engine_config *c, struct unit *u)
 	    unit_run_passes(u, c->select) < 0 ||  /* find, check on the bytecode, rewrite */
 	    unit_suppress(u) < 0)          /* # noqa, # spipfix: ignore[...] */
 		return -1;
-	finish_findings(c, u);
+	finish_findings(c, u);             /* edit order; the trace's execution counts */
+	cold_stage(c, u, hot);             /* --min-executions: no fix for cold findings */
 	check_findings(u);
 	return 0;
 }
+
+static int analyse(const struct engine_config *c, struct unit *u) { return analyse_round(c, u, NULL); }
 
 int engine_analyse(const struct engine_config *c, struct unit *u, const char *path, const char *buf, size_t len)
 {
@@ -555,6 +639,9 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 	struct unit *owned = NULL;    /* u when it is not `first` */
 	char *text = NULL;            /* owned's text */
 	struct keys fixed = {0};
+	struct hot_set hot = {0};
+	if (c->counts && c->min_executions > 0)
+		hot_set_build(first, c->min_executions, &hot);
 	int rc = -1;
 	for (int round = 0;; round++) {
 		struct edit *edits = NULL;
@@ -636,7 +723,7 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 		/* parsed from the previous round's tree, told of the edits */
 		nu->reuse = reuse;
 		nu->check_reuse = c->check_reparse;
-		int arc = analyse(c, nu);
+		int arc = analyse_round(c, nu, c->counts && c->min_executions > 0 ? &hot : NULL);
 		if (reuse)
 			ts_tree_delete(reuse);
 		owned = nu;
@@ -665,5 +752,6 @@ out:
 	unit_release(owned);
 	free(text);
 	keys_free(&fixed);
+	hot_set_free(&hot);
 	return rc;
 }

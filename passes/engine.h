@@ -36,6 +36,11 @@ struct engine_config {
 	 * (fix_result.released), so that one analysis lives at a time: the caller needs it only
 	 * when nothing changed */
 	bool release_first;
+	/* With counts: a finding whose site ran fewer times (or whose file was not traced) is cold:
+	 * reported with its count, its fix withheld (FIX_NONE with the reason). 0: no threshold. In
+	 * the later rounds of engine_fix, where positions have moved, a finding is hot only when a
+	 * finding of the first round with the same rule, code object and key was hot. */
+	long long min_executions;
 	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
 	 * keep it), so that a test can prove the safety net refuses a broken result. */
 	char *(*mangle)(const char *text, size_t len, size_t *outlen);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "engine.h"
 
 
 struct bench_options {
@@ -20,6 +21,12 @@ struct bench_options {
 	const char *const *select;
 	const char *run;        /* --run COMMAND, or NULL */
 	bool keep;              /* --run: keep the temporary copy */
+	/* --run from `spipfix optimize`: the fixes of the copy are those the trace shows hot (the
+	 * engine's min-executions stage, with the copy's paths mapped back to PATH's) */
+	const struct engine_counts *counts;
+	long long min_executions;
+	struct bench_run_report *result; /* when set: the report is kept here (caller frees with
+					  * bench_run_report_free), not printed */
 };
 
 /* One finding with a fix, and what its timing gave. */
@@ -68,8 +75,9 @@ double bench_mad(const double *v, size_t n);
 /* Is `saved` within the noise of paired differences whose MAD is `spread`? */
 bool bench_within_noise(double saved, double spread);
 
-/* bench_run.c */
+/* bench_run.c: returns the exit status (0, or 2 after a message) */
 int bench_run(const struct bench_options *o, const char *path);
+void bench_run_report_free(struct bench_run_report *r);
 
 /* bench_html.c: one self-contained page (inline SVG, no scripts, no network). Returns 0 / -1. */
 int bench_html_snippets(FILE *out, const struct bench_report *r);

@@ -119,16 +119,40 @@ static void remove_tree(const char *path) { nftw(path, remove_visit, 32, FTW_PHY
 
 /* ---- fixing the copy --------------------------------------------------------------------- */
 
+/* The counts of the original tree for a file of the copy: its path under `orig` instead of
+ * under `copy`. */
+struct mapped_counts {
+	const struct engine_counts *inner;
+	const char *copy, *orig;
+};
+
+static long long mapped_lookup(void *ctx, const struct unit *u, const struct finding *f)
+{
+	const struct mapped_counts *m = ctx;
+	size_t n = strlen(m->copy);
+	if (strncmp(u->path, m->copy, n) != 0)
+		return m->inner->lookup(m->inner->ctx, u, f);
+	char *path = xprintf("%s%s", m->orig, u->path + n);
+	struct unit v = *u; /* the same unit under its original name */
+	v.path = path;
+	long long r = m->inner->lookup(m->inner->ctx, &v, f);
+	free(path);
+	return r;
+}
+
 /* Apply the safe (or, with --unsafe-fixes, all) fixes to every Python file under `root`, which
- * is the temporary copy. Returns 0 / -1. */
-static int fix_copy(const struct bench_options *o, char *root, struct bench_run_report *rep)
+ * is the temporary copy of `orig`. Returns 0 / -1. */
+static int fix_copy(const struct bench_options *o, char *root, const char *orig, struct bench_run_report *rep)
 {
 	int errors = 0;
 	size_t nfiles;
 	char *paths[] = {root};
 	struct options dopt = {.mode = MODE_FIX}; /* the default exclusions, no configuration */
 	char **files = discover(paths, 1, &dopt, &nfiles, &errors, NULL);
-	struct engine_config ec = {.select = o->select, .unsafe = o->unsafe_fixes};
+	struct mapped_counts mc = {o->counts, root, orig};
+	struct engine_counts counts = {mapped_lookup, &mc};
+	struct engine_config ec = {.select = o->select, .unsafe = o->unsafe_fixes, .counts = o->counts ? &counts : NULL,
+				   .min_executions = o->min_executions};
 	for (size_t i = 0; i < nfiles; i++) {
 		size_t len;
 		char *buf = read_whole_file(files[i], &len, NULL);
@@ -324,6 +348,13 @@ static void report_json(FILE *out, const struct bench_run_report *r)
 
 /* ---- the mode ---------------------------------------------------------------------------- */
 
+void bench_run_report_free(struct bench_run_report *r)
+{
+	free(r->original);
+	free(r->fixed);
+	r->original = r->fixed = NULL;
+}
+
 static bool is_package_dir(const char *dir)
 {
 	char *init = xprintf("%s/__init__.py", dir);
@@ -384,7 +415,7 @@ int bench_run(const struct bench_options *o, const char *path)
 			fprintf(stderr, "error: cannot copy %s to %s\n", orig, sides[k].tree);
 			goto out;
 		}
-	if (fix_copy(o, sides[1].tree, &rep) < 0)
+	if (fix_copy(o, sides[1].tree, orig, &rep) < 0)
 		goto out;
 	if (!rep.fixes)
 		fprintf(stderr, "note: no fix applies to %s; both sides run the same code\n", path);
@@ -438,11 +469,17 @@ int bench_run(const struct bench_options *o, const char *path)
 	rep.saved_s = rep.original_s - rep.fixed_s;
 	rep.saved_spread_s = bench_mad(d, o->rounds);
 	rep.noise = bench_within_noise(rep.saved_s, rep.saved_spread_s);
+	status = 0;
+	if (o->result) {
+		/* the caller reports: it gets the rounds */
+		*o->result = rep;
+		rep.original = rep.fixed = NULL;
+		goto out;
+	}
 	if (o->json)
 		report_json(stdout, &rep);
 	else
 		report_text(stdout, &rep);
-	status = 0;
 	if (o->html && bench_html_run_file(o->html, &rep) < 0)
 		status = 2;
 out:

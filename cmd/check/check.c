@@ -55,7 +55,8 @@ static int write_atomic(FILE *err, const char *path, const char *old, size_t old
 
 struct engine_config check_engine_config(const struct options *o, const char **sel)
 {
-	return (struct engine_config){.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .counts = o->counts};
+	return (struct engine_config){.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .counts = o->counts,
+				      .min_executions = o->min_executions};
 }
 
 /* Render one finding in the run's format: after the format's separator when the file already

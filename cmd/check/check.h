@@ -41,6 +41,7 @@ struct options {
 	struct fix_table *fixes;    /* what --show-fixes lists, collected by emit_result */
 	bool color_out, color_err;  /* --color: ANSI colours on stdout / stderr */
 	const struct engine_counts *counts; /* --trace-profile: execution counts for the engine */
+	long long min_executions;   /* --min-executions: with counts, fix only what ran that often */
 	struct held_lines *held;    /* --trace-profile with text output: diagnostics held back and
 				     * printed at the end, most executed first (one process) */
 	int jobs;                   /* worker processes; 0 = one per core */

@@ -4,6 +4,7 @@
  *   exclude, extend-exclude   lists of file patterns (exclude replaces the defaults)
  *   per-file-ignores          table: file pattern -> list of rule codes
  *   unsafe-fixes, respect-gitignore, force-exclude   booleans
+ *   min-executions            integer >= 0: with --trace-profile, fix only what ran that often
  * An unknown key or a value of the wrong type is an error naming the file and the key. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -18,7 +19,8 @@
 #include "pass.h"
 
 static const char *const known_keys =
-	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude";
+	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude, "
+	"min-executions";
 
 void config_free(struct config *c)
 {
@@ -88,6 +90,20 @@ static int to_bool(PyObject *v, int *out, const char *file, const char *key)
 	return 0;
 }
 
+/* Borrows v. */
+static int to_count(PyObject *v, long long *out, const char *file, const char *key)
+{
+	long long n = PyLong_Check(v) && !PyBool_Check(v) ? PyLong_AsLongLong(v) : -1;
+	if (n < 0) {
+		PyErr_Clear();
+		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be an integer >= 0, not %s\n", file, key,
+			PyLong_Check(v) && !PyBool_Check(v) ? "a negative number" : Py_TYPE(v)->tp_name);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
 /* Borrows v: the per-file-ignores table. */
 static int to_pfi(PyObject *v, struct config *c, const char *file)
 {
@@ -149,6 +165,8 @@ static int load_table(PyObject *tbl, struct config *c)
 			rc = to_bool(v, &c->respect_gitignore, file, key);
 		else if (!strcmp(key, "force-exclude"))
 			rc = to_bool(v, &c->force_exclude, file, key);
+		else if (!strcmp(key, "min-executions"))
+			rc = to_count(v, &c->min_executions, file, key);
 		else {
 			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
 			rc = -1;
@@ -215,6 +233,7 @@ static int load_file(const char *path, struct config *c, bool must_have)
 	if (slash)
 		slash[slash == c->dir ? 1 : 0] = 0;
 	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	c->min_executions = -1;
 	c->found = true;
 	rc = load_table(tbl, c) < 0 ? -1 : 1;
 	PyErr_Clear();
@@ -230,6 +249,7 @@ int config_load(const char *explicit_path, const char *start, struct config *c)
 {
 	memset(c, 0, sizeof *c);
 	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	c->min_executions = -1;
 	if (explicit_path)
 		return load_file(explicit_path, c, true) < 0 ? -1 : 0;
 	char *dir = path_absolute(start);

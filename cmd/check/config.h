@@ -12,6 +12,7 @@ struct config {
 	struct per_file_ignore *pfi;
 	size_t npfi;
 	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset, else 0 / 1 */
+	long long min_executions; /* min-executions: -1 unset */
 };
 
 /* Load explicit_path (which must have a [tool.spipfix] table), or else the nearest

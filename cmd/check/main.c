@@ -75,6 +75,7 @@ static void usage(FILE *out)
 	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
 	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
 	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
+	      "      --min-executions N       With --trace-profile: fix only findings whose site ran at least N times\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
 	      "  -q, --quiet                  Print findings but no summary\n"
 	      "  -s, --silent                 Print no findings and no summary (diffs and stdin --fix output stay)\n"
@@ -521,6 +522,7 @@ int check_main(int argc, char **argv)
 		OPT_FIX_ONLY,
 		OPT_SHOW_FIXES,
 		OPT_ADD_NOQA,
+		OPT_MIN_EXECUTIONS,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -553,6 +555,7 @@ int check_main(int argc, char **argv)
 		{"fix-only", no_argument, NULL, OPT_FIX_ONLY},
 		{"show-fixes", no_argument, NULL, OPT_SHOW_FIXES},
 		{"add-noqa", no_argument, NULL, OPT_ADD_NOQA},
+		{"min-executions", required_argument, NULL, OPT_MIN_EXECUTIONS},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -563,6 +566,7 @@ int check_main(int argc, char **argv)
 	optind = 1;
 	opterr = 0; /* bad_option says what was meant */
 	bool diff = false, fix = false, check = false, add_noqa = false;
+	long long min_exec = -1;
 	int rc = 2, c, color = 0;
 	while ((c = getopt_long(argc, argv, ":qshj:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -634,6 +638,16 @@ int check_main(int argc, char **argv)
 		case OPT_FIX_ONLY: o.fix_only = true; break;
 		case OPT_SHOW_FIXES: o.show_fixes = true; break;
 		case OPT_ADD_NOQA: add_noqa = true; break;
+		case OPT_MIN_EXECUTIONS: {
+			char *end;
+			errno = 0;
+			min_exec = strtoll(optarg, &end, 10);
+			if (errno || *end || end == optarg || min_exec < 0) {
+				fprintf(stderr, "error: --min-executions: expected a number >= 0, got `%s`\n", optarg);
+				goto out;
+			}
+			break;
+		}
 		case OPT_STATISTICS: o.statistics = true; break;
 		case OPT_EXIT_ZERO: o.exit_zero = true; break;
 		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
@@ -664,6 +678,10 @@ int check_main(int argc, char **argv)
 	}
 	if (add_noqa && (diff || fix || check)) {
 		fputs("error: --add-noqa cannot be combined with --fix, --fix-only, --diff or --check\n", stderr);
+		goto out;
+	}
+	if (min_exec >= 0 && !tp) {
+		fputs("error: --min-executions needs --trace-profile (the counts it compares with)\n", stderr);
 		goto out;
 	}
 	if (cl.config && cl.isolated) {
@@ -707,7 +725,8 @@ int check_main(int argc, char **argv)
 	if (traced) {
 		counts.ctx = tp;
 		o.counts = &counts;
-		if (o.format == &render_text && !(o.held = held_new()))
+		o.min_executions = min_exec >= 0 ? min_exec : cfg.min_executions > 0 ? cfg.min_executions : 0;
+		if (o.format == &render_text && !o.silent && !(o.held = held_new()))
 			goto out;
 	}
 	o.color_out = !o.format->machine && color_wanted(color, STDOUT_FILENO);

@@ -54,6 +54,10 @@ struct trace_profile;
 /* Load a JSON trace. Returns NULL with a message in *err (static or malloc'd: free with free()). */
 struct trace_profile *trace_profile_load(const char *path, char **err);
 void trace_profile_free(struct trace_profile *tp);
+/* What the trace says of its run: the Python version (into python[cap]), the processes counted
+ * and the instructions they ran in the counted files (0 and "?" for an older trace). */
+void trace_profile_summary(const struct trace_profile *tp, char *python, size_t cap, int *processes,
+			   long long *instructions);
 /* How often the tracked instruction `op` (an opcode name, or NULL for the most executed tracked
  * instruction of the line) executed at path:line. -1 when the file was not traced, or when `op`
  * was not tracked. */

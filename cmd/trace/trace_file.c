@@ -46,6 +46,9 @@ struct trace_profile {
 	bool has_pos;          /* the trace records positions and calls (newer traces) */
 	struct tp_code *codes;
 	size_t ncodes;
+	char python[32];       /* the run: its Python version, processes and instructions */
+	int processes;
+	long long instructions;
 	char *last_query;      /* the previous lookup's path and its file index */
 	long last_file;
 };
@@ -69,6 +72,14 @@ void trace_profile_free(struct trace_profile *tp)
 	free(tp->codes);
 	free(tp->last_query);
 	free(tp);
+}
+
+void trace_profile_summary(const struct trace_profile *tp, char *python, size_t cap, int *processes,
+			   long long *instructions)
+{
+	snprintf(python, cap, "%s", tp->python);
+	*processes = tp->processes;
+	*instructions = tp->instructions;
 }
 
 static int cmp_tp_file(const void *a, const void *b)
@@ -257,6 +268,10 @@ struct trace_profile *trace_profile_load(const char *path, char **err)
 			}
 		}
 	}
+	json_t *py = json_object_get(root, "python"), *np = json_object_get(root, "processes");
+	snprintf(tp->python, sizeof tp->python, "%s", json_is_string(py) ? json_string_value(py) : "?");
+	tp->processes = json_is_integer(np) ? (int)json_integer_value(np) : 1;
+	tp->instructions = json_integer_value(json_object_get(root, "total_instructions"));
 	tp->last_file = -1;
 	json_decref(root);
 	return tp;
