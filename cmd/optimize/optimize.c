@@ -460,7 +460,8 @@ int optimize_main(int argc, char **argv)
 	if (!trace_file) {
 		char *pat = S_ISDIR(st.st_mode) ? xprintf("%s/*", real) : xstrdup(real);
 		const char *pats[] = {pat};
-		struct trace_request rq = {.shell = o.command, .patterns = pats, .npatterns = 1, .children = true};
+		struct trace_request rq = {.shell = o.command, .patterns = pats, .npatterns = 1, .children = true,
+					  .stdout_to_stderr = true};
 		struct trace_result *tr = NULL;
 		int ws = 0;
 		fprintf(stderr, "spipfix optimize: tracing `%s`\n", o.command);

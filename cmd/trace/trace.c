@@ -457,6 +457,8 @@ int trace_run(const struct trace_request *rq, struct trace_result **out, int *st
 		    set_env("SPIPFIX_TRACE_ALL", rq->all ? "1" : "0") < 0 ||
 		    set_env("SPIPFIX_TRACE_CHILDREN", rq->children || rq->shell ? "1" : "0") < 0)
 			_exit(127);
+		if (rq->stdout_to_stderr)
+			dup2(2, 1);
 		if (rq->quiet) {
 			FILE *null = fopen("/dev/null", "w");
 			if (null) {

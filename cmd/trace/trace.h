@@ -27,6 +27,7 @@ struct trace_request {
 	bool all;                        /* count every file */
 	bool children;                   /* count child Python processes too (a shell command: always) */
 	bool quiet;                      /* the program's stdout and stderr to /dev/null */
+	bool stdout_to_stderr;           /* the program's stdout to stderr (stdout carries a report) */
 };
 
 struct trace_result;
