@@ -126,7 +126,7 @@ def main():
               1e-4 * rep["estimated_saving_ms"], rep)
         ab = rep.get("ab", {})
         check("optimize: the A/B applied the two hot fixes, not the cold one", ab.get("fixes_applied") == 2, ab)
-        measured = ab.get("saved_s", 0) * 1e3
+        measured = ab.get("cpu_saved_s", 0) * 1e3  # CPU time: what the load of the machine disturbs least
         est = rep.get("estimated_saving_ms", 0)
         check("optimize: estimate and measured saving agree to an order of magnitude",
               measured > 0 and 0.1 <= est / measured <= 10, f"estimate {est:.1f} ms, measured {measured:.1f} ms")

@@ -65,6 +65,10 @@ struct bench_run_report {
 	double original_s, fixed_s, original_spread_s, fixed_spread_s;
 	double ratio, ratio_min, ratio_max, saved_s, saved_spread_s;
 	bool noise;
+	/* the same in CPU time (user + system of the command's processes): less disturbed by what
+	 * else the machine runs */
+	double *original_cpu, *fixed_cpu;
+	double original_cpu_s, fixed_cpu_s, cpu_ratio, cpu_saved_s, cpu_saved_spread_s;
 	bool output_differs;
 };
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -203,8 +204,9 @@ struct side_env {
 	char *out, *err;      /* captured stdout and stderr of the last run */
 };
 
-/* Run the command once for one side. Returns its wait status (or -1), wall seconds in *secs. */
-static int run_once(const char *command, const char *cwd, const struct side_env *s, double *secs)
+/* Run the command once for one side. Returns its wait status (or -1), wall seconds in *secs and
+ * the CPU seconds of its processes (user + system) in *cpu. */
+static int run_once(const char *command, const char *cwd, const struct side_env *s, double *secs, double *cpu)
 {
 	fflush(stdout);
 	fflush(stderr);
@@ -232,10 +234,13 @@ static int run_once(const char *command, const char *cwd, const struct side_env 
 		_exit(127);
 	}
 	int status;
-	while (waitpid(pid, &status, 0) < 0)
+	struct rusage ru;
+	while (wait4(pid, &status, 0, &ru) < 0)
 		if (errno != EINTR)
 			return -1;
 	*secs = cli_now() - t0;
+	*cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       (double)ru.ru_stime.tv_usec / 1e6;
 	return status;
 }
 
@@ -305,6 +310,8 @@ static void report_text(FILE *out, const struct bench_run_report *r)
 		r->ratio_max);
 	fprintf(out, "saved     %9.1f ms  +- %.1f ms per run%s\n", r->saved_s * 1e3, r->saved_spread_s * 1e3,
 		r->noise ? "  (within the noise)" : "");
+	fprintf(out, "cpu       %9.1f ms -> %.1f ms (ratio %.3f), saved %.1f ms +- %.1f ms\n", r->original_cpu_s * 1e3,
+		r->fixed_cpu_s * 1e3, r->cpu_ratio, r->cpu_saved_s * 1e3, r->cpu_saved_spread_s * 1e3);
 	fprintf(out,
 		"\nMedians of %zu alternating rounds of wall time, after one untimed run of each side; +- is the median "
 		"absolute deviation (for saved: of the paired differences); within the noise: |saved| <= 3 x +-.\n",
@@ -341,6 +348,9 @@ static void report_json(FILE *out, const struct bench_run_report *r)
 	json_object_set_new(root, "saved_spread_s", json_real(r->saved_spread_s));
 	json_object_set_new(root, "within_noise", json_boolean(r->noise));
 	json_object_set_new(root, "output_differs", json_boolean(r->output_differs));
+	json_object_set_new(root, "cpu", json_pack("{s:f,s:f,s:f,s:f,s:f}", "original_s", r->original_cpu_s, "fixed_s",
+						   r->fixed_cpu_s, "ratio", r->cpu_ratio, "saved_s", r->cpu_saved_s,
+						   "saved_spread_s", r->cpu_saved_spread_s));
 	json_dumpf(root, out, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	fputc('\n', out);
 	json_decref(root);
@@ -352,7 +362,9 @@ void bench_run_report_free(struct bench_run_report *r)
 {
 	free(r->original);
 	free(r->fixed);
-	r->original = r->fixed = NULL;
+	free(r->original_cpu);
+	free(r->fixed_cpu);
+	r->original = r->fixed = r->original_cpu = r->fixed_cpu = NULL;
 }
 
 static bool is_package_dir(const char *dir)
@@ -405,8 +417,11 @@ int bench_run(const struct bench_options *o, const char *path)
 	bool keep = o->keep;
 	rep.original = calloc(o->rounds, sizeof(double));
 	rep.fixed = calloc(o->rounds, sizeof(double));
+	rep.original_cpu = calloc(o->rounds, sizeof(double));
+	rep.fixed_cpu = calloc(o->rounds, sizeof(double));
 	double *d = calloc(o->rounds, sizeof(double)), *ratios = calloc(o->rounds, sizeof(double));
-	if (!rep.original || !rep.fixed || !d || !ratios)
+	double *dcpu = calloc(o->rounds, sizeof(double));
+	if (!rep.original || !rep.fixed || !d || !ratios || !dcpu || !rep.original_cpu || !rep.fixed_cpu)
 		goto out;
 	if (mkdir(work, 0700) < 0)
 		goto out;
@@ -421,8 +436,8 @@ int bench_run(const struct bench_options *o, const char *path)
 		fprintf(stderr, "note: no fix applies to %s; both sides run the same code\n", path);
 	/* one untimed run of each: warms the page cache and the .pyc caches, and compares outputs */
 	for (int k = 0; k < 2; k++) {
-		double t;
-		int ws = run_once(o->run, work, &sides[k], &t);
+		double t, cpu;
+		int ws = run_once(o->run, work, &sides[k], &t, &cpu);
 		if (failed(ws)) {
 			describe_failure(&sides[k], ws);
 			if (k == 1) {
@@ -441,10 +456,10 @@ int bench_run(const struct bench_options *o, const char *path)
 				"line %zu)\n", line);
 	}
 	for (size_t i = 0; i < o->rounds; i++) {
-		double t[2];
+		double t[2], cpu[2];
 		for (int j = 0; j < 2; j++) {
 			int k = i % 2 ? 1 - j : j; /* alternate which side goes first */
-			int ws = run_once(o->run, work, &sides[k], &t[k]);
+			int ws = run_once(o->run, work, &sides[k], &t[k], &cpu[k]);
 			if (failed(ws)) {
 				describe_failure(&sides[k], ws);
 				keep = keep || k == 1;
@@ -453,6 +468,9 @@ int bench_run(const struct bench_options *o, const char *path)
 		}
 		rep.original[i] = t[0];
 		rep.fixed[i] = t[1];
+		rep.original_cpu[i] = cpu[0];
+		rep.fixed_cpu[i] = cpu[1];
+		dcpu[i] = cpu[0] - cpu[1];
 		d[i] = t[0] - t[1];
 		ratios[i] = t[0] > 0 ? t[1] / t[0] : 1;
 	}
@@ -469,11 +487,16 @@ int bench_run(const struct bench_options *o, const char *path)
 	rep.saved_s = rep.original_s - rep.fixed_s;
 	rep.saved_spread_s = bench_mad(d, o->rounds);
 	rep.noise = bench_within_noise(rep.saved_s, rep.saved_spread_s);
+	rep.original_cpu_s = bench_median(rep.original_cpu, o->rounds);
+	rep.fixed_cpu_s = bench_median(rep.fixed_cpu, o->rounds);
+	rep.cpu_ratio = rep.original_cpu_s > 0 ? rep.fixed_cpu_s / rep.original_cpu_s : 1;
+	rep.cpu_saved_s = bench_median(dcpu, o->rounds);
+	rep.cpu_saved_spread_s = bench_mad(dcpu, o->rounds);
 	status = 0;
 	if (o->result) {
 		/* the caller reports: it gets the rounds */
 		*o->result = rep;
-		rep.original = rep.fixed = NULL;
+		rep.original = rep.fixed = rep.original_cpu = rep.fixed_cpu = NULL;
 		goto out;
 	}
 	if (o->json)
@@ -496,9 +519,12 @@ out:
 		free(sides[k].err);
 	}
 	free(d);
+	free(dcpu);
 	free(ratios);
 	free(rep.original);
 	free(rep.fixed);
+	free(rep.original_cpu);
+	free(rep.fixed_cpu);
 	free(work);
 	free(tmp);
 	free(orig);
