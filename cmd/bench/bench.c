@@ -350,6 +350,7 @@ static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct p
 		r->codes = xstrdup(f->pass->code);
 		r->title = xstrdup(f->fix_title ? f->fix_title : "fix");
 		r->applicability = f->applicability == FIX_SAFE ? "safe" : "unsafe";
+		r->executions = f->executions;
 		p->st = f->pass->bench;
 		bool known = p->st != 0;
 		r->strategy = p->st == BENCH_CALL ? "call" : "site";
@@ -391,10 +392,37 @@ static void build_group(struct ctx *c, struct bfile *bf, struct unit *u, struct 
 			continue;
 		struct bench_row *r = &c->rep.rows[first + j];
 		c->jobs[first + j].group = g;
-		if (!bf->texts[g])
+		if (!bf->texts[g]) {
 			r->skip = xstrdup("out of memory");
-		else
-			place(u, &ps[j], ed, out, n, r, &c->jobs[first + j]);
+			continue;
+		}
+		place(u, &ps[j], ed, out, n, r, &c->jobs[first + j]);
+		/* the source as written, for the report: the site, or for a call (SPF301) the def */
+		const struct job *jb = &c->jobs[first + j];
+		size_t as = jb->a_start, ae = jb->a_end, bs = jb->b_start, be = jb->b_end;
+		if (ps[j].st == BENCH_CALL) {
+			as = unit_line_start(u, ts_node_start_byte(ps[j].f->node));
+			ae = ts_node_end_byte(ps[j].f->node);
+			if (!map_range(ed, n, as, ae, &bs, &be))
+				bs = be = 0;
+			/* with the decorator the fix put above the def */
+			const char *t = bf->texts[g];
+			while (bs > 0) {
+				size_t p = bs - 1;
+				while (p > 0 && t[p - 1] != '\n')
+					p--;
+				size_t q = p;
+				while (t[q] == ' ' || t[q] == '\t')
+					q++;
+				if (t[q] != '@')
+					break;
+				bs = p;
+			}
+		}
+		if (!r->skip) {
+			r->before_src = bench_excerpt(u->src, u->len, as, ae);
+			r->after_src = bench_excerpt(bf->texts[g], strlen(bf->texts[g]), bs, be);
+		}
 	}
 	free(out);
 }
@@ -410,7 +438,7 @@ static int collect(struct ctx *c, struct bfile *bf)
 	bool *skip = NULL, *taken = NULL;
 	size_t *row_of = NULL;
 	struct unit u;
-	struct engine_config ec = {.select = c->o->select, .unsafe = c->o->unsafe_fixes};
+	struct engine_config ec = {.select = c->o->select, .unsafe = c->o->unsafe_fixes, .counts = c->o->counts};
 	if (engine_analyse(&ec, &u, bf->path, bf->buf, bf->len) < 0) {
 		render_unit_error(stderr, &u);
 		goto out;
@@ -639,7 +667,7 @@ static int time_pair(const struct bench_options *o, PyObject *h, PyObject *befor
 	r->after_ns = bench_median(r->after, o->rounds);
 	r->saved_ns = r->before_ns - r->after_ns;
 	r->spread_ns = bench_mad(d, o->rounds);
-	r->noise = bench_within_noise(r->saved_ns, r->spread_ns);
+	r->noise = bench_noise(d, o->rounds);
 	rc = 0;
 out:
 	free(d);
@@ -817,7 +845,8 @@ static void report_text(FILE *out, const struct bench_report *rep)
 	}
 	fprintf(out,
 		"\n%zu timed (%zu within the noise), %zu not timed. Medians of %zu alternating rounds, ns per run; "
-		"+- is the median absolute deviation of the paired differences; within the noise: |saved| <= 3 x +-.\n",
+		"+- is the median absolute deviation of the paired differences; within the noise: the 95%% interval of the\n"
+		"median paired difference (sign test; the range below 6 rounds) holds 0.\n",
 		timed, noisy, skipped, rep->rounds);
 }
 
@@ -856,6 +885,8 @@ static void report_json(FILE *out, const struct bench_report *rep)
 		} else {
 			json_object_set_new(o, "before_code", json_string(r->before_code));
 			json_object_set_new(o, "after_code", json_string(r->after_code));
+			json_object_set_new(o, "before_source", r->before_src ? json_string(r->before_src) : json_null());
+			json_object_set_new(o, "after_source", r->after_src ? json_string(r->after_src) : json_null());
 			json_object_set_new(o, "before_ns", json_real(r->before_ns));
 			json_object_set_new(o, "after_ns", json_real(r->after_ns));
 			json_object_set_new(o, "saved_ns", json_real(r->saved_ns));
@@ -918,6 +949,7 @@ static void usage(FILE *out)
 	      "      --unsafe-fixes     Also measure (with --run: apply) the fixes that may change behaviour\n"
 	      "      --select CODES     Comma-separated rule codes or prefixes (default: all)\n"
 	      "      --keep             With --run: keep the temporary copy and say where it is\n"
+	      "      --trace-profile FILE  Each row's executions in a `spipfix trace` JSON trace, and executions x saved\n"
 	      "  -h, --help             Print this help\n"
 	      "\n"
 	      "Exit status: 0 done, 2 usage error, a file that could not be analysed, or (--run) a command\n"
@@ -936,6 +968,8 @@ static void report_free(struct bench_report *rep)
 		free(r->skip);
 		free(r->before_code);
 		free(r->after_code);
+		free(r->before_src);
+		free(r->after_src);
 		free(r->before);
 		free(r->after);
 	}
@@ -1022,7 +1056,7 @@ out:
 int bench_main(int argc, char **argv)
 {
 	struct bench_options o = {.rounds = 0, .round_ms = 20};
-	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP };
+	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP, OPT_TRACE };
 	static const struct option longopts[] = {
 		{"run", required_argument, NULL, OPT_RUN},
 		{"rounds", required_argument, NULL, 'r'},
@@ -1032,6 +1066,7 @@ int bench_main(int argc, char **argv)
 		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
 		{"select", required_argument, NULL, OPT_SELECT},
 		{"keep", no_argument, NULL, OPT_KEEP},
+		{"trace-profile", required_argument, NULL, OPT_TRACE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1073,6 +1108,10 @@ int bench_main(int argc, char **argv)
 				goto out;
 			break;
 		case OPT_KEEP: o.keep = true; break;
+		case OPT_TRACE: /* executions and the estimated saving of each row (trace_file.c) */
+			if (!(o.counts = bench_trace_counts(optarg)))
+				goto out;
+			break;
 		case 'h':
 			usage(stdout);
 			status = 0;

@@ -41,6 +41,9 @@ struct bench_row {
 	long per_call;          /* executions per call of the enclosing function; 0 = unknown (a loop) */
 	char *skip;             /* why it was not timed, or NULL */
 	char *before_code, *after_code; /* the code timed, as the interpreter's ast.unparse prints it */
+	char *before_src, *after_src;   /* the changed lines as written in the file and in the fixed
+					 * text, shortened (bench_excerpt) */
+	long long executions;   /* of the finding's own instruction in a trace; -1: no trace */
 	unsigned long long loops; /* iterations per round */
 	size_t rounds;
 	double *before, *after; /* ns per iteration, one per round */
@@ -78,7 +81,18 @@ double bench_median(const double *v, size_t n);
 double bench_mad(const double *v, size_t n);
 /* Is `saved` within the noise of paired differences whose MAD is `spread`? */
 bool bench_within_noise(double saved, double spread);
+/* bench_run.c: are the paired differences d[0..n) (before - after) within the noise: does the
+ * distribution-free 95 % interval of their median (order statistics, as the sign test gives it;
+ * their whole range below 6 rounds) hold 0? A saving every round agrees on is not noise, however
+ * unequal the rounds. */
+bool bench_noise(const double *d, size_t n);
+/* bench_html.c: the lines of text that hold [start, end), as written, at most 6 lines of at most
+ * 64 characters ("..." where cut, then how many lines were left out). malloc'd. */
+char *bench_excerpt(const char *text, size_t len, size_t start, size_t end);
 
+/* bench_run.c: the counts of a JSON trace for --trace-profile (kept until exit); NULL after a
+ * message on stderr. */
+const struct engine_counts *bench_trace_counts(const char *path);
 /* bench_run.c: returns the exit status (0, or 2 after a message) */
 int bench_run(const struct bench_options *o, const char *path);
 void bench_run_report_free(struct bench_run_report *r);

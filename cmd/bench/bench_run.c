@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "bench.h"
 #include "check.h"
 #include "engine.h"
+#include "trace.h"
 
 /* ---- copying and removing a tree (nftw has no context pointer) ---------------------------- */
 
@@ -314,7 +316,8 @@ static void report_text(FILE *out, const struct bench_run_report *r)
 		r->fixed_cpu_s * 1e3, r->cpu_ratio, r->cpu_saved_s * 1e3, r->cpu_saved_spread_s * 1e3);
 	fprintf(out,
 		"\nMedians of %zu alternating rounds of wall time, after one untimed run of each side; +- is the median "
-		"absolute deviation (for saved: of the paired differences); within the noise: |saved| <= 3 x +-.\n",
+		"absolute deviation (for saved: of the paired differences); within the noise: the 95%% interval of the median paired difference (sign test; the range below 6 rounds) "
+		"holds 0.\n",
 		r->rounds);
 	if (r->output_differs)
 		fputs("warning: the command printed something different against the fixed copy (see stderr)\n", out);
@@ -357,6 +360,58 @@ static void report_json(FILE *out, const struct bench_run_report *r)
 }
 
 /* ---- the mode ---------------------------------------------------------------------------- */
+
+static long long trace_lookup(void *ctx, const struct unit *u, const struct finding *f)
+{
+	return trace_profile_finding(ctx, u, f);
+}
+
+const struct engine_counts *bench_trace_counts(const char *path)
+{
+	static struct engine_counts counts; /* lives as long as the run: one trace per process */
+	char *err = NULL;
+	struct trace_profile *tp = trace_profile_load(path, &err);
+	if (!tp) {
+		fprintf(stderr, "error: --trace-profile: %s\n", err ? err : "out of memory");
+		free(err);
+		return NULL;
+	}
+	counts = (struct engine_counts){trace_lookup, tp};
+	return &counts;
+}
+
+static int cmp_dbl(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a > b) - (a < b);
+}
+
+bool bench_noise(const double *d, size_t n)
+{
+	if (!n)
+		return true;
+	double *v = malloc(n * sizeof *v);
+	if (!v)
+		return true;
+	memcpy(v, d, n * sizeof *v);
+	qsort(v, n, sizeof *v, cmp_dbl);
+	/* the largest k with 2 P(Bin(n, 1/2) <= k - 1) <= 0.05; k = 1 (the range) when none */
+	size_t k = 1;
+	double tail = 0, c = 1; /* P(X <= j), C(n, j) */
+	double p = pow(0.5, (double)n);
+	for (size_t j = 0; j < n / 2; j++) {
+		tail += c * p;
+		if (2 * tail > 0.05)
+			break;
+		k = j + 2;
+		c = c * (double)(n - j) / (double)(j + 1);
+	}
+	if (k > (n + 1) / 2)
+		k = (n + 1) / 2;
+	bool noise = v[k - 1] <= 0 && v[n - k] >= 0;
+	free(v);
+	return noise;
+}
 
 void bench_run_report_free(struct bench_run_report *r)
 {
@@ -486,7 +541,7 @@ int bench_run(const struct bench_options *o, const char *path)
 	}
 	rep.saved_s = rep.original_s - rep.fixed_s;
 	rep.saved_spread_s = bench_mad(d, o->rounds);
-	rep.noise = bench_within_noise(rep.saved_s, rep.saved_spread_s);
+	rep.noise = bench_noise(d, o->rounds);
 	rep.original_cpu_s = bench_median(rep.original_cpu, o->rounds);
 	rep.fixed_cpu_s = bench_median(rep.fixed_cpu, o->rounds);
 	rep.cpu_ratio = rep.original_cpu_s > 0 ? rep.fixed_cpu_s / rep.original_cpu_s : 1;

@@ -210,6 +210,12 @@ static void measure_sites(const struct opt_options *o, struct opt_report *rep)
 			if (!isnan(s->saved_ns) && s->col != (unsigned)col)
 				continue;
 			s->saved_ns = json_number_value(saved);
+			const char *bsrc = json_string_value(json_object_get(r, "before_source"));
+			const char *asrc = json_string_value(json_object_get(r, "after_source"));
+			free(s->before_src);
+			free(s->after_src);
+			s->before_src = bsrc ? xstrdup(bsrc) : NULL;
+			s->after_src = asrc ? xstrdup(asrc) : NULL;
 			s->spread_ns = json_is_number(spread) ? json_number_value(spread) : 0;
 			s->noise = json_is_true(json_object_get(r, "within_noise"));
 		}
@@ -243,6 +249,8 @@ static void report_free(struct opt_report *rep)
 		free(rep->sites[i].path);
 		free(rep->sites[i].qualname);
 		free(rep->sites[i].message);
+		free(rep->sites[i].before_src);
+		free(rep->sites[i].after_src);
 	}
 	free(rep->sites);
 	bench_run_report_free(&rep->ab);

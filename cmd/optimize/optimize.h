@@ -23,6 +23,7 @@ struct opt_site {
 	unsigned line, col;    /* 1-based; col in characters */
 	const char *code;
 	char *qualname, *message;
+	char *before_src, *after_src; /* the site as written and fixed (from bench), or NULL */
 	long long executions;  /* of the finding's own instruction */
 	double saved_ns, spread_ns; /* what bench measured per execution (NAN: not timed) */
 	bool noise, measured;
