@@ -89,6 +89,21 @@ def main():
         check("min-executions in JSON: cold has no fix, its count and reason",
               got[("SPF101", 12)][0] is None and got[("SPF101", 12)][1] == 1 and
               got[("SPF101", 12)][2].startswith("cold:") and got[("SPF201", 4)][0] is not None, got)
+        # the estimated saving with a trace: executions x a per-rule time, none for a withheld fix, summed
+        est = {(f["code"], f["location"]["row"]): (f["spipfix"]["estimated_saving_ns"], f["spipfix"]["executions"])
+               for f in json.loads(so)}
+        check("estimate in JSON: executions x a positive time per execution; none for the cold",
+              est[("SPF201", 4)][0] > 0 and est[("SPF201", 4)][1] == 3000 and est[("SPF101", 12)][0] == 0, est)
+        rc, so, se = run([SPIPFIX, "--trace-profile", trace, "src"], d)
+        line = [l for l in so.splitlines() if l.startswith("Estimated saving of the fixes over the traced run: ")]
+        rc2, so2, se2 = run([SPIPFIX, "--format", "json", "--trace-profile", trace, "src"], d)
+        total = sum(f["spipfix"]["estimated_saving_ns"] for f in json.loads(so2) if f["fix"] and
+                    f["fix"]["applicability"] == "safe")
+        shown = float(line[0].split(": ")[1].split()[0]) * {"ns": 1, "us": 1e3, "ms": 1e6}[line[0].split(": ")[1].split()[1]] \
+            if line else None
+        check("estimate summed in the summary", shown is not None and abs(shown - total) <= 0.05 * total, (line, total))
+        check("estimate in the diagnostic", "(fix saves ~" in [l for l in so.splitlines() if ":4:12: SPF201" in l][0], so)
+
         # the key in [tool.spipfix]; the command line wins
         proj = os.path.join(d, "proj")
         write(proj, "pyproject.toml", "[tool.spipfix]\nmin-executions = 1000\n")

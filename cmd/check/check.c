@@ -14,6 +14,7 @@
 #include "check.h"
 #include "pass.h"
 #include "render.h"
+#include "trace.h"
 
 /* Atomic replace: temp file in the same folder, fsync, keep the mode, refuse when the file
  * changed on disk since it was read. Returns 0 / -1 with a message on err. */
@@ -101,6 +102,8 @@ static void report_unit(const struct unit *u, const struct options *o, const str
 		k = k < MAX_PASSES ? k : MAX_PASSES - 1;
 		t->findings++;
 		t->by_pass[k]++;
+		if (o->counts && engine_wants(f, o->unsafe_fixes))
+			t->saving_ns += trace_estimate_ns(f);
 		if (f->nedits && f->applicability == FIX_SAFE) {
 			t->fixable++;
 			t->fixable_by_pass[k]++;
@@ -364,6 +367,7 @@ void totals_add(struct totals *into, const struct totals *t)
 	into->errors += t->errors;
 	into->notes += t->notes;
 	into->noqa_added += t->noqa_added;
+	into->saving_ns += t->saving_ns;
 	for (size_t i = 0; i < MAX_PASSES; i++) {
 		into->by_pass[i] += t->by_pass[i];
 		into->fixable_by_pass[i] += t->fixable_by_pass[i];

@@ -75,6 +75,7 @@ struct totals {
 	size_t fixable_by_pass[MAX_PASSES];
 	size_t fixed_by_pass[MAX_PASSES]; /* fixes applied (or, with --diff, that would be) per rule */
 	size_t noqa_added;   /* --add-noqa: directives written */
+	double saving_ns;    /* with a trace: the estimated saving of the fixes available */
 };
 
 void totals_add(struct totals *into, const struct totals *t);

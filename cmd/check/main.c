@@ -399,6 +399,11 @@ static void summary(FILE *out, bool color, const struct options *o, const struct
 	} else if (!t->errors) {
 		fprintf(out, "All checks passed!\n");
 	}
+	if (o->counts && t->saving_ns > 0 && !o->format->machine) {
+		fputs("Estimated saving of the fixes over the traced run: ", out);
+		trace_print_duration(out, t->saving_ns);
+		fputs(" (executions x a per-rule time; `spipfix optimize` times each site).\n", out);
+	}
 	if (t->errors) {
 		fflush(out);
 		fprintf(stderr, "%d %s could not be analysed (see the errors above).\n", t->errors,

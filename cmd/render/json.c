@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "pass.h"
 #include "render.h"
+#include "trace.h"
 
 /* {row, column} of a byte offset in u->src. Returns a new jansson reference or NULL. */
 static json_t *location(const struct unit *u, size_t off)
@@ -77,8 +78,11 @@ static json_t *spipfix_object(const struct render_run *run, const struct finding
 	}
 	json_t *o = json_pack("{s:s?,s:s?,s:o}", "facts", f->facts, "reason", f->reason, "code_object",
 			      code ? code : json_null());
-	if (o && run->traced)
+	if (o && run->traced) {
 		json_object_set_new(o, "executions", f->executions >= 0 ? json_integer(f->executions) : json_null());
+		/* executions x the per-rule saving of the fix (trace/saving.c), in ns */
+		json_object_set_new(o, "estimated_saving_ns", json_real(trace_estimate_ns(f)));
+	}
 	return o;
 }
 

@@ -1,5 +1,6 @@
 /* The renderer table and what renderers share. */
 #include "render.h"
+#include "trace.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,6 +77,12 @@ void render_executions(FILE *out, const struct render_run *run, const struct fin
 {
 	if (!run->traced)
 		return;
+	double est = trace_estimate_ns(f);
+	if (est > 0) {
+		fputs(" (fix saves ~", out);
+		trace_print_duration(out, est);
+		fputs(" over the trace)", out);
+	}
 	if (f->executions < 0)
 		fputs(" (not traced)", out);
 	else if (f->executions == 1)

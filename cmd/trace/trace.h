@@ -76,4 +76,13 @@ long long trace_profile_calls(struct trace_profile *tp, const char *path, const 
  * call at the call's position, SPF301 the calls of the function. */
 long long trace_profile_finding(struct trace_profile *tp, const struct unit *u, const struct finding *f);
 
+/* ---- the estimated saving (saving.c) ---------------------------------------------------- */
+
+/* What the finding's fix saves per execution of its site, from a per-rule table (ns). */
+double trace_saving_ns(const struct finding *f);
+/* executions x trace_saving_ns for a finding with a fix that ran; 0 otherwise. */
+double trace_estimate_ns(const struct finding *f);
+/* "12 ns", "3.4 us", "5.6 ms", "1.23 s" */
+void trace_print_duration(FILE *out, double ns);
+
 #endif
