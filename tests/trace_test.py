@@ -352,6 +352,23 @@ def main():
         check("default: the script's folder counts when started from another",
               at(data, "helper.py", 2, "MAKE_FUNCTION") == 4, data["files"])
 
+        # --children: the Python processes the program starts are counted too, and merged
+        write(d, "kid.py", "for i in range(5):\n    f = lambda: i\n")
+        write(d, "parent.py", "import subprocess, sys\nsubprocess.run([sys.executable, 'kid.py'], check=True)\n"
+              "subprocess.run([sys.executable, 'kid.py'], check=True)\n")
+        rc, so, se, data = trace_json(["--children", "parent.py"], d)
+        check("--children: two processes merged", rc == 0 and data["processes"] == 3 and
+              at(data, "kid.py", 2, "MAKE_FUNCTION") == 10, f"{rc} {se} {data and data['processes']}")
+        rc, so, se, data = trace_json(["parent.py"], d)
+        check("without --children: the main process only", data["processes"] == 1 and
+              at(data, "kid.py", 2, "MAKE_FUNCTION") == 0)
+        if os.path.exists(PY310):
+            write(d, "old_kid.py", f"import subprocess\nprint(subprocess.run([{PY310!r}, '-c', 'print(42)'], "
+                  "capture_output=True, text=True).stdout.strip())\n")
+            rc, so, se, data = trace_json(["--children", "old_kid.py"], d)
+            check("--children: a child of a version without a counter runs uncounted, and says so",
+                  rc == 0 and so == "42\n" and "ran uncounted" in se, f"{rc} {so} {se}")
+
         # -m MODULE with arguments
         write(d, "pkg/__init__.py", "")
         write(d, "pkg/tool.py", "import sys\nprint(sys.argv)\nf = [lambda: 0 for _ in range(int(sys.argv[1]))]\n")

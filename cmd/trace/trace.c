@@ -207,10 +207,14 @@ static void *grow(void *v, size_t *cap, size_t n, size_t size)
 /* One process's raw counts (sitecustomize.py's JSON). Returns 0, or -1 with a message. */
 static int merge_raw(struct trace_result *r, json_t *root, const char *path)
 {
-	json_t *err = json_object_get(root, "error");
+	json_t *err = json_object_get(root, "error"), *skipped = json_object_get(root, "skipped");
 	if (json_is_string(err)) {
 		fprintf(stderr, "error: %s\n", json_string_value(err));
 		return -1;
+	}
+	if (json_is_string(skipped)) {
+		fprintf(stderr, "note: a process ran uncounted: %s\n", json_string_value(skipped));
+		return 0;
 	}
 	json_t *names = json_object_get(root, "opnames"), *codes = json_object_get(root, "code");
 	if (!json_is_array(names) || !json_is_array(codes)) {

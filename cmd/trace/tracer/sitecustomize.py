@@ -6,6 +6,10 @@ own exit handlers. The settings come in SPIPFIX_TRACE_* environment variables, w
 (and PYTHONPATH restored) unless child processes are to be traced too."""
 
 
+class _Skip(Exception):
+    pass
+
+
 def _spipfix_trace_start():
     import atexit
     import os
@@ -43,6 +47,13 @@ def _spipfix_trace_start():
         os.replace(tmp, path)
 
     def error(msg):
+        if settings.get("SPIPFIX_TRACE_CHILDREN") == "1":
+            # one of the processes of a command: it runs uncounted, and the report says so
+            try:
+                report({"skipped": msg})
+            except OSError:
+                pass
+            raise _Skip
         try:
             report({"error": msg})
         finally:
@@ -94,8 +105,11 @@ def _spipfix_trace_start():
         error("cannot start the counter: %s" % e)
 
 
-_spipfix_trace_start()
-del _spipfix_trace_start
+try:
+    _spipfix_trace_start()
+except _Skip:
+    pass
+del _spipfix_trace_start, _Skip
 
 # the sitecustomize this one hides, if there is one
 import sys as _sys
