@@ -123,3 +123,64 @@ Test(trace_profile, missing_file)
 	cr_expect(strstr(err, "/nonexistent/trace.json") != NULL, "%s", err);
 	free(err);
 }
+
+/* a trace with positions and calls: two MAKE_FUNCTIONs on line 4 told apart, a call by its span */
+static void write_positions(void)
+{
+	static char text[16 * PATH_MAX];
+	snprintf(text, sizeof text,
+		 "{\"format\": \"spipfix-trace/1\", \"instructions\": [\"MAKE_FUNCTION\", \"CALL\"],\n"
+		 " \"files\": [{\"file\": \"%s\", \"path\": \"%s\", \"instructions\": 99}],\n"
+		 " \"by_location\": [{\"file\": \"%s\", \"line\": 4, \"instruction\": \"MAKE_FUNCTION\", \"count\": 9}],\n"
+		 " \"by_position\": [\n"
+		 "  {\"file\": \"%s\", \"line\": 4, \"column\": 12, \"end_line\": 4, \"end_column\": 20, \"instruction\": \"MAKE_FUNCTION\", \"count\": 2},\n"
+		 "  {\"file\": \"%s\", \"line\": 4, \"column\": 4, \"end_line\": 4, \"end_column\": 30, \"instruction\": \"MAKE_FUNCTION\", \"count\": 7},\n"
+		 "  {\"file\": \"%s\", \"line\": 4, \"column\": 4, \"end_line\": 4, \"end_column\": 11, \"instruction\": \"CALL\", \"count\": 300},\n"
+		 "  {\"file\": \"%s\", \"line\": 4, \"column\": 4, \"end_line\": 4, \"end_column\": 30, \"instruction\": \"CALL\", \"count\": 5}],\n"
+		 " \"code_objects\": [{\"file\": \"%s\", \"qualname\": \"f\", \"firstlineno\": 1, \"calls\": 41},\n"
+		 "                    {\"file\": \"%s\", \"qualname\": \"f.<locals>.g\", \"firstlineno\": 2, \"calls\": 3}]}\n",
+		 src, src, src, src, src, src, src, src, src);
+	write_file(json, text);
+}
+
+Test(trace_profile, counts_at_positions_and_calls)
+{
+	write_positions();
+	char *err = NULL;
+	struct trace_profile *tp = trace_profile_load(json, &err);
+	cr_assert_not_null(tp, "%s", err ? err : "");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 12, -1, -1, "MAKE_FUNCTION"), 2, "the second def of the line");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 4, -1, -1, "MAKE_FUNCTION"), 7, "the first def of the line");
+	cr_expect_eq(trace_profile_count(tp, src, 4, "MAKE_FUNCTION"), 9, "the line: both");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 4, 4, 11, "CALL"), 300, "the call by its whole span");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 4, 4, 30, "CALL"), 5, "the outer call that starts there too");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 4, -1, -1, "CALL"), 305, "any end: both calls");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 5, -1, -1, "CALL"), 0, "a traced file, a position that never ran");
+	cr_expect_eq(trace_profile_at(tp, src, 4, 4, -1, -1, "LOAD_DEREF"), -1, "an instruction not tracked");
+	cr_expect_eq(trace_profile_at(tp, "/elsewhere/app.py", 4, 4, -1, -1, NULL), -1, "a file not traced");
+	cr_expect_eq(trace_profile_calls(tp, src, "f", 1), 41);
+	cr_expect_eq(trace_profile_calls(tp, src, "f.<locals>.g", 2), 3);
+	cr_expect_eq(trace_profile_calls(tp, src, "f", 2), 0, "the first line is part of the key");
+	trace_profile_free(tp);
+}
+
+Test(trace_profile, an_older_trace_has_no_positions)
+{
+	write_trace();
+	char *err = NULL;
+	struct trace_profile *tp = trace_profile_load(json, &err);
+	cr_assert_not_null(tp, "%s", err ? err : "");
+	cr_expect_eq(trace_profile_at(tp, src, 2, 4, -1, -1, "MAKE_FUNCTION"), -1);
+	cr_expect_eq(trace_profile_calls(tp, src, "f", 1), -1);
+	trace_profile_free(tp);
+}
+
+Test(trace_profile, malformed_positions_are_rejected)
+{
+	static char text[4 * PATH_MAX];
+	snprintf(text, sizeof text,
+		 "{\"format\": \"spipfix-trace/1\", \"instructions\": [\"CALL\"], \"files\": [{\"file\": \"x.py\", \"path\": null}],"
+		 " \"by_location\": [], \"by_position\": [{\"file\": \"x.py\", \"line\": 1, \"instruction\": \"CALL\", \"count\": 1}],"
+		 " \"code_objects\": []}");
+	expect_rejected(text, "by_position");
+}
