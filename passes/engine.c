@@ -191,17 +191,27 @@ static void check_findings(const struct unit *u) { (void)u; }
 
 /* ---- cold findings (--min-executions) ------------------------------------------------------- */
 
-/* The hot findings of the first round, by "CODE qualname key": what the later rounds of a fix
- * trust instead of the counts at positions that the edits moved. */
+/* The hot findings of the first round, by rule, key and the text of the finding's node (which a
+ * fix elsewhere, a lift of the enclosing def included, leaves as it was): what the later rounds
+ * of a fix trust instead of the counts at positions that the edits moved. */
 struct hot_set {
 	char **keys;
 	bool *hot;
 	size_t n;
 };
 
-static void hot_key(const struct finding *f, char *key, size_t cap)
+static void hot_key(const struct unit *u, const struct finding *f, char *key, size_t cap)
 {
-	snprintf(key, cap, "%s %s %s", f->pass->code, f->code ? f->code->qualname : "", f->key ? f->key : "");
+	int n = 0;
+	const char *text = "";
+	if (!ts_node_is_null(f->node)) {
+		size_t s = ts_node_start_byte(f->node), e = ts_node_end_byte(f->node);
+		if (s <= e && e <= u->len) {
+			text = u->src + s;
+			n = (int)(e - s > 256 ? 256 : e - s);
+		}
+	}
+	snprintf(key, cap, "%s %s %.*s", f->pass->code, f->key ? f->key : "", n, text);
 }
 
 static int hot_lookup(const struct hot_set *h, const char *key)
@@ -222,7 +232,7 @@ static void hot_set_build(const struct unit *u, long long min, struct hot_set *h
 	for (size_t i = 0; i < u->nfindings; i++) {
 		const struct finding *f = &u->findings[i];
 		char key[512];
-		hot_key(f, key, sizeof key);
+		hot_key(u, f, key, sizeof key);
 		bool hot = f->executions >= min;
 		int k = hot_lookup(h, key);
 		if (k >= 0) {
@@ -253,7 +263,7 @@ static void cold_stage(const struct engine_config *c, struct unit *u, const stru
 		bool cold;
 		if (hot) {
 			char key[512];
-			hot_key(f, key, sizeof key);
+			hot_key(u, f, key, sizeof key);
 			int k = hot_lookup(hot, key);
 			cold = k < 0 || !hot->hot[k];
 		} else {
