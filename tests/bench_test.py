@@ -165,7 +165,8 @@ def test_text_and_html(cases, d):
     timed = sum(1 for l in lines[1:] if re.match(r"\S+\.py:\d+ ", l) and "not timed" not in l)
     bars = len(svg.findall("{http://www.w3.org/2000/svg}rect")) if svg is not None else -1
     check("html: the chart is well-formed SVG with one bar per timed finding", bars == timed, f"{bars} vs {timed}")
-    check("html: the table lists every row", page.count("<tr") == len(want) + 1, page.count("<tr"))
+    check("html: the table lists every row, and a total", page.count("<tr") == len(want) + 2 and
+          page.count("<tr class=\"total\">") == 1, page.count("<tr"))
 
 
 PKG_INIT = "from .mod import work\n"

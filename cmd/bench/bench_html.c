@@ -70,18 +70,18 @@ static void short_qualname(FILE *out, const char *q)
 	}
 }
 
-/* A duration in its own unit: ns, µs, ms or s. */
+/* A duration in its own unit: ns, µs, ms or s (numeric entities: the SVG is XML too). */
 static void duration(FILE *out, double ns)
 {
 	double a = fabs(ns);
 	if (a < 1e3)
-		fprintf(out, "%.1f&nbsp;ns", ns);
+		fprintf(out, "%.1f&#160;ns", ns);
 	else if (a < 1e6)
-		fprintf(out, "%.1f&nbsp;&micro;s", ns / 1e3);
+		fprintf(out, "%.1f&#160;&#181;s", ns / 1e3);
 	else if (a < 1e9)
-		fprintf(out, "%.1f&nbsp;ms", ns / 1e6);
+		fprintf(out, "%.1f&#160;ms", ns / 1e6);
 	else
-		fprintf(out, "%.2f&nbsp;s", ns / 1e9);
+		fprintf(out, "%.2f&#160;s", ns / 1e9);
 }
 
 static void count(FILE *out, long long v)

@@ -482,7 +482,6 @@ int optimize_main(int argc, char **argv)
 		int ws = 0;
 		fprintf(stderr, "spipfix optimize: tracing `%s`\n", o.command);
 		int trc = trace_run(&rq, &tr, &ws);
-		free(pat);
 		if (trc == 0 && (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0)) {
 			fprintf(stderr, "error: the command failed under the trace (%s %d)\n",
 				WIFEXITED(ws) ? "exit status" : "signal", WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
@@ -493,6 +492,7 @@ int optimize_main(int argc, char **argv)
 			trc = -1;
 		}
 		trace_result_free(tr);
+		free(pat);
 		if (trc < 0)
 			goto out;
 		trace_file = tmp_trace;
