@@ -18,8 +18,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "cli.h"
 #include "trace.h"
+#include "vec.h"
 
 extern char **environ;
 
@@ -156,13 +159,15 @@ struct fileinfo {
 	long long total;
 };
 
+struct interned {
+	UT_hash_handle hh;
+	char s[];
+};
+
 struct trace_result {
-	char **strings;        /* interned file names, qualnames and instruction names */
-	size_t nstrings, capstrings;
-	struct loc *locs;      /* merged by position */
-	size_t nlocs, caplocs;
-	struct codeobj *codes;
-	size_t ncodes, capcodes;
+	struct interned *strings; /* file names, qualnames and instruction names: a uthash set */
+	VEC(struct loc) locs;     /* merged by position */
+	VEC(struct codeobj) codes;
 	struct fileinfo *files;
 	size_t nfiles;
 	const char **ops;      /* the tracked instructions, in the order asked */
@@ -174,34 +179,25 @@ struct trace_result {
 	int processes;
 };
 
-static const char *intern(struct trace_result *r, const char *s)
+static void oom(void)
 {
-	for (size_t i = r->nstrings; i > 0; i--)
-		if (!strcmp(r->strings[i - 1], s))
-			return r->strings[i - 1];
-	if (r->nstrings == r->capstrings) {
-		r->capstrings = r->capstrings ? r->capstrings * 2 : 64;
-		char **nv = realloc(r->strings, r->capstrings * sizeof *nv);
-		if (!nv) {
-			fputs("error: out of memory\n", stderr);
-			exit(2);
-		}
-		r->strings = nv;
-	}
-	return r->strings[r->nstrings++] = xstrdup(s);
+	fputs("error: out of memory\n", stderr);
+	exit(2);
 }
 
-static void *grow(void *v, size_t *cap, size_t n, size_t size)
+static const char *intern(struct trace_result *r, const char *s)
 {
-	if (n < *cap)
-		return v;
-	*cap = *cap ? *cap * 2 : 256;
-	void *nv = realloc(v, *cap * size);
-	if (!nv) {
-		fputs("error: out of memory\n", stderr);
-		exit(2);
-	}
-	return nv;
+	struct interned *hit;
+	size_t n = strlen(s);
+	HASH_FIND(hh, r->strings, s, n, hit);
+	if (hit)
+		return hit->s;
+	if (!(hit = malloc(sizeof *hit + n + 1)))
+		oom();
+	memset(&hit->hh, 0, sizeof hit->hh);
+	memcpy(hit->s, s, n + 1);
+	HASH_ADD_KEYPTR(hh, r->strings, hit->s, n, hit);
+	return hit->s;
 }
 
 /* One process's raw counts (sitecustomize.py's JSON). Returns 0, or -1 with a message. */
@@ -241,8 +237,9 @@ static int merge_raw(struct trace_result *r, json_t *root, const char *path)
 		json_t *f = json_array_get(c, 0), *q = json_array_get(c, 1), *rows = json_array_get(c, 5);
 		if (!json_is_string(f) || !json_is_string(q) || !json_is_array(rows))
 			continue;
-		r->codes = grow(r->codes, &r->capcodes, r->ncodes, sizeof *r->codes);
-		struct codeobj *co = &r->codes[r->ncodes++];
+		if (vec_reserve(&r->codes, r->codes.n + 1) < 0)
+			oom();
+		struct codeobj *co = &r->codes.v[r->codes.n++];
 		co->file = intern(r, json_string_value(f));
 		co->qualname = intern(r, json_string_value(q));
 		co->firstlineno = (int)json_integer_value(json_array_get(c, 2));
@@ -257,14 +254,15 @@ static int merge_raw(struct trace_result *r, json_t *root, const char *path)
 			json_t *name = json_array_get(names, (size_t)op);
 			if (!json_is_string(name))
 				continue;
-			r->locs = grow(r->locs, &r->caplocs, r->nlocs, sizeof *r->locs);
-			r->locs[r->nlocs++] = (struct loc){co->file,
+			struct loc l = {co->file,
 							   (int)json_integer_value(json_array_get(w, 2)),
 							   (int)json_integer_value(json_array_get(w, 3)),
 							   (int)json_integer_value(json_array_get(w, 4)),
 							   (int)json_integer_value(json_array_get(w, 5)),
 							   intern(r, json_string_value(name)),
 							   json_integer_value(json_array_get(w, 6))};
+			if (vec_push(&r->locs, l) < 0)
+				oom();
 		}
 	}
 	return 0;
@@ -301,51 +299,54 @@ static int cmp_code(const void *pa, const void *pb)
 /* Sort and add up what several processes (or code objects of one position) counted. */
 static void finish(struct trace_result *r)
 {
-	if (r->nlocs > 1)
-		qsort(r->locs, r->nlocs, sizeof *r->locs, cmp_loc);
+	if (r->locs.n > 1)
+		qsort(r->locs.v, r->locs.n, sizeof *r->locs.v, cmp_loc);
 	size_t k = 0;
-	for (size_t i = 0; i < r->nlocs; i++) {
-		if (k && !cmp_loc(&r->locs[k - 1], &r->locs[i]))
-			r->locs[k - 1].count += r->locs[i].count;
+	for (size_t i = 0; i < r->locs.n; i++) {
+		if (k && !cmp_loc(&r->locs.v[k - 1], &r->locs.v[i]))
+			r->locs.v[k - 1].count += r->locs.v[i].count;
 		else
-			r->locs[k++] = r->locs[i];
+			r->locs.v[k++] = r->locs.v[i];
 	}
-	r->nlocs = k;
-	if (r->ncodes > 1)
-		qsort(r->codes, r->ncodes, sizeof *r->codes, cmp_code);
+	r->locs.n = k;
+	if (r->codes.n > 1)
+		qsort(r->codes.v, r->codes.n, sizeof *r->codes.v, cmp_code);
 	k = 0;
-	for (size_t i = 0; i < r->ncodes; i++) {
-		if (k && !cmp_code(&r->codes[k - 1], &r->codes[i])) {
-			r->codes[k - 1].calls += r->codes[i].calls;
-			r->codes[k - 1].total += r->codes[i].total;
+	for (size_t i = 0; i < r->codes.n; i++) {
+		if (k && !cmp_code(&r->codes.v[k - 1], &r->codes.v[i])) {
+			r->codes.v[k - 1].calls += r->codes.v[i].calls;
+			r->codes.v[k - 1].total += r->codes.v[i].total;
 		} else {
-			r->codes[k++] = r->codes[i];
+			r->codes.v[k++] = r->codes.v[i];
 		}
 	}
-	r->ncodes = k;
-	r->files = xcalloc(r->ncodes + 1, sizeof *r->files);
-	for (size_t i = 0; i < r->ncodes; i++) {
-		r->total += r->codes[i].total;
-		if (!r->nfiles || strcmp(r->files[r->nfiles - 1].file, r->codes[i].file)) {
+	r->codes.n = k;
+	r->files = xcalloc(r->codes.n + 1, sizeof *r->files);
+	for (size_t i = 0; i < r->codes.n; i++) {
+		r->total += r->codes.v[i].total;
+		if (!r->nfiles || strcmp(r->files[r->nfiles - 1].file, r->codes.v[i].file)) {
 			struct fileinfo *f = &r->files[r->nfiles++];
-			f->file = r->codes[i].file;
+			f->file = r->codes.v[i].file;
 			f->path = f->file[0] != '<' ? realpath(f->file, NULL) : NULL;
 		}
-		r->files[r->nfiles - 1].total += r->codes[i].total;
+		r->files[r->nfiles - 1].total += r->codes.v[i].total;
 	}
-	for (size_t i = 0; i < r->nlocs; i++)
-		r->tracked += r->locs[i].count;
+	for (size_t i = 0; i < r->locs.n; i++)
+		r->tracked += r->locs.v[i].count;
 }
 
 void trace_result_free(struct trace_result *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nstrings; i++)
-		free(r->strings[i]);
-	free(r->strings);
-	free(r->locs);
-	free(r->codes);
+	struct interned *e, *tmp;
+	HASH_ITER(hh, r->strings, e, tmp)
+	{
+		HASH_DEL(r->strings, e);
+		free(e);
+	}
+	vec_free(&r->locs);
+	vec_free(&r->codes);
 	for (size_t i = 0; i < r->nfiles; i++)
 		free(r->files[i].path);
 	free(r->files);
@@ -363,13 +364,13 @@ static void set_ops(struct trace_result *r, const struct trace_request *rq)
 {
 	if (rq->instructions && rq->ninstructions == 1 && !strcmp(rq->instructions[0], "ALL")) {
 		/* every instruction: those that ran, by name */
-		r->ops = xcalloc(r->nlocs + 1, sizeof *r->ops);
-		for (size_t i = 0; i < r->nlocs; i++) {
+		r->ops = xcalloc(r->locs.n + 1, sizeof *r->ops);
+		for (size_t i = 0; i < r->locs.n; i++) {
 			bool dup = false;
 			for (size_t k = 0; k < r->nops && !dup; k++)
-				dup = r->ops[k] == r->locs[i].op;
+				dup = r->ops[k] == r->locs.v[i].op;
 			if (!dup)
-				r->ops[r->nops++] = r->locs[i].op;
+				r->ops[r->nops++] = r->locs.v[i].op;
 		}
 		if (r->nops > 1)
 			qsort(r->ops, r->nops, sizeof *r->ops, cmp_str);
@@ -382,9 +383,12 @@ static void set_ops(struct trace_result *r, const struct trace_request *rq)
 		bool optional = want[0] == '?';
 		want += optional;
 		const char *name = NULL;
-		for (size_t k = 0; k < r->nstrings && !name; k++)
-			if (!strcasecmp(r->strings[k], want))
-				name = r->strings[k];
+		struct interned *e, *tmp;
+		HASH_ITER(hh, r->strings, e, tmp)
+		{
+			if (!name && !strcasecmp(e->s, want))
+				name = e->s;
+		}
 		if (!name && optional)
 			continue;
 		/* an instruction that never ran in the counted code: its canonical (upper) name */
@@ -577,11 +581,11 @@ static int cmp_row_count(const void *pa, const void *pb)
 /* Rows by (file, line, instruction), most executed first; count in *n. Caller frees. */
 static struct row *rows_by_line(const struct trace_result *r, size_t *n)
 {
-	struct row *v = xcalloc(r->nlocs + 1, sizeof *v);
+	struct row *v = xcalloc(r->locs.n + 1, sizeof *v);
 	size_t k = 0;
-	for (size_t i = 0; i < r->nlocs; i++)
-		if (r->locs[i].count)
-			v[k++] = (struct row){r->locs[i].file, r->locs[i].line, r->locs[i].op, r->locs[i].count};
+	for (size_t i = 0; i < r->locs.n; i++)
+		if (r->locs.v[i].count)
+			v[k++] = (struct row){r->locs.v[i].file, r->locs.v[i].line, r->locs.v[i].op, r->locs.v[i].count};
 	if (k > 1)
 		qsort(v, k, sizeof *v, cmp_row_key);
 	size_t m = 0;
@@ -600,9 +604,9 @@ static struct row *rows_by_line(const struct trace_result *r, size_t *n)
 static long long op_count(const struct trace_result *r, const char *op)
 {
 	long long n = 0;
-	for (size_t i = 0; i < r->nlocs; i++)
-		if (r->locs[i].op == op)
-			n += r->locs[i].count;
+	for (size_t i = 0; i < r->locs.n; i++)
+		if (r->locs.v[i].op == op)
+			n += r->locs.v[i].count;
 	return n;
 }
 
@@ -711,15 +715,15 @@ int trace_result_json(const struct trace_result *r, FILE *out, char *const *cmd,
 						   rows[i].op, "count", (json_int_t)rows[i].count));
 	free(rows);
 	json_object_set_new(root, "by_position", a = json_array());
-	for (size_t i = 0; i < r->nlocs; i++) {
-		const struct loc *l = &r->locs[i];
+	for (size_t i = 0; i < r->locs.n; i++) {
+		const struct loc *l = &r->locs.v[i];
 		json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:I}", "file", l->file, "line",
 						   l->line, "column", l->col, "end_line", l->end_line, "end_column",
 						   l->end_col, "instruction", l->op, "count", (json_int_t)l->count));
 	}
 	json_object_set_new(root, "code_objects", a = json_array());
-	for (size_t i = 0; i < r->ncodes; i++) {
-		const struct codeobj *c = &r->codes[i];
+	for (size_t i = 0; i < r->codes.n; i++) {
+		const struct codeobj *c = &r->codes.v[i];
 		json_array_append_new(a, json_pack("{s:s, s:s, s:i, s:I, s:I}", "file", c->file, "qualname",
 						   c->qualname, "firstlineno", c->firstlineno, "calls",
 						   (json_int_t)c->calls, "instructions", (json_int_t)c->total));
