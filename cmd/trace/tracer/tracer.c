@@ -36,6 +36,24 @@
 #define SPF_TRACE_API 1 /* 3.11: the C trace API */
 #endif
 
+/* uthash (Debian's uthash-dev), with a cheap hash: the keys are code object addresses and small
+ * tuples of instruction indices, looked up on every frame entry and line event */
+#define HASH_FUNCTION(keyptr, keylen, hashv)                                                        \
+	do {                                                                                         \
+		uint64_t h_ = 0x9e3779b97f4a7c15ULL;                                                 \
+		const unsigned char *k_ = (const unsigned char *)(keyptr);                           \
+		for (unsigned i_ = 0; i_ + 8 <= (unsigned)(keylen); i_ += 8) {                       \
+			uint64_t w_;                                                                 \
+			memcpy(&w_, k_ + i_, 8);                                                     \
+			h_ = (h_ ^ w_) * 0xff51afd7ed558ccdULL;                                      \
+			h_ ^= h_ >> 33;                                                              \
+		}                                                                                    \
+		for (unsigned i_ = (unsigned)(keylen) & ~7u; i_ < (unsigned)(keylen); i_++)          \
+			h_ = (h_ ^ k_[i_]) * 0x100000001b3ULL;                                       \
+		(hashv) = (unsigned)(h_ ^ (h_ >> 32));                                               \
+	} while (0)
+#include <uthash.h>
+
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -152,12 +170,17 @@ struct file_entry {
 	struct file_entry *next;
 };
 
-/* one pair of observations of the 3.11 line-event path, or one segment start */
-struct pathcount {
-	int a, b;     /* instruction indices; b = -1: a segment start */
+/* one pair of observations of the 3.11 line-event path */
+struct pathkey {
+	int a, b;     /* instruction indices */
 	int end;      /* 0: a to the line event at b; 1: a..b inclusive (the frame left at b); 2: a to
 		       * the RERAISE that left the frame with the lasti b */
+};
+
+struct pathcount {
+	struct pathkey k;
 	int64_t n;
+	UT_hash_handle hh;
 };
 
 enum { C_UNCOUNTED, C_LINEAR, C_BRANCHY };
@@ -173,15 +196,12 @@ struct code_entry {
 	int64_t *seg;            /* per instruction: segments started there (3.12+, linear code) */
 	uint64_t *opc;           /* per instruction: opcode events (3.11) */
 	int8_t *exact;           /* 3.11 per instruction: 0 unknown, 1 the path from here is unique, 2 not */
-	struct pathcount *paths; /* 3.11: open addressing on (a, b, end) */
-	size_t npaths, cappaths;
+	struct pathcount *paths; /* 3.11: a uthash table on (a, b, end) */
 	struct pathcount *lastpath;
 	bool full;               /* 3.12+: a cycle of unconditional jumps: JUMP events too */
 	bool has_send;
-	struct code_entry *next; /* hash chain */
+	UT_hash_handle hh;       /* in tracer.codes, on the code object's address */
 };
-
-#define NBUCKETS 4096
 
 struct frame_state {
 	struct frame_state *up;
@@ -203,7 +223,7 @@ struct tracer {
 	char **roots;            /* counted by default: files under these folders */
 	int nroots;
 	bool all;
-	struct code_entry *buckets[NBUCKETS];
+	struct code_entry *codes; /* uthash on the code object's address */
 	struct code_entry *last;
 	struct file_entry *files;
 	struct frame_state *top;
@@ -541,65 +561,29 @@ static bool exact_at(struct code_entry *e, int k)
 	return e->exact[k] == 1;
 }
 
-static size_t path_hash(int a, int b, int end)
-{
-	uint64_t x = ((uint64_t)(uint32_t)a << 32) ^ (uint64_t)(uint32_t)b ^ ((uint64_t)end << 63);
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x;
-}
-
 static void path_add(struct tracer *t, struct code_entry *e, int a, int b, int end)
 {
 	struct pathcount *hit = e->lastpath;
-	if (hit && hit->a == a && hit->b == b && hit->end == end) {
+	if (hit && hit->k.a == a && hit->k.b == b && hit->k.end == end) {
 		hit->n++;
 		return;
 	}
-	if ((e->npaths + 1) * 2 > e->cappaths) {
-		size_t cap = e->cappaths ? e->cappaths * 2 : 16;
-		struct pathcount *nv = calloc(cap, sizeof *nv);
-		if (!nv) {
+	struct pathkey k = {a, b, end};
+	HASH_FIND(hh, e->paths, &k, sizeof k, hit);
+	if (!hit) {
+		if (!(hit = calloc(1, sizeof *hit))) {
 			fail(t, "out of memory");
 			return;
 		}
-		for (size_t i = 0; i < e->cappaths; i++) {
-			if (!e->paths[i].n)
-				continue;
-			size_t h = path_hash(e->paths[i].a, e->paths[i].b, e->paths[i].end) & (cap - 1);
-			while (nv[h].n)
-				h = (h + 1) & (cap - 1);
-			nv[h] = e->paths[i];
-		}
-		free(e->paths);
-		e->paths = nv;
-		e->cappaths = cap;
-		e->lastpath = NULL;
+		hit->k = k;
+		HASH_ADD(hh, e->paths, k, sizeof k, hit);
 	}
-	size_t mask = e->cappaths - 1, h = path_hash(a, b, end) & mask;
-	for (; e->paths[h].n; h = (h + 1) & mask)
-		if (e->paths[h].a == a && e->paths[h].b == b && e->paths[h].end == end) {
-			e->paths[h].n++;
-			e->lastpath = &e->paths[h];
-			return;
-		}
-	e->paths[h] = (struct pathcount){a, b, end, 1};
-	e->lastpath = &e->paths[h];
-	e->npaths++;
+	hit->n++;
+	e->lastpath = hit;
 }
 #endif
 
 /* ---- code entries ------------------------------------------------------------------------------ */
-
-static size_t hash_ptr(const void *p)
-{
-	uint64_t x = (uint64_t)(uintptr_t)p;
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x & (NBUCKETS - 1);
-}
 
 static void entry_free(struct code_entry *e)
 {
@@ -608,7 +592,12 @@ static void entry_free(struct code_entry *e)
 	free(e->seg);
 	free(e->opc);
 	free(e->exact);
-	free(e->paths);
+	struct pathcount *p, *tmp;
+	HASH_ITER(hh, e->paths, p, tmp)
+	{
+		HASH_DEL(e->paths, p);
+		free(p);
+	}
 	free(e);
 }
 
@@ -679,17 +668,15 @@ static struct code_entry *entry_for(struct tracer *t, PyCodeObject *co)
 {
 	if (t->last && t->last->code == (PyObject *)co)
 		return t->last;
-	size_t h = hash_ptr(co);
-	for (struct code_entry *e = t->buckets[h]; e; e = e->next)
-		if (e->code == (PyObject *)co)
-			return t->last = e;
-	struct code_entry *e = entry_new(t, co);
-	if (!e) {
+	struct code_entry *e;
+	HASH_FIND_PTR(t->codes, &co, e);
+	if (e)
+		return t->last = e;
+	if (!(e = entry_new(t, co))) {
 		fail(t, "out of memory");
 		return NULL;
 	}
-	e->next = t->buckets[h];
-	t->buckets[h] = e;
+	HASH_ADD_PTR(t->codes, code, e);
 	return t->last = e;
 }
 
@@ -823,11 +810,9 @@ static struct code_entry *event_entry(struct tracer *t, PyObject *code)
 		return NULL;
 	if (t->last && t->last->code == code)
 		return t->last;
-	size_t h = hash_ptr(code);
-	for (struct code_entry *e = t->buckets[h]; e; e = e->next)
-		if (e->code == code)
-			return t->last = e;
-	return NULL; /* not seen by the hook: not counted */
+	struct code_entry *e;
+	HASH_FIND_PTR(t->codes, &code, e);
+	return e ? (t->last = e) : NULL; /* NULL: not seen by the hook, not counted */
 }
 
 static int offset_insn(const struct code_entry *e, PyObject *off)
@@ -859,8 +844,7 @@ static PyObject *cb_insn(PyObject *self, PyObject *const *args, Py_ssize_t n)
 	if (!t || !t->running || n != 2 || !PyCode_Check(args[0]))
 		Py_RETURN_NONE;
 	struct code_entry *e = NULL;
-	for (e = t->buckets[hash_ptr(args[0])]; e && e->code != args[0]; e = e->next)
-		;
+	HASH_FIND_PTR(t->codes, &args[0], e);
 	int k = e && e->cls != C_UNCOUNTED ? offset_insn(e, args[1]) : -1;
 	if (k >= 0 && e->insns[k].observed) {
 		if (PyThreadState_Get() == t->main)
@@ -961,10 +945,9 @@ static void monitoring_stop(struct tracer *t)
 		return;
 	if (t->tool >= 0) {
 		mon_call(t, "set_events", "(ii)", t->tool, 0);
-		for (size_t i = 0; i < NBUCKETS; i++)
-			for (struct code_entry *e = t->buckets[i]; e; e = e->next)
-				if (e->cls == C_BRANCHY)
-					mon_call(t, "set_local_events", "(iOi)", t->tool, e->code, 0);
+		for (struct code_entry *e = t->codes; e; e = e->hh.next)
+			if (e->cls == C_BRANCHY)
+				mon_call(t, "set_local_events", "(iOi)", t->tool, e->code, 0);
 		mon_call(t, "free_tool_id", "(i)", t->tool);
 	}
 	PyErr_Clear();
@@ -1070,10 +1053,8 @@ static int64_t *expand_counts(struct code_entry *e)
 	size_t nn = e->ninsns > 0 ? (size_t)e->ninsns : 1;
 	int *parent = malloc(sizeof *parent * 2 * nn);
 	int tree_of = -1, reraise = -1;
-	for (size_t i = 0; parent && i < e->cappaths; i++) {
-		const struct pathcount *pc = &e->paths[i];
-		if (!pc->n)
-			continue;
+	for (const struct pathcount *h = e->paths; parent && h; h = h->hh.next) {
+		const struct pathkey *pc = &h->k;
 		if (tree_of != pc->a) {
 			if (!path_tree(e, pc->a, parent, parent + e->ninsns, &reraise)) {
 				fail(T, "internal error: a path is not unique");
@@ -1094,7 +1075,7 @@ static int64_t *expand_counts(struct code_entry *e)
 			continue;
 		}
 		for (; p >= 0; p = parent[p] == -2 ? -1 : parent[p])
-			c[p] += pc->n;
+			c[p] += h->n;
 	}
 	free(parent);
 #endif
@@ -1110,12 +1091,13 @@ static int64_t *expand_counts(struct code_entry *e)
  * be running (stop() is called from Python code: the hook reads t when they return). */
 static void tracer_clear(struct tracer *t)
 {
-	for (size_t i = 0; i < NBUCKETS; i++)
-		for (struct code_entry *e = t->buckets[i], *n; e; e = n) {
-			n = e->next;
-			Py_XDECREF(e->code);
-			entry_free(e);
-		}
+	struct code_entry *e, *tmp;
+	HASH_ITER(hh, t->codes, e, tmp)
+	{
+		HASH_DEL(t->codes, e);
+		Py_XDECREF(e->code);
+		entry_free(e);
+	}
 	for (struct file_entry *f = t->files, *n; f; f = n) {
 		n = f->next;
 		free(f->name);
@@ -1127,7 +1109,6 @@ static void tracer_clear(struct tracer *t)
 	for (int i = 0; i < t->nroots; i++)
 		free(t->roots[i]);
 	free(t->roots);
-	memset(t->buckets, 0, sizeof t->buckets);
 	t->files = NULL;
 	t->last = NULL;
 	t->patterns = t->roots = NULL;
@@ -1229,8 +1210,7 @@ static PyObject *stop(PyObject *self, PyObject *unused)
 	monitoring_stop(t);
 #endif
 	PyObject *codes = PyList_New(0); /* new reference */
-	for (size_t i = 0; codes && i < NBUCKETS; i++)
-		for (struct code_entry *e = t->buckets[i]; codes && e; e = e->next) {
+	for (struct code_entry *e = t->codes; codes && e; e = e->hh.next) {
 			if (e->cls == C_UNCOUNTED)
 				continue;
 			int64_t *c = expand_counts(e);
