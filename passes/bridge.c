@@ -3,6 +3,7 @@
 #include <opcode.h>
 
 #include "bridge.h"
+#include "budget.h"
 #include "scope.h"
 
 #include <limits.h>
@@ -710,7 +711,7 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
 	code = Py_CompileString(text, "<spipfix analysis>", Py_file_input); /* new reference */
 	if (!code)
 		goto out;
-	PyObject *none = PyEval_EvalCode(code, globals, globals); /* new reference */
+	PyObject *none = budget_eval(code, globals); /* new reference; bounded, result proven immutable */
 	if (!none)
 		goto out;
 	Py_DECREF(none);

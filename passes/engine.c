@@ -1,6 +1,7 @@
 /* The engine (engine.h): the pipeline as one sequence of stages, the fix rounds and their safety
  * net, and the fix picker every client shares. */
 #include "engine.h"
+#include "testcode.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -285,13 +286,18 @@ static void cold_stage(const struct engine_config *c, struct unit *u, const stru
  * is a later round of engine_fix. */
 static int analyse_round(const struct engine_config *c, struct unit *u, const struct hot_set *hot)
 {
+	static const char *const no_rule[] = {NULL};
 	u->debug = c->debug;
+	u->config = c;
+	/* test code introspects names and frames and is not where time goes: no findings there
+	 * unless asked for (include-tests) */
+	const char *const *select = !c->include_tests && testcode_path(u->path) ? no_rule : c->select;
 	if (text_stage(u) < 0 ||          /* UTF-8, no NUL, no foreign coding cookie */
 	    unit_parse(u) < 0 ||           /* tree-sitter */
 	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
 	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */
-	    unit_index(u, c->select) < 0 ||       /* one walk: scopes, query roots */
-	    unit_run_passes(u, c->select) < 0 ||  /* find, check on the bytecode, rewrite */
+	    unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */
+	    unit_run_passes(u, select) < 0 ||  /* find, check on the bytecode, rewrite */
 	    unit_suppress(u) < 0)          /* # noqa, # spipfix: ignore[...] */
 		return -1;
 	finish_findings(c, u);             /* edit order; the trace's execution counts */

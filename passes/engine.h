@@ -41,6 +41,14 @@ struct engine_config {
 	 * the later rounds of engine_fix, where positions have moved, a finding is hot only when a
 	 * finding of the first round with the same rule, code object and key was hot. */
 	long long min_executions;
+	/* How fixes write code: the project's line length ([tool.black]/[tool.ruff] line-length;
+	 * 0 means 88) and the template of lifted names ("_{scope}_{name}" when NULL; see
+	 * spf101.c). */
+	int line_length;
+	const char *lift_name;
+	/* Findings in test code too (tests/, test/, test_*.py, *_test.py, conftest.py): the
+	 * include-tests setting. */
+	bool include_tests;
 	/* Tests only: given each round's rewritten text, return a malloc'd replacement (or NULL to
 	 * keep it), so that a test can prove the safety net refuses a broken result. */
 	char *(*mangle)(const char *text, size_t len, size_t *outlen);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "engine.h"
 
 static bool is_import(TSNode n)
 {
@@ -26,9 +27,11 @@ static const char *dotted(struct unit *u, TSNode d)
 	return s;
 }
 
-/* Does the import statement bind `name`? Fills module/qualified when it does. */
-static bool import_binds(struct unit *u, TSNode stmt, const char *name, struct global_ref *out)
+/* Does the import statement bind `name`? Fills module/qualified when it does; a relative import
+ * binds it with *relative set and no module. */
+static bool import_binds(struct unit *u, TSNode stmt, const char *name, struct global_ref *out, bool *relative)
 {
+	*relative = false;
 	bool from = syn_is(stmt, "import_from_statement");
 	const char *base = NULL;
 	if (from) {
@@ -57,8 +60,10 @@ static bool import_binds(struct unit *u, TSNode stmt, const char *name, struct g
 		if (!target || !bound || strcmp(bound, name) != 0)
 			continue;
 		if (from) {
-			if (!base)
-				return false; /* relative import: not a known module */
+			if (!base) { /* relative import: a module of the package, not a known one */
+				*relative = true;
+				return true;
+			}
 			out->module = base;
 			out->qualified = arena_printf(&u->arena, "%s.%s", base, target);
 		} else {
@@ -111,8 +116,9 @@ int module_resolve(struct unit *u, const char *name, struct global_ref *out)
 		if (ts_node_start_point(s).row > row || ts_node_end_point(s).row < row)
 			continue;
 		if (is_import(s)) {
-			if (import_binds(u, s, name, out)) {
-				out->kind = GK_IMPORT;
+			bool relative;
+			if (import_binds(u, s, name, out, &relative)) {
+				out->kind = relative ? GK_RELATIVE : GK_IMPORT;
 				out->stmt = s;
 				return 0;
 			}
@@ -274,4 +280,339 @@ bool module_name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest
 	TSNode a = syn_field(n, "attribute");
 	*rest = arena_printf(&u->arena, "%s%s%.*s", p, *p ? "." : "", (int)syn_len(a), u->src + ts_node_start_byte(a));
 	return *rest != NULL;
+}
+
+const char *module_constant_type(struct unit *u, const struct global_ref *ref)
+{
+	if (ref->kind != GK_OTHER || ts_node_is_null(ref->value) || !syn_is(ref->value, "call"))
+		return NULL;
+	TSNode args = syn_field(ref->value, "arguments"), root;
+	const char *rest;
+	if (!syn_is(args, "argument_list") || !module_name_chain(u, syn_field(ref->value, "function"), &root, &rest))
+		return NULL;
+	uint32_t n = ts_node_named_child_count(args);
+	for (uint32_t i = 0; i < n; i++) {
+		TSNode a = ts_node_named_child(args, i);
+		if (syn_is(a, "keyword_argument"))
+			a = syn_field(a, "value");
+		/* flags such as re.I or re.IGNORECASE | re.M are attributes of the same import */
+		if (!syn_is(a, "comment") && !module_is_constant_expr(u, a) && !syn_is(a, "attribute") &&
+		    !syn_is(a, "binary_operator"))
+			return NULL;
+	}
+	const char *name = arena_strndup(&u->arena, u->src + ts_node_start_byte(root), syn_len(root));
+	struct global_ref r;
+	if (!name || module_resolve(u, name, &r) < 0 || r.kind != GK_IMPORT)
+		return NULL;
+	const char *q = *rest ? arena_printf(&u->arena, "%s.%s", r.qualified, rest) : r.qualified;
+	if (q && !strcmp(q, "re.compile"))
+		return "re.Pattern";
+	if (q && !strcmp(q, "struct.Struct"))
+		return "struct.Struct";
+	return NULL;
+}
+
+bool module_patches(struct unit *u)
+{
+	return unit_has_identifier(u, "monkeypatch") ||
+	       (unit_has_identifier(u, "patch") && unit_has_identifier(u, "mock"));
+}
+
+struct string_scan {
+	struct unit *u;
+	const char *name;
+	bool found;
+};
+
+static bool dotted_ends_with(const char *s, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+	if (n < k || memcmp(s + n - k, name, k) != 0)
+		return false;
+	if (n > k && s[n - k - 1] != '.')
+		return false;
+	for (size_t i = 0; i + k < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')))
+			return false;
+	}
+	return true;
+}
+
+static int scan_string(TSNode n, void *vctx)
+{
+	struct string_scan *s = vctx;
+	if (!syn_is(n, "string_content"))
+		return 1;
+	const char *t = s->u->src + ts_node_start_byte(n);
+	if (dotted_ends_with(t, syn_len(n), s->name)) {
+		s->found = true;
+		return -1;
+	}
+	return 0;
+}
+
+bool module_names_in_string(struct unit *u, const char *name)
+{
+	/* most files never spell the name at all: only then is the walk needed */
+	if (!strstr(u->src, name))
+		return false;
+	struct string_scan s = {u, name, false};
+	syn_walk(u->root, scan_string, &s);
+	return s.found;
+}
+
+/* The first name a `del` statement deletes that a module-level def or class binds (a helper). */
+struct helper_scan {
+	struct unit *u;
+	const char *name;
+};
+
+static int scan_helper(TSNode n, void *vctx)
+{
+	struct helper_scan *h = vctx;
+	if (syn_is(n, "attribute") || syn_is(n, "subscript"))
+		return 0;
+	if (!syn_is(n, "identifier"))
+		return 1;
+	const char *name = arena_strndup(&h->u->arena, h->u->src + ts_node_start_byte(n), syn_len(n));
+	struct global_ref r;
+	if (name && module_resolve(h->u, name, &r) == 0 && r.kind == GK_REBOUND) {
+		/* a `del` is a binding: the def/class and the del make two */
+		uint32_t k = ts_node_named_child_count(h->u->root);
+		for (uint32_t i = 0; i < k && !h->name; i++) {
+			TSNode s = ts_node_named_child(h->u->root, i);
+			TSNode d = syn_is(s, "decorated_definition") ? syn_field(s, "definition") : s;
+			if ((syn_is(d, "function_definition") || syn_is(d, "class_definition")) &&
+			    syn_text_eq(syn_field(d, "name"), h->u->src, name))
+				h->name = name;
+		}
+	}
+	return h->name ? -1 : 0;
+}
+
+struct bulk_scan {
+	struct unit *u;
+	size_t after;
+	const char *what;
+};
+
+static int scan_bulk(TSNode n, void *vctx)
+{
+	struct bulk_scan *b = vctx;
+	if (syn_is(n, "function_definition") || syn_is(n, "class_definition") || syn_is(n, "decorated_definition"))
+		return 0; /* their bodies are not module level */
+	if (ts_node_end_byte(n) <= b->after)
+		return 0;
+	TSPoint at = ts_node_start_point(n);
+	if (syn_is(n, "delete_statement") && ts_node_start_byte(n) >= b->after) {
+		struct helper_scan h = {b->u, NULL};
+		syn_walk(n, scan_helper, &h);
+		if (!h.name)
+			return 0;
+		b->what = arena_printf(&b->u->arena, "the module deletes its helpers at line %u (`del %s`, ...)",
+				       at.row + 1, h.name);
+		return -1;
+	}
+	if (syn_is(n, "import_from_statement") && ts_node_start_byte(n) >= b->after) {
+		uint32_t k = ts_node_named_child_count(n);
+		for (uint32_t i = 0; i < k; i++)
+			if (syn_is(ts_node_named_child(n, i), "wildcard_import")) {
+				b->what = arena_printf(&b->u->arena, "the module does `from ... import *` at line %u",
+						       at.row + 1);
+				return -1;
+			}
+		return 0;
+	}
+	return syn_is(n, "expression_statement") ? 0 : 1;
+}
+
+const char *module_bulk_rebind_after(struct unit *u, size_t after)
+{
+	struct bulk_scan b = {u, after, NULL};
+	syn_walk(u->root, scan_bulk, &b);
+	return b.what;
+}
+
+struct guess_scan {
+	struct unit *u;
+	const char *name;
+	const char *qualified;
+};
+
+static int scan_guess(TSNode n, void *vctx)
+{
+	struct guess_scan *g = vctx;
+	if (syn_is(n, "function_definition") || syn_is(n, "class_definition") || syn_is(n, "expression_statement"))
+		return 0;
+	if (syn_is(n, "import_statement") || syn_is(n, "import_from_statement")) {
+		struct global_ref r;
+		bool relative;
+		memset(&r, 0, sizeof r);
+		if (import_binds(g->u, n, g->name, &r, &relative) && !relative) {
+			g->qualified = r.qualified;
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+const char *module_import_guess(struct unit *u, const char *name)
+{
+	struct guess_scan g = {u, name, NULL};
+	syn_walk(u->root, scan_guess, &g);
+	return g.qualified;
+}
+
+const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t max)
+{
+	char *out = arena_alloc(&u->arena, (max < n ? max : n) + 8);
+	if (!out)
+		return NULL;
+	size_t len = 0, cut = 0;
+	bool space = false, truncated = false;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			space = len > 0;
+			continue;
+		}
+		if (len + (space ? 1 : 0) >= max) {
+			truncated = true;
+			break;
+		}
+		if (space) {
+			cut = len;
+			out[len++] = ' ';
+			space = false;
+		}
+		bool word = c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+		if (!word && len && cut != len)
+			cut = len; /* before punctuation: a boundary */
+		out[len++] = (char)c;
+		if (!word)
+			cut = len; /* after punctuation too */
+	}
+	if (truncated) {
+		/* never inside a name, nor inside a UTF-8 sequence */
+		if (cut) {
+			len = cut;
+		} else { /* one long name, copied as is: cut it, but not inside a UTF-8 sequence */
+			const char *next = s + i; /* the byte after out[len - 1] */
+			while (len && ((unsigned char)*next & 0xC0) == 0x80) {
+				len--;
+				next--;
+			}
+		}
+		while (len && out[len - 1] == ' ')
+			len--;
+		memcpy(out + len, "\xe2\x80\xa6", 3); /* … */
+		len += 3;
+	}
+	out[len] = 0;
+	return out;
+}
+
+const char *module_excerpt(struct unit *u, TSNode n, size_t max)
+{
+	return module_excerpt_text(u, u->src + ts_node_start_byte(n), syn_len(n), max);
+}
+
+int module_line_length(const struct unit *u)
+{
+	return u->config && u->config->line_length > 0 ? u->config->line_length : 88;
+}
+
+size_t module_width(const char *s, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		w += ((unsigned char)s[i] & 0xC0) != 0x80;
+	return w;
+}
+
+/* The arguments of an argument list, each its own source text; NULL when one spans lines or
+ * the list holds a comment (it is then written as it is). Sets *magic when the list ends in a
+ * trailing comma. */
+static const char **argument_texts(struct unit *u, TSNode args, size_t *n, bool *magic)
+{
+	uint32_t k = ts_node_named_child_count(args);
+	const char **v = arena_alloc(&u->arena, (k + 1) * sizeof *v);
+	*n = 0;
+	*magic = false;
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode a = ts_node_named_child(args, i);
+		if (syn_is(a, "comment") || ts_node_start_point(a).row != ts_node_end_point(a).row)
+			return NULL;
+		v[(*n)++] = arena_strndup(&u->arena, u->src + ts_node_start_byte(a), syn_len(a));
+	}
+	/* a `,` right before the closing bracket */
+	uint32_t c = ts_node_child_count(args);
+	if (c >= 2 && syn_is(ts_node_child(args, c - 2), ","))
+		*magic = *n > 0;
+	return v;
+}
+
+const char *module_assignment_text(struct unit *u, const char *name, const char *callee, TSNode args)
+{
+	size_t n;
+	bool magic;
+	const char **v = argument_texts(u, args, &n, &magic);
+	const char *nl = u->nl;
+	size_t max = (size_t)module_line_length(u);
+	if (!v) /* as written */
+		return arena_printf(&u->arena, "%s = %s%.*s%s", name, callee, (int)syn_len(args),
+				    u->src + ts_node_start_byte(args), nl);
+	const char *body = "";
+	for (size_t i = 0; i < n && body; i++)
+		body = arena_printf(&u->arena, "%s%s%s", body, i ? ", " : "", v[i]);
+	if (!body)
+		return NULL;
+	const char *one = arena_printf(&u->arena, "%s = %s(%s)", name, callee, body);
+	if (!one)
+		return NULL;
+	if (!magic && module_width(one, strlen(one)) <= max)
+		return arena_printf(&u->arena, "%s%s", one, nl);
+	if (!magic && 4 + module_width(body, strlen(body)) <= max)
+		return arena_printf(&u->arena, "%s = %s(%s    %s%s)%s", name, callee, nl, body, nl, nl);
+	const char *t = arena_printf(&u->arena, "%s = %s(%s", name, callee, nl);
+	for (size_t i = 0; i < n && t; i++)
+		t = arena_printf(&u->arena, "%s    %s,%s", t, v[i], nl);
+	return t ? arena_printf(&u->arena, "%s)%s", t, nl) : NULL;
+}
+
+/* The top-level statement that ends on the line before `at`, or a null node. */
+static TSNode statement_before(const struct unit *u, size_t at)
+{
+	TSNode last = {{0}, 0, 0};
+	uint32_t k = ts_node_named_child_count(u->root);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode s = ts_node_named_child(u->root, i);
+		if (ts_node_end_byte(s) > at)
+			break;
+		last = s;
+	}
+	return last;
+}
+
+size_t module_insertion(struct unit *u, size_t at, const char *text, struct edit *out)
+{
+	size_t n = 0;
+	bool bare_end = at == u->len && u->len > 0 && u->src[u->len - 1] != '\n';
+	TSNode prev = statement_before(u, at);
+	/* the line right before `at` holds the end of `prev` (no blank line between) */
+	bool adjacent = !ts_node_is_null(prev) && !bare_end && unit_line_end(u, ts_node_end_byte(prev) - 1) == at;
+	if (adjacent && (is_import(prev) || is_docstring(prev)))
+		out[n++] = (struct edit){at, at, u->nl, strlen(u->nl), 0, false};
+	const char *t = bare_end ? arena_printf(&u->arena, "%s%s", u->nl, text) : text;
+	if (!t)
+		return n;
+	out[n++] = (struct edit){at, at, t, strlen(t), 0, false};
+	if (module_separator(u, at, &out[n]))
+		n++;
+	return n;
 }

@@ -16,6 +16,8 @@ enum global_kind {
 	GK_REBOUND,     /* bound (or deleted) more than once */
 	GK_CONDITIONAL, /* bound once, inside a compound statement or by a non top-level import */
 	GK_STAR,        /* the module does `from ... import *`: any name may be rebound */
+	GK_RELATIVE,    /* bound once, by a top-level relative import (`from .m import x`): a
+			 * module of the package, not one whose callables are vetted */
 };
 
 struct global_ref {
@@ -61,5 +63,57 @@ const char *module_line_text(struct unit *u, size_t at, const char *line);
 /* A name or an attribute chain of names (`re`, `os.path.join`): the root identifier node and
  * the dotted rest ("" for a bare name, an arena string). False for anything else. */
 bool module_name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest);
+
+/* The type of the module constant `ref` (GK_OTHER: bound once by `NAME = callee(<constants>)`)
+ * when its callee is the module's own import of `re.compile` ("re.Pattern") or `struct.Struct`
+ * ("struct.Struct"); NULL otherwise. */
+const char *module_constant_type(struct unit *u, const struct global_ref *ref);
+
+/* Does the module patch names at run time: mock's `patch`/`patch.object` (a `mock` module and
+ * a `patch` name), or pytest's `monkeypatch`? A call hoisted to import time is no longer
+ * reached by such a patch. */
+bool module_patches(struct unit *u);
+
+/* Does a string literal of the module name `name` as a whole, or as the last part of a dotted
+ * path ("ord", "re.compile", ".ord")? Code that names a callee in a string may look it up or
+ * replace it (`patch(__name__ + ".ord")`, `getattr(builtins, "ord")`). */
+bool module_names_in_string(struct unit *u, const char *name);
+
+/* A module-level statement after byte offset `after` that rebinds or deletes module names in
+ * bulk: `from M import *`, or a `del` (of the module's helpers, say). Returns its description
+ * (arena string) or NULL. A new module-level name added before it would survive the `del`, or
+ * be replaced by the star import. */
+const char *module_bulk_rebind_after(struct unit *u, size_t after);
+
+/* For a name the module binds more than once or conditionally: what the first import statement
+ * at module level (inside compound statements too) that binds it stands for ("re.compile" for
+ * `from re import compile`), or NULL when no import binds it. */
+const char *module_import_guess(struct unit *u, const char *name);
+
+/* The project's line length (engine_config.line_length, 88 when unset). */
+int module_line_length(const struct unit *u);
+
+/* The width of s[0, n) in characters (UTF-8 sequences count one). */
+size_t module_width(const char *s, size_t n);
+
+/* `NAME = callee(args)` as black writes it, with the file's newline after each line: on one
+ * line when it fits the line length, else split after the opening bracket (the arguments on
+ * one indented line, or one per line with a trailing comma when that does not fit either, or
+ * when the source had a magic trailing comma). `args` is the call's argument_list. Returns an
+ * arena string. */
+const char *module_assignment_text(struct unit *u, const char *name, const char *callee, TSNode args);
+
+/* The edits that insert module-level `text` (whole lines) at line start `at`, as PEP 8 and
+ * black/isort want the lines around it: a blank line before it when it follows the imports or
+ * the docstring, two before a def or class that follows. Writes at most 3 edits to out[] and
+ * returns their number; edits shared by every insertion at `at` are identical, so a fix engine
+ * applies them once. */
+size_t module_insertion(struct unit *u, size_t at, const char *text, struct edit *out);
+
+/* The source text of `n` for a message: whitespace runs (newlines included) shown as one space,
+ * and cut with "…" after about `max` characters, at a boundary between names (an arena string). */
+const char *module_excerpt(struct unit *u, TSNode n, size_t max);
+/* The same for a string of text. */
+const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t max);
 
 #endif

@@ -4,14 +4,19 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine.h"
+#include "module.h"
 #include "nested.h"
 #include "pass.h"
 #include "scope.h"
+
+struct use_scan;
 
 struct lift {
 	struct nested n;
 	const char *short_name;  /* inner name, assignment target of a lambda, or "lambda" */
 	bool used;               /* the name is used elsewhere in the parent scope */
+	struct use_scan *uses;   /* what lift_check found of its uses */
 };
 
 void *lift_new(struct unit *u, const struct nested *n)
@@ -38,6 +43,12 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 			   ts_node_start_point(node).column + 1, l->n.qualname, l->n.code->freevars);
 		return 0;
 	}
+	if (l->n.code->site_in_loop) {
+		/* one finding per site: SPF102 reports it, with this lift as its fix */
+		unit_debug(u, self, "%u:%u: %s is built in a loop: SPF102", ts_node_start_point(node).row + 1,
+			   ts_node_start_point(node).column + 1, l->n.qualname);
+		return 0;
+	}
 	bool is_def = syn_is(node, "function_definition");
 	TSNode at = is_def ? syn_field(node, "name") : node;
 	if (!is_def) /* report the `lambda` keyword: a lambda can span many lines */
@@ -59,7 +70,9 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	return 0;
 }
 
-/* ---- check: the design's safety checks 2 to 7 ------------------------------------------ */
+/* ---- check: is the lift safe? ---------------------------------------------------------------
+ *
+ * lift_check runs the checks one by one; each demotes the fix and says why in words. */
 
 struct verdict {
 	enum applicability a;
@@ -82,6 +95,7 @@ struct spans {
 	bool is_default[MAX_SPANS];
 	size_t count;
 	bool overflow;
+	size_t ndecorators;
 };
 
 static void add_span(struct spans *s, TSNode n, bool is_default)
@@ -96,9 +110,9 @@ static void add_span(struct spans *s, TSNode n, bool is_default)
 	s->n[s->count++] = n;
 }
 
-static void collect_spans(TSNode fn, struct spans *s, size_t *ndecorators)
+static void collect_spans(TSNode fn, struct spans *s)
 {
-	*ndecorators = 0;
+	s->ndecorators = 0;
 	TSNode stmt = scope_def_statement(fn);
 	if (!ts_node_eq(stmt, fn)) {
 		uint32_t n = ts_node_named_child_count(stmt);
@@ -106,7 +120,7 @@ static void collect_spans(TSNode fn, struct spans *s, size_t *ndecorators)
 			TSNode c = ts_node_named_child(stmt, i);
 			if (syn_is(c, "decorator")) {
 				add_span(s, c, false);
-				(*ndecorators)++;
+				s->ndecorators++;
 			}
 		}
 	}
@@ -176,58 +190,103 @@ static void check_global(struct unit *u, const char *name, int line, struct verd
 	int first = 0;
 	int n = bridge_global_bindings(u, name, &first);
 	if (n < 0)
-		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "check 2: the module uses `import *`, so `%s` may be rebound", name));
+		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "the module does `from ... import *`, so `%s`, which "
+							      "a default, annotation or decorator reads, may be rebound",
+						   name));
 	else if (n == 0 && bridge_is_builtin(name))
 		return;
 	else if (n == 0)
-		demote(v, FIX_NONE, arena_printf(&u->arena, "check 2: `%s` is not bound in the module", name));
+		demote(v, FIX_NONE, arena_printf(&u->arena, "a default, annotation or decorator reads `%s`, which is "
+							    "not bound in the module", name));
 	else if (first == 0)
 		demote(v, FIX_NONE, arena_printf(&u->arena,
-						 "check 2: `%s` is bound only inside functions (`global`); the lifted def "
-						 "could raise NameError at import", name));
+						 "a default, annotation or decorator reads `%s`, which is bound only inside "
+						 "functions (`global`); the lifted def could raise NameError at import", name));
 	else if (bound_conditionally(u, first))
 		demote(v, FIX_NONE, arena_printf(&u->arena,
-						 "check 2: `%s` is bound inside a compound statement at module level; "
-						 "the lifted def could raise NameError at import", name));
+						 "a default, annotation or decorator reads `%s`, which is bound inside a "
+						 "compound statement at module level; the lifted def could raise NameError "
+						 "at import", name));
 	else if (first >= line)
 		demote(v, FIX_NONE, arena_printf(&u->arena,
-						 "check 2: `%s` is defined after the outer function; the lifted def would "
-						 "raise NameError at import", name));
+						 "a default, annotation or decorator reads `%s`, which is defined after the "
+						 "enclosing function; the lifted def would raise NameError at import", name));
 	else if (n > 1)
 		demote(v, FIX_UNSAFE, arena_printf(&u->arena,
-						   "check 2: `%s` is bound more than once in the module; the lifted def "
-						   "would read it once at import instead of on every call", name));
+						   "a default, annotation or decorator reads `%s`, which is bound more than "
+						   "once in the module; the lifted def would read it once at import instead of "
+						   "on every call", name));
 }
 
+/* Is the callee `f` (a name or attribute chain) the module import `qualified` names? */
+static bool is_import_of(struct unit *u, TSNode f, const char *qualified)
+{
+	TSNode root;
+	const char *rest;
+	if (!module_name_chain(u, f, &root, &rest))
+		return false;
+	const char *name = arena_strndup(&u->arena, u->src + ts_node_start_byte(root), syn_len(root));
+	struct global_ref r;
+	if (!name || module_resolve(u, name, &r) < 0 || r.kind != GK_IMPORT)
+		return false;
+	const char *q = *rest ? arena_printf(&u->arena, "%s.%s", r.qualified, rest) : r.qualified;
+	return q && !strcmp(q, qualified);
+}
+
+/* Is `n` a module constant bound once to re.compile(...), or a conditional expression of such
+ * constants (`(A if flag else B)`)? */
+static bool is_pattern_constant(struct unit *u, TSNode n)
+{
+	while (syn_is(n, "parenthesized_expression"))
+		n = ts_node_named_child(n, 0);
+	if (syn_is(n, "conditional_expression"))
+		return is_pattern_constant(u, ts_node_named_child(n, 0)) && is_pattern_constant(u, ts_node_named_child(n, 2));
+	if (!syn_is(n, "identifier"))
+		return false;
+	const char *name = arena_strndup(&u->arena, u->src + ts_node_start_byte(n), syn_len(n));
+	struct global_ref r;
+	const char *type;
+	return name && module_resolve(u, name, &r) == 0 && (type = module_constant_type(u, &r)) &&
+	       !strcmp(type, "re.Pattern");
+}
+
+/* Known consumers: they call the function they are given and keep nothing of it. */
 static bool known_consumer(struct unit *u, struct nested *nd, TSNode call, TSNode arg, bool keyword, uint32_t pos)
 {
+	static const char *const key_consumers[] = {"heapq.nlargest", "heapq.nsmallest", "itertools.groupby", NULL};
+	static const char *const first_consumers[] = {"functools.reduce", "itertools.starmap", "itertools.filterfalse",
+						      "itertools.takewhile", "itertools.dropwhile",
+						      "itertools.accumulate", NULL};
 	TSNode f = syn_field(call, "function");
 	const char *src = u->src;
+	bool builtin = false;
 	if (keyword) {
 		TSNode kw = syn_field(ts_node_parent(arg), "name");
 		if (!syn_text_eq(kw, src, "key"))
 			return false;
 		if (syn_is(f, "attribute") && syn_text_eq(syn_field(f, "attribute"), src, "sort"))
-			return true;
-		if (syn_text_eq(f, src, "heapq.nlargest") || syn_text_eq(f, src, "heapq.nsmallest") ||
-		    syn_text_eq(f, src, "itertools.groupby"))
-			return true;
-		if (!syn_text_eq(f, src, "sorted") && !syn_text_eq(f, src, "min") && !syn_text_eq(f, src, "max"))
-			return false;
+			return true; /* list.sort(key=...) (any .sort(key=...) calls it, keeps nothing) */
+		for (const char *const *c = key_consumers; *c; c++)
+			if (is_import_of(u, f, *c))
+				return true;
+		builtin = syn_text_eq(f, src, "sorted") || syn_text_eq(f, src, "min") || syn_text_eq(f, src, "max");
 	} else {
-		bool ok = false;
-		if (pos == 0 && (syn_text_eq(f, src, "map") || syn_text_eq(f, src, "filter")))
-			ok = true;
-		else if (pos == 0 && (syn_text_eq(f, src, "functools.reduce") || syn_text_eq(f, src, "itertools.starmap") ||
-				      syn_text_eq(f, src, "itertools.filterfalse") ||
-				      syn_text_eq(f, src, "itertools.takewhile") ||
-				      syn_text_eq(f, src, "itertools.dropwhile")))
+		if (pos == 0) {
+			for (const char *const *c = first_consumers; *c; c++)
+				if (is_import_of(u, f, *c))
+					return true;
+			builtin = syn_text_eq(f, src, "map") || syn_text_eq(f, src, "filter");
+		}
+		if (pos == 1 && (is_import_of(u, f, "re.sub") || is_import_of(u, f, "re.subn")))
 			return true;
-		else if (pos == 1 && (syn_text_eq(f, src, "re.sub") || syn_text_eq(f, src, "re.subn")))
+		/* PATTERN.sub(repl, string): a module constant bound once to re.compile(...) */
+		if (pos == 0 && syn_is(f, "attribute") &&
+		    (syn_text_eq(syn_field(f, "attribute"), src, "sub") || syn_text_eq(syn_field(f, "attribute"), src, "subn")) &&
+		    is_pattern_constant(u, syn_field(f, "object")))
 			return true;
-		if (!ok)
-			return false;
 	}
+	if (!builtin)
+		return false;
 	/* a builtin consumer must really be the builtin: not rebound in the module or the parent */
 	char name[16];
 	size_t len = syn_len(f) < sizeof name - 1 ? syn_len(f) : sizeof name - 1;
@@ -252,7 +311,7 @@ static const char *escape_of(struct unit *u, struct nested *nd, TSNode n)
 		TSNode call = ts_node_parent(ts_node_parent(p));
 		if (syn_is(call, "call") && known_consumer(u, nd, call, n, true, 0))
 			return NULL;
-		return "it is passed as a keyword argument to an unknown callee";
+		return "it is passed as a keyword argument to a callee that may keep it";
 	}
 	if (syn_is(p, "argument_list")) {
 		uint32_t pos = 0, cnt = ts_node_named_child_count(p);
@@ -283,7 +342,29 @@ struct use_scan {
 	TSNode self_name;
 	size_t uses;
 	const char *escape;
+	bool rebound;          /* another binding of the name (def, assignment) */
+	TSNode *loads;         /* the uses that only read the name */
+	size_t nloads, cap;
+	bool oom;
 };
+
+/* Does the identifier n (whose parent is p) bind the name rather than read it? */
+static bool is_binding(TSNode n, TSNode p)
+{
+	static const char *const binders[] = {"delete_statement", "global_statement", "nonlocal_statement",
+					      "pattern_list", "tuple_pattern", "list_pattern", "as_pattern_target",
+					      "import_statement", "import_from_statement", "aliased_import",
+					      "dotted_name", NULL};
+	for (const char *const *b = binders; *b; b++)
+		if (syn_is(p, *b))
+			return true;
+	if (syn_is(p, "function_definition") || syn_is(p, "class_definition") || syn_is(p, "named_expression"))
+		return ts_node_eq(syn_field(p, "name"), n);
+	if (syn_is(p, "assignment") || syn_is(p, "augmented_assignment") || syn_is(p, "for_statement") ||
+	    syn_is(p, "for_in_clause"))
+		return ts_node_eq(syn_field(p, "left"), n);
+	return false;
+}
 
 static void on_use(TSNode n, void *vctx)
 {
@@ -296,12 +377,22 @@ static void on_use(TSNode n, void *vctx)
 		return;
 	s->uses++;
 	/* a rebinding (another def of the name, `name = ...`) is not an escape */
-	if ((syn_is(p, "function_definition") || syn_is(p, "class_definition")) && ts_node_eq(syn_field(p, "name"), n))
+	if (is_binding(n, p)) {
+		s->rebound = true;
 		return;
-	if (syn_is(p, "assignment") && ts_node_eq(syn_field(p, "left"), n))
-		return;
+	}
 	if (!s->escape)
 		s->escape = escape_of(s->u, s->nd, n);
+	if (s->nloads == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 8;
+		TSNode *nv = arena_grow(&s->u->arena, s->loads, sizeof *nv, s->nloads, s->cap);
+		if (!nv) {
+			s->oom = true;
+			return;
+		}
+		s->loads = nv;
+	}
+	s->loads[s->nloads++] = n;
 }
 
 struct local_scan {
@@ -356,24 +447,14 @@ static bool inside_class(const struct unit *u, TSNode n)
 	return false;
 }
 
-int lift_check(struct unit *u, struct finding *f)
+/* What builds the function -- decorators, defaults, annotations -- reads nothing of the
+ * enclosing function (on its instructions, then on the tree), only module names bound once
+ * before the lift point, or builtins; no default is computed by a call. */
+static void check_what_builds_it(struct unit *u, struct nested *nd, const struct spans *sp, int top_line, struct verdict *v)
 {
-	struct lift *l = f->data;
-	struct nested *nd = &l->n;
-	struct code_info *parent = nd->code->parent;
-	TSNode node = nd->node;
-	bool is_def = syn_is(node, "function_definition");
-	struct verdict v = {FIX_SAFE, NULL};
-	int top_line = (int)ts_node_start_point(scope_toplevel_statement(node)).row + 1;
-
-	/* check 2: what builds defaults, annotations and decorators reads nothing of the parent */
-	struct spans *sp = arena_alloc(&u->arena, sizeof *sp);
-	if (!sp)
-		return -1;
-	size_t ndecorators;
-	collect_spans(node, sp, &ndecorators);
+	const struct code_info *parent = nd->code->parent;
 	if (sp->overflow)
-		demote(&v, FIX_NONE, "check 2: too many defaults and annotations to verify");
+		demote(v, FIX_NONE, "it has too many defaults and annotations to verify");
 	for (size_t i = 0; i < parent->ninsns; i++) {
 		const struct insn *in = &parent->insns[i];
 		for (size_t k = 0; k < sp->count; k++) {
@@ -381,14 +462,13 @@ int lift_check(struct unit *u, struct finding *f)
 				continue;
 			const char *name = bridge_insn_name(u, parent, in);
 			if (bridge_op_reads_local(in->op))
-				demote(&v, FIX_NONE, arena_printf(&u->arena,
-								  "check 2: a default, annotation or decorator reads `%s` of the "
-								  "enclosing function", name ? name : "?"));
+				demote(v, FIX_NONE, arena_printf(&u->arena, "a default, annotation or decorator reads `%s` of "
+									    "the enclosing function", name ? name : "?"));
 			else if (bridge_op_is_global_load(in->op) && name)
-				check_global(u, name, top_line, &v);
+				check_global(u, name, top_line, v);
 			else if (bridge_op_is_call(in->op) && sp->is_default[k])
-				demote(&v, FIX_UNSAFE, "check 4: a default is computed by a call; lifted, it would be "
-						       "computed once at import instead of on every call");
+				demote(v, FIX_UNSAFE, "a default is computed by a call; lifted, it would be computed once at "
+						      "import instead of on every call");
 			break;
 		}
 	}
@@ -397,40 +477,50 @@ int lift_check(struct unit *u, struct finding *f)
 		struct local_scan ls = {u, parent, NULL};
 		syn_walk(sp->n[k], find_local, &ls);
 		if (ls.name)
-			demote(&v, FIX_NONE, arena_printf(&u->arena,
-							  "check 2: a default, annotation or decorator names `%s`, a local "
-							  "of the enclosing function", ls.name));
+			demote(v, FIX_NONE, arena_printf(&u->arena, "a default, annotation or decorator names `%s`, a local "
+								    "of the enclosing function", ls.name));
 	}
+}
 
-	/* check 3: decorators */
-	if (ndecorators)
-		demote(&v, FIX_UNSAFE, "check 3: the def is decorated; the decorator would run once at import "
-				       "instead of on every call");
-	/* check 4: mutable defaults */
+/* No decorator, no default that is not an immutable constant. */
+static void check_decorators_and_defaults(struct unit *u, const struct spans *sp, struct verdict *v)
+{
+	if (sp->ndecorators)
+		demote(v, FIX_UNSAFE, "the def is decorated; the decorator would run once at import instead of on "
+				      "every call");
 	for (size_t k = 0; k < sp->count; k++)
 		if (sp->is_default[k] && !is_immutable_literal(sp->n[k]))
-			demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
-							   "check 4: the default `%.*s` is not an immutable constant; lifted, "
-							   "one object would be shared by every call",
-							   (int)(syn_len(sp->n[k]) > 40 ? 40 : syn_len(sp->n[k])),
-							   u->src + ts_node_start_byte(sp->n[k])));
+			demote(v, FIX_UNSAFE, arena_printf(&u->arena, "the default `%s` is not an immutable constant; "
+								      "lifted, one object would be shared by every call",
+							   module_excerpt(u, sp->n[k], 40)));
+}
 
-	/* check 5: the function object does not escape */
-	struct use_scan us = {u, nd, is_def ? syn_field(node, "name") : (TSNode){{0}, 0, 0}, 0, NULL};
+/* The function object does not escape: it is only called, or handed to a known consumer. */
+static void check_escape(struct unit *u, struct lift *l, struct use_scan *us, struct verdict *v)
+{
+	struct nested *nd = &l->n;
+	TSNode node = nd->node;
+	bool is_def = syn_is(node, "function_definition");
 	TSNode scope_body = syn_is_comprehension(nd->parent) ? nd->parent : syn_field(nd->parent, "body");
 	bool named = is_def || strcmp(l->short_name, "lambda") != 0;
 	if (named)
-		scope_each_use(u, scope_body, l->short_name, on_use, &us);
+		scope_each_use(u, scope_body, l->short_name, on_use, us);
 	if (!is_def && !named)
-		us.escape = escape_of(u, nd, node);
-	l->used = us.uses > 0;
-	if (us.escape)
-		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
-						   "check 5: the function object escapes (%s); each call of the outer "
-						   "function used to get a new object",
-						   us.escape));
+		us->escape = escape_of(u, nd, node);
+	l->used = us->uses > 0;
+	if (us->escape)
+		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "the function object escapes (%s); each call of the "
+							      "enclosing function used to get a new object",
+						   us->escape));
+}
 
-	/* check 6: dynamic access to the parent's namespace, or `global name` */
+/* No dynamic access to the enclosing function's namespace, no `global`/`nonlocal` for the name,
+ * and a def nobody uses is not lifted (it is dead code). */
+static void check_namespace(struct unit *u, struct lift *l, const struct use_scan *us, struct verdict *v)
+{
+	struct nested *nd = &l->n;
+	TSNode node = nd->node;
+	bool named = syn_is(node, "function_definition") || strcmp(l->short_name, "lambda") != 0;
 	TSNode fnscope = syn_is_comprehension(nd->parent) ? scope_enclosing_def(u, node) : nd->parent;
 	const char *dyn = syn_is(fnscope, "function_definition") || syn_is(fnscope, "lambda")
 				  ? scope_dynamic_call(u, fnscope) : NULL;
@@ -438,28 +528,66 @@ int lift_check(struct unit *u, struct finding *f)
 		l->used = true; /* eval/exec may name it in a string: keep the local */
 	/* A def nobody uses is dead code: lifting it would only move it to module level, shifting
 	 * every line below (tracebacks, inspect.getsource) for the cost of building it. */
-	if (named && !l->used && !us.escape)
-		demote(&v, FIX_NONE, arena_printf(&u->arena,
-						  "`%s` is never used in the enclosing function; delete it rather than "
-						  "lift it", l->short_name));
+	if (named && !l->used && !us->escape)
+		demote(v, FIX_NONE, arena_printf(&u->arena, "`%s` is never used in the enclosing function; delete it "
+							    "rather than lift it", l->short_name));
 	if (dyn)
-		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
-						   "check 6: the enclosing function calls %s(), which can see the local "
-						   "function object", dyn));
-	if (named && bridge_local_kind(parent, l->short_name) == 0)
-		demote(&v, FIX_UNSAFE, arena_printf(&u->arena,
-						   "check 6: `%s` is not a local of the enclosing function (global or "
-						   "nonlocal declaration)", l->short_name));
+		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "the enclosing function calls %s(), which can see the "
+							      "local function object", dyn));
+	if (named && bridge_local_kind(nd->code->parent, l->short_name) == 0)
+		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "`%s` is not a local of the enclosing function (it is "
+							      "declared global or nonlocal)", l->short_name));
+}
 
-	/* check 7: private names inside a class would lose their mangling */
+/* Private names inside a class are mangled by the class; at module level they would not be. */
+static void check_private_names(struct unit *u, TSNode node, struct verdict *v)
+{
 	if (inside_class(u, node)) {
 		struct private_scan ps = {u, false};
 		syn_walk(scope_def_statement(node), find_private, &ps);
 		if (ps.found)
-			demote(&v, FIX_NONE, "check 7: uses a private `__name` inside a class; name mangling would change");
+			demote(v, FIX_NONE, "it uses a private `__name` inside a class; name mangling would change");
 	}
 	if (syn_is(ts_node_parent(node), "lambda") && !ts_node_eq(syn_field(ts_node_parent(node), "body"), node))
-		demote(&v, FIX_NONE, "lambda in a lambda's parameters is not supported");
+		demote(v, FIX_NONE, "a lambda in a lambda's parameters is not lifted");
+}
+
+/* The module does not delete or replace module names in bulk after the lift point: the new
+ * module-level name would survive a `del` of the helpers, or an `import *` could replace it. */
+static void check_module_names(struct unit *u, TSNode node, struct verdict *v)
+{
+	size_t at = ts_node_start_byte(scope_toplevel_statement(node));
+	const char *bulk = module_bulk_rebind_after(u, at);
+	if (bulk)
+		demote(v, FIX_UNSAFE, arena_printf(&u->arena, "%s; the lifted function would survive it as a new "
+							      "module name (dir() and `import *` of the module change)",
+						   bulk));
+}
+
+int lift_check(struct unit *u, struct finding *f)
+{
+	struct lift *l = f->data;
+	struct nested *nd = &l->n;
+	struct verdict v = {FIX_SAFE, NULL};
+	int top_line = (int)ts_node_start_point(scope_toplevel_statement(nd->node)).row + 1;
+	struct spans *sp = arena_alloc(&u->arena, sizeof *sp);
+	struct use_scan *us = arena_alloc(&u->arena, sizeof *us);
+	if (!sp || !us)
+		return -1;
+	collect_spans(nd->node, sp);
+	*us = (struct use_scan){.u = u, .nd = nd};
+	if (syn_is(nd->node, "function_definition"))
+		us->self_name = syn_field(nd->node, "name");
+	/* co_freevars is empty: find() and SPF102 took only such functions */
+	check_what_builds_it(u, nd, sp, top_line, &v);
+	check_decorators_and_defaults(u, sp, &v);
+	check_escape(u, l, us, &v);
+	if (us->oom)
+		return -1;
+	check_namespace(u, l, us, &v);
+	check_private_names(u, nd->node, &v);
+	check_module_names(u, nd->node, &v);
+	l->uses = us;
 
 	f->applicability = v.a;
 	f->reason = v.reason;
@@ -546,6 +674,15 @@ static size_t attached_comments_start(struct unit *u, TSNode stmt)
 	return start;
 }
 
+/* Is the line starting at `at` empty or only blanks? */
+static bool blank_line(const struct unit *u, size_t at)
+{
+	for (size_t k = at; k < u->len && u->src[k] != '\n'; k++)
+		if (u->src[k] != ' ' && u->src[k] != '\t' && u->src[k] != '\r')
+			return false;
+	return at < u->len;
+}
+
 static int fail(struct unit *u, struct finding *f, const char *why)
 {
 	f->applicability = FIX_NONE;
@@ -555,15 +692,290 @@ static int fail(struct unit *u, struct finding *f, const char *why)
 	return 0;
 }
 
+/* ---- the lifted name ------------------------------------------------------------------------ */
+
+/* A name's words for a lifted name: dunders contribute their word (`__init__` -> `init`),
+ * leading and trailing underscores go, runs of underscores become one. */
+static void put_word(struct buf *b, const char *s)
+{
+	while (*s == '_')
+		s++;
+	size_t n = strlen(s);
+	while (n && s[n - 1] == '_')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != '_' || (i + 1 < n && s[i + 1] != '_'))
+			put(b, s + i, 1);
+}
+
+/* How many defs of the module (at any depth) are named `name`. */
+static size_t defs_named(struct unit *u, TSNode name)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < u->nscopes; i++) {
+		TSNode s = u->scopes[i].node;
+		if (syn_is(s, "function_definition") &&
+		    syn_len(syn_field(s, "name")) == syn_len(name) &&
+		    !memcmp(u->src + ts_node_start_byte(syn_field(s, "name")), u->src + ts_node_start_byte(name), syn_len(name)))
+			n++;
+	}
+	return n;
+}
+
+/* What a lambda is called in its lifted name: the keyword it is passed as (`key`), `repl` for
+ * the replacement of a re substitution, the name it is assigned to, else `lambda`. */
+static const char *lambda_word(struct unit *u, struct lift *l)
+{
+	TSNode node = l->n.node, p = ts_node_parent(node);
+	while (syn_is(p, "parenthesized_expression"))
+		p = ts_node_parent(p);
+	if (syn_is(p, "keyword_argument"))
+		return module_excerpt(u, syn_field(p, "name"), 40);
+	if (syn_is(p, "argument_list")) {
+		TSNode f = syn_field(ts_node_parent(p), "function");
+		TSNode attr = syn_is(f, "attribute") ? syn_field(f, "attribute") : f;
+		if (syn_text_eq(attr, u->src, "sub") || syn_text_eq(attr, u->src, "subn"))
+			return "repl";
+	}
+	return l->short_name;
+}
+
+/* The lifted name from the template (engine_config.lift_name, default "_{scope}_{name}"):
+ * {name} the function's own name (a lambda: see lambda_word), {function} the enclosing def,
+ * {class} the class of that def when it is a method, {scope} the class and the def when the
+ * class disambiguates (the def's name is a dunder or another def of the module has it), else
+ * the def. Returns the base name (not yet reserved) or NULL when the template makes no
+ * identifier. */
+static const char *lift_base_name(struct unit *u, struct lift *l)
+{
+	TSNode outer = l->n.outer_def;
+	const char *fn = ts_node_is_null(outer) ? "lambda" : nested_short_name(u, outer);
+	const char *cls = "";
+	bool with_class = false;
+	if (!ts_node_is_null(outer)) {
+		TSNode c = scope_parent(u, outer);
+		if (syn_is(c, "class_definition")) {
+			cls = module_excerpt(u, syn_field(c, "name"), 80);
+			size_t n = strlen(fn);
+			with_class = (n > 4 && !strncmp(fn, "__", 2) && !strcmp(fn + n - 2, "__")) ||
+				     defs_named(u, syn_field(outer, "name")) > 1;
+		}
+	}
+	const char *name = syn_is(l->n.node, "lambda") ? lambda_word(u, l) : l->short_name;
+	const char *tmpl = u->config && u->config->lift_name ? u->config->lift_name : "_{scope}_{name}";
+	struct buf b = {.a = &u->arena};
+	for (const char *t = tmpl; *t;) {
+		const char *close = *t == '{' ? strchr(t, '}') : NULL;
+		if (!close) {
+			put(&b, t++, 1);
+			continue;
+		}
+		size_t k = (size_t)(close - t - 1);
+		if (k == 4 && !strncmp(t + 1, "name", 4)) {
+			put_word(&b, name);
+		} else if (k == 8 && !strncmp(t + 1, "function", 8)) {
+			put_word(&b, fn);
+		} else if (k == 5 && !strncmp(t + 1, "class", 5)) {
+			put_word(&b, cls);
+		} else if (k == 5 && !strncmp(t + 1, "scope", 5)) {
+			if (with_class && *cls) {
+				put_word(&b, cls);
+				puts_(&b, "_");
+			}
+			put_word(&b, fn);
+		} else {
+			return NULL; /* the configuration was checked: not reached */
+		}
+		t = close + 1;
+	}
+	if (b.oom || !b.p)
+		return NULL;
+	/* one underscore where pieces met or a piece was empty; none at the end */
+	size_t w = 0;
+	for (size_t i = 0; i < b.len; i++)
+		if (b.p[i] != '_' || w == 0 || b.p[w - 1] != '_')
+			b.p[w++] = b.p[i];
+	while (w > 1 && b.p[w - 1] == '_')
+		w--;
+	b.p[w] = 0;
+	if (!w || (b.p[0] >= '0' && b.p[0] <= '9'))
+		return NULL;
+	for (size_t i = 0; i < w; i++) {
+		unsigned char c = (unsigned char)b.p[i];
+		if (!(c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')))
+			return NULL;
+	}
+	return b.p;
+}
+
+/* Can the uses refer to the lifted function directly, instead of an alias kept in the
+ * enclosing function? An alias costs a global load and a store per call, then a local load per
+ * use; a direct reference a global load per use, a few ns more than a local load
+ * (bench/alias_vs_direct.py: the alias is slower for 1 to 4 uses, and 3.4 ns per iteration
+ * faster for a use inside a loop). So: directly when the def is a statement of the function's
+ * own body, its name is never rebound, and every use reads it after the def, in the function's
+ * own scope, outside any loop, on a line that stays within the line length. */
+static bool direct_uses(struct unit *u, struct lift *l, TSNode stmt, const char *newname)
+{
+	const struct use_scan *us = l->uses;
+	TSNode outer = l->n.outer_def;
+	if (!us || us->rebound || !us->nloads || ts_node_is_null(outer) ||
+	    !ts_node_eq(l->n.parent, outer) || !ts_node_eq(ts_node_parent(stmt), syn_field(outer, "body")))
+		return false;
+	size_t grow = strlen(newname) - strlen(l->short_name);
+	size_t max = (size_t)module_line_length(u);
+	for (size_t i = 0; i < us->nloads; i++) {
+		TSNode n = us->loads[i];
+		if (ts_node_start_byte(n) < ts_node_end_byte(stmt) || !ts_node_eq(scope_parent(u, n), outer) ||
+		    scope_runs_per_call(u, n, outer) != 1)
+			return false;
+		size_t ls = unit_line_start(u, ts_node_start_byte(n)), le = unit_line_end(u, ts_node_start_byte(n));
+		size_t width = module_width(u->src + ls, le - ls) - (le > ls && u->src[le - 1] == '\n') -
+			       (le > ls + 1 && u->src[le - 2] == '\r');
+		size_t same_line = 0;
+		for (size_t k = 0; k < us->nloads; k++)
+			same_line += unit_line_start(u, ts_node_start_byte(us->loads[k])) == ls;
+		if (width + same_line * grow > max)
+			return false;
+	}
+	return true;
+}
+
+/* ---- the lifted lambda -------------------------------------------------------------------- */
+
+struct flow_scan {
+	bool bad;
+	bool comments_ok;
+};
+
+static int scan_flow(TSNode n, void *vctx)
+{
+	struct flow_scan *fs = vctx;
+	if ((syn_is(n, "comment") && !fs->comments_ok) ||
+	    (syn_is(n, "string") && ts_node_start_point(n).row != ts_node_end_point(n).row)) {
+		fs->bad = true;
+		return -1;
+	}
+	return 1;
+}
+
+/* Node n's text on one line, as black joins a split expression that fits: nothing after an
+ * opening bracket or before a closing one, one space elsewhere. False when it holds a comment,
+ * a multi-line string, a backslash continuation or a magic trailing comma (black keeps those
+ * lines). */
+static bool reflow_join(struct unit *u, TSNode n, struct buf *out)
+{
+	struct flow_scan fs = {false, false};
+	syn_walk(n, scan_flow, &fs);
+	if (fs.bad)
+		return false;
+	const char *t = u->src + ts_node_start_byte(n);
+	size_t len = syn_len(n);
+	for (size_t i = 0; i < len;) {
+		if (t[i] == '\\')
+			return false;
+		if (t[i] != '\r' && t[i] != '\n') {
+			put(out, t + i, 1);
+			i++;
+			continue;
+		}
+		while (out->len && (out->p[out->len - 1] == ' ' || out->p[out->len - 1] == '\t'))
+			out->len--;
+		while (i < len && (t[i] == '\r' || t[i] == '\n' || t[i] == ' ' || t[i] == '\t'))
+			i++;
+		char prev = out->len ? out->p[out->len - 1] : 0;
+		char next = i < len ? t[i] : 0;
+		bool closing = next == ')' || next == ']' || next == '}';
+		if (prev == ',' && closing)
+			return false; /* a magic trailing comma */
+		if (!(prev == '(' || prev == '[' || prev == '{') && !closing)
+			put(out, " ", 1);
+	}
+	if (out->p)
+		out->p[out->len] = 0;
+	return !out->oom;
+}
+
+/* Copy src[start, end) with every line after the first re-indented: its leading `indent`
+ * (indlen bytes) becomes new_indent. False, writing nothing, when a line does not start with
+ * that indentation or a multi-line string would be touched. */
+static bool reindent(struct unit *u, struct buf *b, size_t start, size_t end, const char *indent, size_t indlen,
+		     const char *new_indent)
+{
+	for (size_t at = unit_line_end(u, start); at < end; at = unit_line_end(u, at)) {
+		size_t le = unit_line_end(u, at);
+		bool blank = true;
+		for (size_t k = at; k < le && blank; k++)
+			blank = u->src[k] == ' ' || u->src[k] == '\t' || u->src[k] == '\r' || u->src[k] == '\n';
+		if (!blank && (le - at < indlen || memcmp(u->src + at, indent, indlen) != 0))
+			return false;
+	}
+	TSNode n = ts_node_descendant_for_byte_range(u->root, (uint32_t)start, (uint32_t)end);
+	struct flow_scan fs = {false, true};
+	syn_walk(n, scan_flow, &fs);
+	if (fs.bad)
+		return false;
+	size_t first = unit_line_end(u, start);
+	put(b, u->src + start, first - start);
+	for (size_t at = first; at < end;) {
+		size_t le = unit_line_end(u, at);
+		if (le > end)
+			le = end;
+		if (le - at >= indlen && !memcmp(u->src + at, indent, indlen)) {
+			puts_(b, new_indent);
+			put(b, u->src + at + indlen, le - at - indlen);
+		} else {
+			put(b, u->src + at, le - at);
+		}
+		at = le;
+	}
+	return true;
+}
+
+/* The lambda's body as the lifted def's return value, in the form black gives it: on one line
+ * when it has no comment and fits (a body split over lines by the enclosing call is joined);
+ * else a bracketed body keeps its lines, re-indented from the lambda's line to the def's body;
+ * else it is wrapped in parentheses. */
+static void put_lambda_body(struct unit *u, struct buf *b, TSNode body, const char *unit_indent)
+{
+	size_t bs = ts_node_start_byte(body), be = ts_node_end_byte(body);
+	const char *text = u->src + bs;
+	size_t n = be - bs;
+	if (ts_node_start_point(body).row == ts_node_end_point(body).row) {
+		put(b, text, n);
+		return;
+	}
+	struct buf joined = {.a = &u->arena};
+	bool ok = reflow_join(u, body, &joined);
+	size_t width = strlen(unit_indent) + 7 + (joined.p ? module_width(joined.p, joined.len) : 0);
+	if (ok && !joined.oom && width <= (size_t)module_line_length(u)) {
+		put(b, joined.p, joined.len);
+		return;
+	}
+	char first = text[0], last = text[n - 1];
+	bool bracketed = (first == '(' && last == ')') || (first == '[' && last == ']') || (first == '{' && last == '}') ||
+			 syn_is(body, "call");
+	if (bracketed) {
+		size_t ls = unit_line_start(u, bs), ind = ls;
+		while (ind < u->len && (u->src[ind] == ' ' || u->src[ind] == '\t'))
+			ind++;
+		if (reindent(u, b, bs, be, u->src + ls, ind - ls, unit_indent))
+			return;
+	}
+	puts_(b, "(");
+	put(b, text, n);
+	puts_(b, ")");
+}
+
 int lift_rewrite(struct unit *u, struct finding *f)
 {
 	struct lift *l = f->data;
 	TSNode node = l->n.node;
 	bool is_def = syn_is(node, "function_definition");
-	const char *outer = ts_node_is_null(l->n.outer_def) ? "lambda" : nested_short_name(u, l->n.outer_def);
-	while (*outer == '_')
-		outer++;
-	const char *newname = unit_reserve_name(u, arena_printf(&u->arena, "_%s_%s", outer, l->short_name));
+	const char *base = lift_base_name(u, l);
+	if (!base)
+		return fail(u, f, "the lift-name template makes no identifier of this function's names");
+	const char *newname = unit_reserve_name(u, base);
 	if (!newname)
 		return -1;
 
@@ -578,7 +990,9 @@ int lift_rewrite(struct unit *u, struct finding *f)
 	const char *unit_indent = indlen && indent[0] == '\t' ? "\t" : "    ";
 
 	struct buf lifted = {.a = &u->arena};
-	struct edit *e = arena_alloc(&u->arena, sizeof *e * 2);
+	bool direct = is_def && l->used && direct_uses(u, l, stmt, newname);
+	size_t nuses = direct ? l->uses->nloads : 0;
+	struct edit *e = arena_alloc(&u->arena, sizeof *e * (2 + nuses));
 	if (!e)
 		return -1;
 
@@ -636,7 +1050,7 @@ int lift_rewrite(struct unit *u, struct finding *f)
 			    !syn_is(c, "decorated_definition"))
 				others++;
 		}
-		if (l->used) {
+		if (l->used && !direct) {
 			put(&site, indent, indlen);
 			puts_(&site, l->short_name);
 			puts_(&site, " = ");
@@ -652,6 +1066,19 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		bool ends_nl = to > 0 && u->src[to - 1] == '\n';
 		if (!ends_nl && site.len) /* the def ended the file without a newline */
 			site.len -= strlen(u->nl);
+		if (!site.len) {
+			/* the blank lines black keeps around a nested def go with it: none may open the
+			 * block or double one that stays */
+			TSNode next = ts_node_next_named_sibling(stmt);
+			bool first = ts_node_is_null(ts_node_prev_named_sibling(stmt)) ||
+				     unit_line_start(u, ts_node_start_byte(block)) == from;
+			if (!ts_node_is_null(next) && (first || (from > 0 && blank_line(u, unit_line_start(u, from - 1)))))
+				while (to < u->len && blank_line(u, to))
+					to = unit_line_end(u, to);
+			else if (ts_node_is_null(next))
+				while (from > 0 && blank_line(u, unit_line_start(u, from - 1)))
+					from = unit_line_start(u, from - 1);
+		}
 		e[1] = (struct edit){from, to, site.p ? site.p : "", site.len, 1, false};
 	} else {
 		TSNode params = syn_field(node, "parameters");
@@ -665,13 +1092,7 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		puts_(&lifted, u->nl);
 		puts_(&lifted, unit_indent);
 		puts_(&lifted, "return ");
-		bool multi = ts_node_start_point(body).row != ts_node_end_point(body).row &&
-			     !syn_is(body, "parenthesized_expression");
-		if (multi)
-			puts_(&lifted, "(");
-		put(&lifted, u->src + ts_node_start_byte(body), syn_len(body));
-		if (multi)
-			puts_(&lifted, ")");
+		put_lambda_body(u, &lifted, body, unit_indent);
 		puts_(&lifted, u->nl);
 		e[1] = (struct edit){ts_node_start_byte(node), ts_node_end_byte(node), newname, strlen(newname), 1, false};
 	}
@@ -682,8 +1103,12 @@ int lift_rewrite(struct unit *u, struct finding *f)
 	TSNode top = scope_toplevel_statement(node);
 	size_t ins = attached_comments_start(u, top);
 	e[0] = (struct edit){ins, ins, lifted.p, lifted.len, 0, false};
+	for (size_t i = 0; i < nuses; i++) {
+		TSNode n = l->uses->loads[i];
+		e[2 + i] = (struct edit){ts_node_start_byte(n), ts_node_end_byte(n), newname, strlen(newname), 0, false};
+	}
 	f->edits = e;
-	f->nedits = 2;
+	f->nedits = 2 + nuses;
 	f->fix_title = arena_printf(&u->arena, "Lift `%s` to module level as `%s`", l->short_name, newname);
 	return 0;
 }

@@ -31,7 +31,8 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 			times = arena_printf(&u->arena, ", %lld times per call of `%.*s`", k, (int)syn_len(on),
 					     u->src + ts_node_start_byte(on));
 	}
-	f->message = arena_printf(&u->arena, "%s is built on every iteration of a loop%s", what, times);
+	f->message = arena_printf(&u->arena, "%s %sis built on every iteration of a loop%s", what,
+				  n.code->nfreevars ? "" : "captures nothing but ", times);
 	f->facts = arena_printf(&u->arena, "code=%s MAKE_FUNCTION inside a backward jump's range of %s",
 				n.code->qualname, n.code->parent->qualname);
 	if (n.code->nfreevars) {
@@ -63,8 +64,9 @@ const struct pass pass_spf102 = {
 				"a new function object is built on every iteration.",
 			.why = "Building a function costs an allocation and the evaluation of its defaults each time;\n"
 			       "inside a loop that cost is paid once per iteration instead of once.",
-			.fix = "Reported only. When the function is closure-free, SPF101's lift on the same def is the\n"
-			       "fix; a function that captures loop variables must stay where it is.",
+			.fix = "When the function captures nothing, SPF101's lift (with SPF101's checks): this is then\n"
+			       "the one finding of the site, carrying both facts. A function that captures loop\n"
+			       "variables must stay where it is: reported only.",
 			.before = "def sort_each(groups):\n"
 				  "    for g in groups:\n"
 				  "        g.sort(key=lambda item: item[1])\n",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "budget.h"
 #include "module.h"
 #include "pass.h"
 #include "purity.h"
@@ -20,6 +21,10 @@ struct hoist {
 	struct global_ref ref;
 	const char *module, *attrs; /* what bridge_eval_call imports and reads */
 	const char *name;           /* the module constant chosen by rewrite */
+	const char *qualified;      /* the allow-list entry the callee is */
+	const char *args_prefix;    /* a method of a module constant: what builds the constant and
+				     * names the method, "(r'\\w+').sub", before the call's arguments */
+	TSNode after;               /* a method of a module constant: the statement binding it */
 	size_t start;               /* where the call's text starts (the callee) */
 };
 
@@ -128,8 +133,8 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	const char *where = ts_node_is_null(outer) ? "a lambda" :
 			    arena_printf(&u->arena, "`%.*s`", (int)syn_len(syn_field(outer, "name")),
 					 u->src + ts_node_start_byte(syn_field(outer, "name")));
-	f->message = arena_printf(&u->arena, "Call `%s(...)` has only constant arguments and is recomputed on every call of %s",
-				  h->callee_text, where);
+	f->message = arena_printf(&u->arena, "Call `%s` computes the same value on every call of %s",
+				  module_excerpt_text(u, f->key, strlen(f->key), 48), where);
 	f->facts = arena_printf(&u->arena, "code=%s CALL argc=%d callee=LOAD_GLOBAL %s%s%s args=LOAD_CONST x%d",
 				ci->qualname, nargs, h->root, *h->rest ? " ." : "", h->rest, nargs);
 	return 0;
@@ -142,6 +147,13 @@ static int none(struct finding *f, const char *why)
 	return 1;
 }
 
+/* Not a finding: the call is not waste (or not known to be). */
+static int drop(struct unit *u, struct finding *f, const char *why)
+{
+	unit_debug(u, f->pass, "%u:%u: not reported: %s", f->row + 1, f->col + 1, why);
+	return 0;
+}
+
 static bool builds_raised_exception(TSNode call)
 {
 	TSNode p = ts_node_parent(call);
@@ -150,109 +162,329 @@ static bool builds_raised_exception(TSNode call)
 	return syn_is(p, "raise_statement");
 }
 
+/* The arguments of a module constant's call, `(<constants>)`, when each one is a literal
+ * constant (what bridge_eval_call can evaluate); NULL otherwise. */
+static const char *literal_args(struct unit *u, TSNode call)
+{
+	TSNode args = syn_field(call, "arguments");
+	return constant_args(u, args) >= 0 ? text_of(u, args) : NULL;
+}
+
+/* What the callee is: its qualified name (NULL when it is not known), with h->module/h->attrs
+ * set for bridge_eval_call; *no_fix says why a known callee cannot be hoisted as bound. */
+static const char *callee_of(struct unit *u, struct hoist *h, const char **no_fix)
+{
+	*no_fix = NULL;
+	const char *dot = *h->rest ? "." : "";
+	switch (h->ref.kind) {
+	case GK_IMPORT:
+		/* import: `module` is what to import; the attributes follow from what the name is */
+		h->module = h->ref.module;
+		h->attrs = strlen(h->ref.qualified) > strlen(h->ref.module)
+				   ? arena_printf(&u->arena, "%s%s%s", h->ref.qualified + strlen(h->ref.module) + 1, dot, h->rest)
+				   : h->rest;
+		return *h->rest ? arena_printf(&u->arena, "%s.%s", h->ref.qualified, h->rest) : h->ref.qualified;
+	case GK_BUILTIN:
+		h->module = "builtins";
+		h->attrs = arena_printf(&u->arena, "%s%s%s", h->root, dot, h->rest);
+		return arena_printf(&u->arena, "builtins.%s%s%s", h->root, dot, h->rest);
+	case GK_OTHER: {
+		/* a method of a module constant of known type: `_WORD_RE.sub(...)` */
+		const char *type = module_constant_type(u, &h->ref);
+		if (!type || !*h->rest || strchr(h->rest, '.'))
+			return NULL;
+		TSNode value = h->ref.value, croot;
+		const char *crest;
+		struct global_ref cref;
+		const char *cname;
+		if (!module_name_chain(u, syn_field(value, "function"), &croot, &crest) || !(cname = text_of(u, croot)) ||
+		    module_resolve(u, cname, &cref) < 0 || cref.kind != GK_IMPORT)
+			return NULL;
+		const char *pattern = literal_args(u, value);
+		if (!pattern)
+			*no_fix = arena_printf(&u->arena, "`%s` is built from arguments that are not all literal constants, "
+							  "so the call cannot be evaluated at analysis time", h->root);
+		h->module = cref.module;
+		h->attrs = strlen(cref.qualified) > strlen(cref.module) ? cref.qualified + strlen(cref.module) + 1 : crest;
+		h->args_prefix = pattern ? arena_printf(&u->arena, "%s.%s", pattern, h->rest) : NULL;
+		h->after = h->ref.stmt;
+		return arena_printf(&u->arena, "%s.%s", type, h->rest);
+	}
+	case GK_STAR:
+	case GK_REBOUND:
+	case GK_CONDITIONAL: {
+		/* known only if an import binds it: say why it is not hoisted */
+		const char *guess = module_import_guess(u, h->root);
+		if (!guess && h->ref.kind == GK_STAR && bridge_is_builtin(h->root))
+			guess = arena_printf(&u->arena, "builtins.%s", h->root);
+		if (!guess)
+			return NULL;
+		if (h->ref.kind == GK_STAR)
+			*no_fix = arena_printf(&u->arena, "the module does `from ... import *`, which may rebind `%s`", h->root);
+		else if (h->ref.kind == GK_REBOUND)
+			*no_fix = arena_printf(&u->arena, "`%s` is bound or deleted more than once in the module", h->root);
+		else
+			*no_fix = arena_printf(&u->arena, "`%s` is imported inside a compound statement (if, try, ...) or "
+							  "a function, so it may be something else when the call runs", h->root);
+		return *h->rest ? arena_printf(&u->arena, "%s.%s", guess, h->rest) : guess;
+	}
+	case GK_RELATIVE:
+	case GK_UNBOUND:
+	case GK_CONSTANT:
+		return NULL;
+	}
+	return NULL;
+}
+
+static void demote_unsafe(struct finding *f, const char *why)
+{
+	f->applicability = FIX_UNSAFE;
+	f->reason = why;
+}
+
+/* Where the constant goes: after the import block that binds the callee, after the statement
+ * binding the module constant whose method it calls, or after the leading imports for a
+ * builtin. */
+static size_t insertion_point(struct unit *u, const struct hoist *h)
+{
+	if (!ts_node_is_null(h->after))
+		return unit_line_end(u, ts_node_end_byte(h->after) ? ts_node_end_byte(h->after) - 1 : 0);
+	return h->ref.kind == GK_IMPORT ? module_after_import_block(u, h->ref.stmt) : module_head_end(u, true);
+}
+
 static int check(struct unit *u, struct finding *f)
 {
 	struct hoist *h = f->data;
 	if (builds_raised_exception(f->node))
-		return none(f, "it builds the exception of a `raise`: it runs once per error, and a shared "
-			       "exception object would carry one traceback across raises");
+		return drop(u, f, "it builds the exception of a `raise`, which runs once per error");
 	if (module_resolve(u, h->root, &h->ref) < 0)
 		return -1;
-	const char *qualified = NULL;
-	switch (h->ref.kind) {
-	case GK_IMPORT:
-		qualified = *h->rest ? arena_printf(&u->arena, "%s.%s", h->ref.qualified, h->rest) : h->ref.qualified;
-		/* import: `module` is what to import; the attributes follow from what the name is */
-		h->module = h->ref.module;
-		h->attrs = strlen(h->ref.qualified) > strlen(h->ref.module)
-				   ? arena_printf(&u->arena, "%s%s%s", h->ref.qualified + strlen(h->ref.module) + 1,
-						  *h->rest ? "." : "", h->rest)
-				   : h->rest;
-		break;
-	case GK_BUILTIN:
-		qualified = arena_printf(&u->arena, "builtins.%s%s%s", h->root, *h->rest ? "." : "", h->rest);
-		h->module = "builtins";
-		h->attrs = arena_printf(&u->arena, "%s%s%s", h->root, *h->rest ? "." : "", h->rest);
-		break;
-	case GK_STAR:
-		return none(f, arena_printf(&u->arena, "the module does `from ... import *`, which may rebind `%s`", h->root));
-	case GK_REBOUND:
-		return none(f, arena_printf(&u->arena, "`%s` is bound or deleted more than once in the module", h->root));
-	case GK_CONDITIONAL:
-		return none(f, arena_printf(&u->arena, "`%s` is bound conditionally (inside a compound statement or "
-						  "a function)", h->root));
-	case GK_UNBOUND:
-		return none(f, arena_printf(&u->arena, "`%s` is not defined in the module", h->root));
-	case GK_CONSTANT:
-	case GK_OTHER:
-		return none(f, arena_printf(&u->arena, "`%s` is defined in this module, not imported", h->root));
-	}
-	if (!qualified || !h->attrs)
-		return -1;
+	const char *no_fix;
+	const char *qualified = callee_of(u, h, &no_fix);
+	if (!qualified)
+		return drop(u, f, arena_printf(&u->arena, "`%s` is not a known callable", h->callee_text));
 	const struct pure_callable *pc = purity_lookup(qualified);
-	if (pc && (pc->flags & PURE_IMMUTABLE) && !(pc->flags & PURE_HOIST))
-		return none(f, arena_printf(&u->arena, "`%s` is pure but cheap and idiomatic inline; it is not hoisted",
-					    qualified));
 	if (!pc || !(pc->flags & PURE_HOIST))
-		return none(f, arena_printf(&u->arena, "`%s` is not on the allow-list of pure callables with immutable "
-						  "results", qualified));
+		return drop(u, f, arena_printf(&u->arena, "`%s` is not on the allow-list of pure callables with "
+						     "immutable results", qualified));
+	if (pc->flags & PURE_CHEAP)
+		return drop(u, f, arena_printf(&u->arena, "`%s` costs about as much as the global load that would "
+						     "replace it", qualified));
+	h->qualified = qualified;
+	if (no_fix)
+		return none(f, no_fix);
+	if (!h->attrs || !h->module)
+		return -1;
 	const char *err;
-	if (bridge_eval_call(u, h->module, h->attrs, text_of(u, h->args), &err) < 0) {
+	const char *args = text_of(u, h->args);
+	if (h->args_prefix)
+		args = arena_printf(&u->arena, "%s%s", h->args_prefix, args);
+	if (!args)
+		return -1;
+	if (bridge_eval_call(u, h->module, h->attrs, args, &err) < 0) {
 		const char *colon = strchr(err, ':');
 		bool warns = colon && colon - err >= 7 && !strncmp(colon - 7, "Warning", 7);
+		switch (budget_outcome_of(err)) {
+		case BUDGET_EXCEEDED:
+			return none(f, arena_printf(&u->arena, "evaluating the call at analysis time went over its budget "
+								 "(%s); hoisted, it would cost as much at import",
+						    strstr(err, ": budget: ") + 10));
+		case BUDGET_NOT_IMMUTABLE:
+			return none(f, arena_printf(&u->arena, "its value is not proven immutable (%s); one shared object "
+								 "would carry state from caller to caller",
+						    strstr(err, ": not immutable: ") + 17));
+		case BUDGET_CALL_FAILED:
+			break;
+		}
 		return none(f, warns ? arena_printf(&u->arena, "the call warns at analysis time (%s); hoisted, it would "
 								 "warn once at import instead of on every call", err)
 				     : arena_printf(&u->arena, "evaluating the call at analysis time failed (%s); hoisted, "
 								 "it would fail at import", err));
 	}
 	f->applicability = FIX_SAFE;
+	/* what a hoist cannot see: a patch of the callee at run time, a lookup of it by name, a
+	 * module that deletes or replaces its names after the constant is defined */
+	const char *last = strrchr(h->callee_text, '.') ? strrchr(h->callee_text, '.') + 1 : h->callee_text;
+	if (module_patches(u))
+		demote_unsafe(f, arena_printf(&u->arena, "the module patches names at run time (mock `patch`, "
+							  "`monkeypatch`); hoisted, the call runs once at import and a "
+							  "patch of `%s` no longer reaches it", h->callee_text));
+	else if (module_names_in_string(u, last))
+		demote_unsafe(f, arena_printf(&u->arena, "a string of the module names `%s`, which may look it up "
+							  "or replace it by name; hoisted, the call runs once at import",
+					      last));
+	else {
+		const char *bulk = module_bulk_rebind_after(u, insertion_point(u, h));
+		if (bulk)
+			demote_unsafe(f, arena_printf(&u->arena, "%s; the new module constant would survive it "
+								  "(dir() and `import *` of the module change)",
+						      bulk));
+	}
 	return 1;
 }
 
 /* ---- rewrite: the hoist -------------------------------------------------------------- */
 
-/* Letters and digits of s, upper-cased, runs joined by '_', at most max characters. */
-static void upper_words(char *out, size_t cap, size_t *len, const char *s, size_t n, size_t max)
+struct words {
+	char buf[48];
+	size_t len;
+	int count;
+	bool full;
+};
+
+/* Add one word (letters and digits of s[0, n), upper-cased) to the name, unless it is full. */
+static void add_word(struct words *w, const char *s, size_t n)
 {
-	bool sep = *len > 1; /* after the leading '_', words are joined by one '_' */
-	size_t start = *len;
-	for (size_t i = 0; i < n && *len + 2 < cap && *len - start < max; i++) {
+	char word[48];
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 1 < sizeof word; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (isalnum(c) && c < 128) {
-			if (sep && *len > 1) /* never a second leading '_': `__X` is mangled in a class */
-				out[(*len)++] = '_';
-			sep = false;
-			out[(*len)++] = (char)toupper(c);
-		} else {
-			sep = true;
-		}
+		if (c < 128 && isalnum(c))
+			word[k++] = (char)toupper(c);
 	}
-	out[*len] = 0;
+	if (!k || w->full)
+		return;
+	if (w->len + 1 + k >= 40 || w->count >= 6) {
+		w->full = true;
+		return;
+	}
+	w->buf[w->len++] = '_';
+	memcpy(w->buf + w->len, word, k);
+	w->len += k;
+	w->buf[w->len] = 0;
+	w->count++;
 }
 
-/* `_RE_COMPILE_WORD` from re.compile("word"): the callee, then the first argument's text when it
- * is a string or a number. */
-static const char *constant_name(struct unit *u, const struct hoist *h)
+/* Each run of letters and digits of s[0, n) is a word. */
+static void add_words(struct words *w, const char *s, size_t n)
 {
-	char buf[64];
-	size_t len = 0;
-	buf[len++] = '_';
-	buf[len] = 0;
-	upper_words(buf, sizeof buf, &len, h->callee_text, strlen(h->callee_text), 30);
-	TSNode first = ts_node_named_child(h->args, 0);
-	if (syn_is(first, "string")) {
-		uint32_t k = ts_node_named_child_count(first);
-		for (uint32_t i = 0; i < k; i++) {
-			TSNode c = ts_node_named_child(first, i);
-			if (syn_is(c, "string_content"))
-				upper_words(buf, sizeof buf, &len, u->src + ts_node_start_byte(c), syn_len(c), 24);
-		}
-	} else if (syn_is(first, "integer") || syn_is(first, "float")) {
-		upper_words(buf, sizeof buf, &len, u->src + ts_node_start_byte(first), syn_len(first), 12);
+	for (size_t i = 0; i < n;) {
+		while (i < n && !(isalnum((unsigned char)s[i]) && (unsigned char)s[i] < 128))
+			i++;
+		size_t j = i;
+		while (j < n && isalnum((unsigned char)s[j]) && (unsigned char)s[j] < 128)
+			j++;
+		if (j > i)
+			add_word(w, s + i, j - i);
+		i = j;
 	}
-	if (isdigit((unsigned char)buf[1]))
+}
+
+/* The words a regular expression spells: its literal letters and digits, and the classes \w
+ * (WORD), \d (DIGIT), \s (SPACE); other escapes and metacharacters are skipped. */
+static void add_pattern_words(struct words *w, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (s[i] == '\\' && i + 1 < n) {
+			char c = s[i + 1];
+			if (c == 'w' || c == 'W')
+				add_word(w, "WORD", 4);
+			else if (c == 'd' || c == 'D')
+				add_word(w, "DIGIT", 5);
+			else if (c == 's' || c == 'S')
+				add_word(w, "SPACE", 5);
+			i += 2;
+			continue;
+		}
+		size_t j = i;
+		while (j < n && isalnum((unsigned char)s[j]) && (unsigned char)s[j] < 128)
+			j++;
+		if (j > i) {
+			add_word(w, s + i, j - i);
+			i = j;
+		} else {
+			i++;
+		}
+	}
+}
+
+/* The words of a constant argument: a string's letters and digits, a number's digits, a tuple's
+ * items. */
+static void add_constant_words(struct unit *u, struct words *w, TSNode a, bool pattern)
+{
+	if (syn_is(a, "string")) {
+		uint32_t k = ts_node_named_child_count(a);
+		for (uint32_t i = 0; i < k; i++) {
+			TSNode c = ts_node_named_child(a, i);
+			if (!syn_is(c, "string_content"))
+				continue;
+			if (pattern)
+				add_pattern_words(w, u->src + ts_node_start_byte(c), syn_len(c));
+			else
+				add_words(w, u->src + ts_node_start_byte(c), syn_len(c));
+		}
+	} else if (syn_is(a, "concatenated_string") || syn_is(a, "tuple") || syn_is(a, "parenthesized_expression")) {
+		uint32_t k = ts_node_named_child_count(a);
+		for (uint32_t i = 0; i < k; i++)
+			add_constant_words(u, w, ts_node_named_child(a, i), pattern);
+	} else if (syn_is(a, "integer") || syn_is(a, "float")) {
+		add_words(w, u->src + ts_node_start_byte(a), syn_len(a));
+	} else if (syn_is(a, "unary_operator")) {
+		if (u->src[ts_node_start_byte(a)] == '-')
+			add_word(w, "MINUS", 5);
+		add_constant_words(u, w, syn_field(a, "argument"), pattern);
+	} else if (syn_is(a, "true") || syn_is(a, "false") || syn_is(a, "none")) {
+		add_words(w, u->src + ts_node_start_byte(a), syn_len(a));
+	}
+}
+
+/* Callee names that say little without their module: the constant keeps the module's word. */
+static bool generic_callee(const char *last)
+{
+	static const char *const generic[] = {"join", "pack", "unpack", "split", "sub", "subn", "name", "lookup",
+					      "escape", "normalize", "crc32", "adler32", "hexlify", "unhexlify",
+					      "dirname", "basename", "splitext", "normpath", "fromhex", "from_bytes",
+					      NULL};
+	for (const char *const *g = generic; *g; g++)
+		if (!strcmp(*g, last))
+			return true;
+	return false;
+}
+
+/* A name after what the constant holds: `_WORD_RE` for re.compile(r"\w+"), `_TIMEDELTA_DAYS_365`
+ * for timedelta(days=365), `_ITEMGETTER_0_1` for itemgetter(0, 1). A pattern that spells no
+ * word is named after its function (`_SPLIT_INDENT_RE`). */
+static const char *constant_name(struct unit *u, struct finding *f, const struct hoist *h)
+{
+	struct words w = {{0}, 0, 0, false};
+	bool pattern = h->qualified && !strcmp(h->qualified, "re.compile");
+	const char *callee = h->callee_text;
+	const char *last = strrchr(callee, '.') ? strrchr(callee, '.') + 1 : callee;
+	if (!pattern) {
+		if (last != callee && generic_callee(last))
+			add_words(&w, callee, strlen(callee));
+		else
+			add_words(&w, last, strlen(last));
+	}
+	uint32_t k = ts_node_named_child_count(h->args);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode a = ts_node_named_child(h->args, i);
+		if (syn_is(a, "keyword_argument")) {
+			TSNode nm = syn_field(a, "name");
+			add_words(&w, u->src + ts_node_start_byte(nm), syn_len(nm));
+			a = syn_field(a, "value");
+		}
+		add_constant_words(u, &w, a, pattern && i == 0);
+		if (pattern) /* the flags say less than the function's name */
+			break;
+	}
+	if (pattern && !w.count) {
+		TSNode outer = scope_enclosing_def(u, f->node);
+		if (!ts_node_is_null(outer)) {
+			TSNode nm = syn_field(outer, "name");
+			add_words(&w, u->src + ts_node_start_byte(nm), syn_len(nm));
+		}
+	}
+	if (pattern) {
+		w.full = false;
+		if (w.len + 3 < sizeof w.buf) {
+			memcpy(w.buf + w.len, "_RE", 4);
+			w.len += 3;
+		}
+	}
+	if (!w.len || isdigit((unsigned char)w.buf[1]))
 		return NULL;
-	return arena_strdup(&u->arena, buf);
+	return arena_strdup(&u->arena, w.buf);
 }
 
 /* An existing top-level `NAME = <the same call text>` bound once, before `before`, that no
@@ -289,7 +521,7 @@ static int rewrite(struct unit *u, struct finding *f)
 {
 	struct hoist *h = f->data;
 	const char *call_text = f->key;
-	size_t at = h->ref.kind == GK_IMPORT ? module_after_import_block(u, h->ref.stmt) : module_head_end(u, true);
+	size_t at = insertion_point(u, h);
 	size_t top = ts_node_start_byte(scope_toplevel_statement(f->node));
 	const char *name = existing_constant(u, f->code, call_text, top);
 	bool insert = name == NULL;
@@ -301,7 +533,7 @@ static int rewrite(struct unit *u, struct finding *f)
 			name = ((struct hoist *)g->data)->name;
 	}
 	if (!name) {
-		const char *base = constant_name(u, h);
+		const char *base = constant_name(u, f, h);
 		name = base ? unit_reserve_name(u, base) : NULL;
 	}
 	if (!name) {
@@ -310,24 +542,20 @@ static int rewrite(struct unit *u, struct finding *f)
 		return 0;
 	}
 	h->name = name;
-	size_t n = insert ? 3 : 1;
-	f->edits = arena_alloc(&u->arena, n * sizeof *f->edits);
+	f->edits = arena_alloc(&u->arena, 4 * sizeof *f->edits);
 	if (!f->edits)
 		return -1;
 	f->nedits = 0;
 	if (insert) {
-		const char *line = arena_printf(&u->arena, "%s = %s", name, call_text);
-		const char *t = line ? module_line_text(u, at, line) : NULL;
-		if (!t)
+		const char *line = module_assignment_text(u, name, h->callee_text, h->args);
+		if (!line)
 			return -1;
-		f->edits[f->nedits++] = (struct edit){at, at, t, strlen(t), 0, false};
-		if (module_separator(u, at, &f->edits[f->nedits]))
-			f->nedits++;
+		f->nedits += module_insertion(u, at, line, f->edits);
 	}
 	f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
 	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant computed once at import "
 					       "(a later monkeypatch of `%s` no longer reaches this call)",
-				    name, h->callee_text);
+				    name, module_excerpt_text(u, h->callee_text, strlen(h->callee_text), 40));
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "syntax.h"
 
 struct pass;
+struct engine_config;
 struct code_info;
 
 enum applicability { FIX_NONE = 0, FIX_UNSAFE = 1, FIX_SAFE = 2 };
@@ -94,6 +95,7 @@ struct unit {
 	const char **reserved;  /* module-level names chosen by rewrites in this unit */
 	size_t nreserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
+	const struct engine_config *config; /* the settings of the analysis (engine.h), or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
 	/* the reason the unit could not be analysed (set by the failing stage) */
 	const char *error;

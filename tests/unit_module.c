@@ -57,7 +57,7 @@ Test(module, resolve_imports_and_builtins)
 	cr_assert_eq(kind_of(&u, "S", &r), GK_IMPORT);
 	cr_assert_str_eq(r.qualified, "struct.Struct");
 	cr_assert_str_eq(r.module, "struct");
-	cr_assert_eq(kind_of(&u, "sibling", &r), GK_CONDITIONAL, "a relative import is not a known module");
+	cr_assert_eq(kind_of(&u, "sibling", &r), GK_RELATIVE, "a relative import is a module of the package");
 	cr_assert_eq(kind_of(&u, "LIMIT", &r), GK_CONSTANT);
 	cr_assert_eq(kind_of(&u, "TABLE", &r), GK_OTHER);
 	cr_assert_eq(kind_of(&u, "f", &r), GK_OTHER);
