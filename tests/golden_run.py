@@ -5,7 +5,7 @@ Usage:
     /usr/bin/python3 tests/golden_run.py --spipfix PATH [--update]
         [--filter SUBSTR] GOLDEN_DIR
 
-Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report?, args?,
+Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report, args?,
                                    driver.py?}
 
 For every case:
@@ -18,10 +18,11 @@ For every case:
   * `spipfix --fix ARGS input.py` in another temp dir must produce the file
     that expected.diff describes (the original when it is empty), and a
     second `--fix` must not change it again (idempotence).
-  * With expected.report: the diagnostics of `spipfix ARGS input.py` (stdout)
-    must equal it, so a negative case also proves the finding is reported and
-    says why it is not fixed.  --update writes it for every case whose
-    expected.diff is empty.
+  * The diagnostics of `spipfix ARGS input.py` (stdout) must equal
+    expected.report, so every message and every reason a fix is unsafe or
+    missing is pinned, and a negative case also proves the finding is reported
+    (or not) and says why it is not fixed.  --update writes expected.diff and
+    expected.report from the actual output (review them with `git diff`).
   * With driver.py and a non-empty expected.diff: `python3 driver.py` run
     next to the original input.py and next to the fixed input.py must give
     the same stdout and exit code.
@@ -215,7 +216,9 @@ def run_case(case_dir, case_name, spipfix, update):
 
         # 1b. the diagnostics, for cases that pin them
         report_path = os.path.join(case_dir, "expected.report")
-        if os.path.exists(report_path) or (update and not expected):
+        if not os.path.exists(report_path) and not update:
+            problems.append("missing expected.report (run with --update)")
+        else:
             rc, report, err = run([spipfix] + args + ["input.py"], diff_dir)
             if rc not in (0, 1):
                 problems.append("spipfix (report) failed: " + describe(rc, err))
@@ -314,7 +317,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description="Run spipfix golden cases.")
     ap.add_argument("--spipfix", required=True, help="path to the spipfix binary")
     ap.add_argument("--update", action="store_true",
-                    help="write actual --diff output into expected.diff")
+                    help="write the actual output into expected.diff and expected.report")
     ap.add_argument("--filter", default="", metavar="SUBSTR",
                     help="only run cases whose <pass>/<case> contains SUBSTR")
     ap.add_argument("golden_dir")
