@@ -585,6 +585,26 @@ const char *module_assignment_text(struct unit *u, const char *name, const char 
 	return t ? arena_printf(&u->arena, "%s)%s", t, nl) : NULL;
 }
 
+/* Is the statement `_NAME = ...` with an upper-case name (a module constant, such as a hoisted
+ * one)? */
+static bool is_constant_line(const struct unit *u, TSNode s)
+{
+	if (!syn_is(s, "expression_statement") || ts_node_named_child_count(s) != 1)
+		return false;
+	TSNode a = ts_node_named_child(s, 0);
+	TSNode left = syn_field(a, "left");
+	if (!syn_is(a, "assignment") || !syn_is(left, "identifier"))
+		return false;
+	const char *t = u->src + ts_node_start_byte(left);
+	size_t len = syn_len(left);
+	if (len < 2 || t[0] != '_')
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (!(t[i] == '_' || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
+			return false;
+	return true;
+}
+
 /* The top-level statement that ends on the line before `at`, or a null node. */
 static TSNode statement_before(const struct unit *u, size_t at)
 {
@@ -606,8 +626,14 @@ size_t module_insertion(struct unit *u, size_t at, const char *text, struct edit
 	TSNode prev = statement_before(u, at);
 	/* the line right before `at` holds the end of `prev` (no blank line between) */
 	bool adjacent = !ts_node_is_null(prev) && !bare_end && unit_line_end(u, ts_node_end_byte(prev) - 1) == at;
-	if (adjacent && (is_import(prev) || is_docstring(prev)))
-		out[n++] = (struct edit){at, at, u->nl, strlen(u->nl), 0, false};
+	if (adjacent && (is_import(prev) || is_docstring(prev))) {
+		/* constants already there after the blank line: join them */
+		TSNode next = ts_node_next_named_sibling(prev);
+		if (!ts_node_is_null(next) && is_constant_line(u, next))
+			at = unit_line_start(u, ts_node_start_byte(next));
+		else
+			out[n++] = (struct edit){at, at, u->nl, strlen(u->nl), 0, false};
+	}
 	const char *t = bare_end ? arena_printf(&u->arena, "%s%s", u->nl, text) : text;
 	if (!t)
 		return n;

@@ -1124,28 +1124,41 @@ const struct pass pass_spf101 = {
 	.doc =
 		{
 			.what = "A `def` or `lambda` inside a function (or inside a comprehension in a function) whose\n"
-				"code object has no free variables: it uses nothing of the enclosing function.",
+				"code object has no free variables: it uses nothing of the enclosing function. One built\n"
+				"inside a loop is SPF102's finding (one finding per site). Test code is not analysed unless\n"
+				"`include-tests` is set.",
 			.why = "Every call of the enclosing function builds a new function object from the same code\n"
-			       "(MAKE_FUNCTION), evaluating its defaults and annotations again. Defined once at module\n"
-			       "level, the function is built once at import.",
-			.fix = "Lifted to module level as `_<outer>_<inner>` when every safety check holds (empty\n"
-			       "co_freevars, defaults and annotations read nothing of the enclosing function, no\n"
-			       "decorator, no mutable default, the function does not escape, no locals()/eval/exec,\n"
-			       "no private name). A decorated or escaping function is an unsafe fix; otherwise the\n"
-			       "finding is reported only, with the check that failed.",
+				"(MAKE_FUNCTION), evaluating its defaults and annotations again. Defined once at module\n"
+				"level, the function is built once at import.",
+			.fix = "Lifted to module level, before the top-level statement that holds the enclosing function,\n"
+				"under a name from the `lift-name` template (default `_{scope}_{name}`: the enclosing def,\n"
+				"with its class when the def is a dunder or its name is defined twice in the module; dunders\n"
+				"give their word, no runs of underscores, a number only when two names would clash). Uses\n"
+				"refer to the lifted function directly when each runs once per call; inside a loop the\n"
+				"alias `name = _outer_name` is kept (a local load per iteration beats a global one). A lambda\n"
+				"becomes a def, written as black writes it. Safe when every check holds: empty\n"
+				"co_freevars (CPython's verdict); defaults, annotations and decorators read nothing of the\n"
+				"enclosing function and only module names bound once before the lift point, or builtins;\n"
+				"no decorator; no mutable or computed default; the function object is only called or handed\n"
+				"to a known consumer (`sorted`, `min`, `max`, `map`, `filter`, `list.sort`, `re.sub`, the\n"
+				"`.sub`/`.subn` of a module pattern bound to `re.compile`, `functools.reduce`,\n"
+				"`itertools.*`, ...); no `locals()`/`vars()`/`exec`/`eval` in the enclosing function; no\n"
+				"private `__name` inside a class; the module neither deletes its helpers nor does `import *`\n"
+				"after the lift point. A failed check makes the fix unsafe or removes it, and the diagnostic\n"
+				"says which check, in words. Besides `__name__` and `__qualname__`, a lift changes the code\n"
+				"object's `co_name`/`co_qualname` (what profilers, tracebacks and `inspect.stack()` show) and\n"
+				"the line numbers below the lifted def.",
 			.before = "def rank(words):\n"
-				  "    def by_length(word):\n"
-				  "        return (len(word), word)\n"
-				  "\n"
-				  "    return sorted(words, key=by_length)\n",
+				"    def by_length(word):\n"
+				"        return (len(word), word)\n"
+				"\n"
+				"    return sorted(words, key=by_length)\n",
 			.after = "def _rank_by_length(word):\n"
-				 "    return (len(word), word)\n"
-				 "\n"
-				 "\n"
-				 "def rank(words):\n"
-				 "    by_length = _rank_by_length\n"
-				 "\n"
-				 "    return sorted(words, key=by_length)\n",
+				"    return (len(word), word)\n"
+				"\n"
+				"\n"
+				"def rank(words):\n"
+				"    return sorted(words, key=_rank_by_length)\n",
 		},
 	.bench = BENCH_SITE, /* the def/lambda built on every call vs what is left at the site */
 };

@@ -60,23 +60,25 @@ const struct pass pass_spf102 = {
 	.rewrite = lift_rewrite,
 	.doc =
 		{
-			.what = "A `def` or `lambda` whose MAKE_FUNCTION instruction lies inside a loop of its function:\n"
-				"a new function object is built on every iteration.",
+			.what = "A `def` or `lambda` whose MAKE_FUNCTION instruction lies inside a loop of its function\n"
+				"(or in a comprehension): a new function object is built on every iteration. A closure-free\n"
+				"one is this rule's finding alone (not also SPF101's): one finding per site, carrying both\n"
+				"facts.",
 			.why = "Building a function costs an allocation and the evaluation of its defaults each time;\n"
-			       "inside a loop that cost is paid once per iteration instead of once.",
-			.fix = "When the function captures nothing, SPF101's lift (with SPF101's checks): this is then\n"
-			       "the one finding of the site, carrying both facts. A function that captures loop\n"
-			       "variables must stay where it is: reported only.",
+				"inside a loop that cost is paid once per iteration instead of once.",
+			.fix = "When the function captures nothing: SPF101's lift, under SPF101's checks. A function that\n"
+				"captures loop variables must stay where it is: reported only. The message says how many\n"
+				"times one call builds it when the loop bounds are constants.",
 			.before = "def sort_each(groups):\n"
-				  "    for g in groups:\n"
-				  "        g.sort(key=lambda item: item[1])\n",
-			.after = "def _sort_each_lambda(item):\n"
-				 "    return item[1]\n"
-				 "\n"
-				 "\n"
-				 "def sort_each(groups):\n"
-				 "    for g in groups:\n"
-				 "        g.sort(key=_sort_each_lambda)\n",
+				"    for g in groups:\n"
+				"        g.sort(key=lambda item: item[1])\n",
+			.after = "def _sort_each_key(item):\n"
+				"    return item[1]\n"
+				"\n"
+				"\n"
+				"def sort_each(groups):\n"
+				"    for g in groups:\n"
+				"        g.sort(key=_sort_each_key)\n",
 		},
 	.bench = BENCH_SITE, /* the same lift, for a def built in a loop */
 };

@@ -296,6 +296,9 @@ static int check(struct unit *u, struct finding *f)
 		case BUDGET_CALL_FAILED:
 			break;
 		}
+		if (strstr(err, "not equal to itself"))
+			return none(f, "its value is not equal to itself (a NaN): one shared object would compare equal "
+				       "to itself where the values built on each call did not");
 		return none(f, warns ? arena_printf(&u->arena, "the call warns at analysis time (%s); hoisted, it would "
 								 "warn once at import instead of on every call", err)
 				     : arena_printf(&u->arena, "evaluating the call at analysis time failed (%s); hoisted, "
@@ -335,7 +338,7 @@ struct words {
 /* Add one word (letters and digits of s[0, n), upper-cased) to the name, unless it is full. */
 static void add_word(struct words *w, const char *s, size_t n)
 {
-	char word[48];
+	char word[49];
 	size_t k = 0;
 	for (size_t i = 0; i < n && k + 1 < sizeof word; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -344,6 +347,12 @@ static void add_word(struct words *w, const char *s, size_t n)
 	}
 	if (!k || w->full)
 		return;
+	/* a word already in the name says nothing new (`\d+|\d*\.\d+`: DIGIT once) */
+	word[k] = 0;
+	for (const char *at = w->buf; (at = strstr(at, word)) != NULL; at++) {
+		if (at[-1] == '_' && (at[k] == '_' || at[k] == 0))
+			return;
+	}
 	if (w->len + 1 + k >= 40 || w->count >= 6) {
 		w->full = true;
 		return;
@@ -371,10 +380,44 @@ static void add_words(struct words *w, const char *s, size_t n)
 }
 
 /* The words a regular expression spells: its literal letters and digits, and the classes \w
- * (WORD), \d (DIGIT), \s (SPACE); other escapes and metacharacters are skipped. */
+ * (WORD), \d (DIGIT), \s (SPACE); other escapes, metacharacters, character sets ([A-Za-z])
+ * and group options are skipped. */
 static void add_pattern_words(struct words *w, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
+		if (s[i] == '[') { /* a set: to its closing bracket (a first `]` or `^]` is literal) */
+			size_t j = i + 1;
+			if (j < n && s[j] == '^')
+				j++;
+			if (j < n && s[j] == ']')
+				j++;
+			while (j < n && s[j] != ']')
+				j += s[j] == '\\' ? 2 : 1;
+			i = j + 1;
+			continue;
+		}
+		if (s[i] == '(' && i + 1 < n && s[i + 1] == '?') {
+			/* a named group's name is a word; flags (?i), (?:, (?= are not */
+			i += 2;
+			if (i + 1 < n && s[i] == 'P' && s[i + 1] == '<') {
+				size_t j = i + 2;
+				while (j < n && s[j] != '>')
+					j++;
+				add_words(w, s + i + 2, j - i - 2);
+				i = j + 1;
+				continue;
+			}
+			while (i < n && (isalpha((unsigned char)s[i]) || s[i] == '<' || s[i] == '>' || s[i] == ':' ||
+					 s[i] == '=' || s[i] == '!'))
+				i++;
+			continue;
+		}
+		if (s[i] == '{') { /* a repetition count */
+			while (i < n && s[i] != '}')
+				i++;
+			i++;
+			continue;
+		}
 		if (s[i] == '\\' && i + 1 < n) {
 			char c = s[i + 1];
 			if (c == 'w' || c == 'W')
@@ -389,12 +432,9 @@ static void add_pattern_words(struct words *w, const char *s, size_t n)
 		size_t j = i;
 		while (j < n && isalnum((unsigned char)s[j]) && (unsigned char)s[j] < 128)
 			j++;
-		if (j > i) {
+		if (j > i + 1) /* one letter says nothing */
 			add_word(w, s + i, j - i);
-			i = j;
-		} else {
-			i++;
-		}
+		i = j > i ? j : i + 1;
 	}
 }
 
@@ -562,34 +602,54 @@ static int rewrite(struct unit *u, struct finding *f)
 const struct pass pass_spf201 = {
 	.code = "SPF201",
 	.name = "constant-argument-call",
-	.summary = "a call with only constant arguments is recomputed on every call of its function",
+	.summary = "a pure, costly call with only constant arguments is rebuilt on every call of its function",
 	.query = syn_query_constant_call,
 	.find = find,
 	.check = check,
 	.rewrite = rewrite,
 	.doc =
 		{
-			.what = "A call inside a function body whose every argument is a constant (a literal, or a tuple\n"
-				"or frozenset of constants) and whose callee is a global or builtin name or attribute\n"
-				"chain, such as `re.compile(\"a+\")` or `struct.Struct(\"<I\")`.",
-			.why = "The same value is computed again on every call of the function although nothing it\n"
-			       "depends on changes.",
-			.fix = "Hoisted to a module constant only for a vetted list of pure callables whose result is\n"
-			       "immutable, when the callee resolves to the module import and the call was evaluated\n"
-			       "once at analysis time without error. Everything else is reported with no fix.\n"
-			       "The hoisted call runs once, at import: a later replacement of the callee (a test\n"
-			       "monkeypatching `re.compile`) no longer reaches that call site.",
+			.what = "A call inside a function body of a known pure, deterministic callable that costs something\n"
+				"to build, whose every argument is a constant (a literal, or a tuple of constants) and whose\n"
+				"callee is the module's import or a builtin: `re.compile(r\"\\w+\")`, `struct.Struct(\"<I\")`,\n"
+				"`frozenset((\"a\", \"b\"))`, `datetime.timedelta(days=365)`, `operator.itemgetter(0, 1)`,\n"
+				"`decimal.Decimal(\"0.01\")`, and the methods of a module constant bound once to\n"
+				"`re.compile(...)` or `struct.Struct(...)` (`_WORD_RE.sub(\" \", \"a  b\")`). The allow-list is\n"
+				"one table in passes/purity.c, with a comment per entry.\n"
+				"Not reported: calls with effects or changing results (`print`, `open`, `sys.exit`,\n"
+				"`os.environ.get`, `random.*`, `time.*`, `logging.getLogger`, ...), calls that are not on the\n"
+				"allow-list, the exception built for a `raise` (it runs once per error), calls that build a\n"
+				"new mutable object (`list`, `dict`, `sorted`, ...), and cheap builtins that cost about as\n"
+				"much as the global load that would replace them (`ord`, `chr`, `int`, `float`, `tuple`,\n"
+				"`math.sqrt`, ...). Test code is not analysed unless `include-tests` is set.",
+			.why = "Every call of the function builds the same immutable value again. Built once, at import, it\n"
+				"costs one global load per call.",
+			.fix = "Hoisted to a module constant named after what it holds (`_WORD_RE`, `_TIMEDELTA_DAYS_365`,\n"
+				"`_ITEMGETTER_0_1`), placed after the import block that binds the callee (with the blank lines\n"
+				"PEP 8, black and isort want, split as black splits a long line), or an existing identical\n"
+				"module constant is reused. Safe only when the callee's name is the module's own\n"
+				"unconditional import (or an unshadowed builtin), bound once, and the embedded interpreter\n"
+				"evaluated that exact call once at analysis time -- within a budget of CPU time (100 ms) and\n"
+				"memory (64 MiB), whatever the arguments -- without error or warning, to a value proven\n"
+				"immutable (of a vetted type, hashable, no instance `__dict__`, no `cached_property`).\n"
+				"Otherwise the finding says why there is no fix (over the budget, not immutable, fails or\n"
+				"warns at import, the name rebound or bound conditionally).\n"
+				"Unsafe: a module that patches names at run time (mock `patch`/`patch.object`, pytest\n"
+				"`monkeypatch`) or names the callee in a string (`patch(__name__ + \".ord\")`) -- hoisted, the\n"
+				"call runs once at import and a later patch no longer reaches it; a module that deletes its\n"
+				"helpers or does `import *` after the constant (the new name would survive).",
 			.before = "import re\n"
-				  "\n"
-				  "\n"
-				  "def words(text):\n"
-				  "    return re.compile(r\"\\w+\").findall(text)\n",
+				"\n"
+				"\n"
+				"def words(text):\n"
+				"    return re.compile(r\"\\w+\").findall(text)\n",
 			.after = "import re\n"
-				 "_RE_COMPILE_W = re.compile(r\"\\w+\")\n"
-				 "\n"
-				 "\n"
-				 "def words(text):\n"
-				 "    return _RE_COMPILE_W.findall(text)\n",
+				"\n"
+				"_WORD_RE = re.compile(r\"\\w+\")\n"
+				"\n"
+				"\n"
+				"def words(text):\n"
+				"    return _WORD_RE.findall(text)\n",
 		},
 	.bench = BENCH_SITE, /* the constant call vs a load of the hoisted constant */
 };

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "imports.h"
 #include "module.h"
 #include "pass.h"
 #include "purity.h"
@@ -319,11 +320,49 @@ static long children_cost(struct unit *u, struct memo *m, const struct fn *self,
 	return c;
 }
 
+/* Does the subtree hold a call, a comprehension or a function (what the bytecode count of an
+ * expression cannot price)? */
+static int find_costly(TSNode n, void *vctx)
+{
+	bool *found = vctx;
+	if (syn_is(n, "call") || syn_is_comprehension(n) || syn_is(n, "lambda")) {
+		*found = true;
+		return -1;
+	}
+	return 1;
+}
+
+/* The cost of a call-free expression on the bytecode: its instructions in the function's code
+ * object, an operator or subscript 2, anything else 1. A display or operation of constants that
+ * CPython folded is one LOAD_CONST: 1, however long its source. -1 when no instruction lies in
+ * the expression (the caller then prices the tree). */
+static long bytecode_cost(struct unit *u, const struct fn *self, TSNode n)
+{
+	const struct code_info *ci = self->code;
+	long c = 0;
+	bool any = false;
+	for (int i = 0; (i = bridge_next_insn_in(ci, i, ts_node_start_point(n), ts_node_end_point(n))) >= 0; i++) {
+		const char *op = bridge_opname(ci->insns[i].op);
+		any = true;
+		c += op && (!strncmp(op, "BINARY_", 7) || !strcmp(op, "COMPARE_OP") || !strncmp(op, "UNARY_", 6)) ? 2 : 1;
+	}
+	(void)u;
+	return any ? c : -1;
+}
+
 static long cost(struct unit *u, struct memo *m, const struct fn *self, TSNode n, int depth)
 {
 	if (depth > 100)
 		return COST_CAP;
 	const char *t = ts_node_type(n);
+	if (strstr(t, "statement") == NULL && strcmp(t, "block") && strcmp(t, "assignment") &&
+	    strcmp(t, "augmented_assignment") && strcmp(t, "comment")) {
+		bool costly = false;
+		syn_walk(n, find_costly, &costly);
+		long bc = costly ? -1 : bytecode_cost(u, self, n);
+		if (bc >= 0)
+			return bc;
+	}
 	if (!strcmp(t, "comment") || !strcmp(t, "function_definition") || !strcmp(t, "lambda") ||
 	    !strcmp(t, "decorated_definition") || !strcmp(t, "class_definition"))
 		return !strcmp(t, "comment") ? 0 : 2; /* building a function; its body runs when called */
@@ -427,6 +466,109 @@ struct memoize {
 	bool params;
 };
 
+/* How the module calls a function: every use a call (or the def itself), with constant
+ * arguments (a recursive call may pass values computed from its own arguments), and at least
+ * one call that can run more than once (inside a function, not at import only). */
+struct calls {
+	struct unit *u;
+	struct fn *f;
+	const char *why;  /* why it is not a candidate */
+	int calls, repeating;
+};
+
+/* A list, set or dict display whose items are constants. */
+static bool constant_display(const struct unit *u, TSNode a)
+{
+	if (!syn_is(a, "list") && !syn_is(a, "set") && !syn_is(a, "dictionary"))
+		return false;
+	uint32_t k = ts_node_named_child_count(a);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode c = ts_node_named_child(a, i);
+		if (syn_is(c, "pair")) {
+			if (!module_is_constant_expr(u, syn_field(c, "key")) || !module_is_constant_expr(u, syn_field(c, "value")))
+				return false;
+		} else if (!syn_is(c, "comment") && !module_is_constant_expr(u, c) && !constant_display(u, c)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void on_call(TSNode id, void *vctx)
+{
+	struct calls *c = vctx;
+	struct unit *u = c->u;
+	if (c->why || ts_node_eq(id, syn_field(c->f->def, "name")))
+		return;
+	TSNode p = ts_node_parent(id);
+	if (!syn_is(p, "call") || !ts_node_eq(syn_field(p, "function"), id)) {
+		c->why = "it is used as a value, not only called with constant arguments";
+		return;
+	}
+	bool inside_self = ts_node_start_byte(p) >= ts_node_start_byte(c->f->def) &&
+			   ts_node_end_byte(p) <= ts_node_end_byte(c->f->def);
+	if (!inside_self) {
+		TSNode args = syn_field(p, "arguments");
+		uint32_t k = syn_is(args, "argument_list") ? ts_node_named_child_count(args) : 1;
+		for (uint32_t i = 0; i < k; i++) {
+			TSNode a = syn_is(args, "argument_list") ? ts_node_named_child(args, i) : args;
+			if (syn_is(a, "comment"))
+				continue;
+			if (syn_is(a, "keyword_argument"))
+				a = syn_field(a, "value");
+			/* a display of constants is a constant argument too; whether it is hashable is
+			 * the fix's question */
+			if (ts_node_is_null(a) || (!module_is_constant_expr(u, a) && !constant_display(u, a))) {
+				c->why = arena_printf(&u->arena, "the call at line %u passes an argument that is not a "
+								 "constant", ts_node_start_point(p).row + 1);
+				return;
+			}
+		}
+	}
+	c->calls++;
+	/* a call in a function (or its defaults) can repeat; one at module level or in a class
+	 * body runs once, at import */
+	for (TSNode s = scope_parent(u, p); !ts_node_is_null(s); s = scope_parent(u, s))
+		if (syn_is_function(s)) {
+			c->repeating++;
+			break;
+		}
+}
+
+static int find_value_return(TSNode n, void *vctx)
+{
+	bool *found = vctx;
+	if (syn_is_scope(n))
+		return 0;
+	if (syn_is(n, "return_statement")) {
+		TSNode v = ts_node_named_child(n, 0);
+		if (!ts_node_is_null(v) && !syn_is(v, "comment") && !syn_is(v, "none")) {
+			*found = true;
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* NULL when the module calls the function as SPF301 requires, else why not. */
+static const char *called_with_constants(struct unit *u, struct fn *f)
+{
+	TSNode nm = syn_field(f->def, "name");
+	const char *name = text_of(u, nm);
+	if (!name)
+		return "no name";
+	struct calls c = {u, f, NULL, 0, 0};
+	scope_each_use(u, u->root, name, on_call, &c);
+	if (c.why)
+		return c.why;
+	if (!c.calls)
+		return "it is never called in this module";
+	if (!c.repeating)
+		return "it is called only at import time: nothing repeats";
+	return NULL;
+}
+
 static int find(struct unit *u, const struct pass *self, TSNode node)
 {
 	if (!is_module_def(u, node))
@@ -449,6 +591,15 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	if (f->cost < SPF301_MIN_COST) {
 		unit_debug(u, self, "%u:%u: pure, but its estimated cost (%ld) is below %d: a cache hit would not pay",
 			   at.row + 1, at.column + 1, f->cost, SPF301_MIN_COST);
+		return 0;
+	}
+	bool gives = false;
+	syn_walk(syn_field(node, "body"), find_value_return, &gives);
+	/* a pure function that returns None computes nothing a cache could keep (what it does is
+	 * spend time: warming caches, say) */
+	const char *not_called = gives ? called_with_constants(u, f) : "it returns nothing";
+	if (not_called) {
+		unit_debug(u, self, "%u:%u: pure, but not a candidate: %s", at.row + 1, at.column + 1, not_called);
 		return 0;
 	}
 	struct finding *fd = unit_add_finding(u, self, nm);
@@ -478,6 +629,7 @@ struct imm {
 
 static bool immutable_expr(struct imm *c, TSNode n);
 static bool returns_immutable(struct imm *c);
+static bool returns_iterator(struct imm *c, TSNode *what, int depth);
 
 struct assigns {
 	struct imm *c;
@@ -574,7 +726,10 @@ static bool immutable_expr(struct imm *c, TSNode n)
 			syn_walk(syn_field(c->f->def, "body"), visit_assign, &a);
 			r = a.ok && a.seen > 0 && a.seen == stores_of(u, c->f->code, name);
 		} else {
-			r = module_resolve(u, name, &ref) == 0 && ref.kind == GK_CONSTANT;
+			/* a module constant; or a builtin or an import: the same object on every call
+			 * already, cached or not */
+			r = module_resolve(u, name, &ref) == 0 &&
+			    (ref.kind == GK_CONSTANT || ref.kind == GK_BUILTIN || ref.kind == GK_IMPORT);
 		}
 	} else if (!strcmp(t, "call")) {
 		struct walk w = {u, c->m, c->f, NULL, 0};
@@ -592,6 +747,70 @@ static bool immutable_expr(struct imm *c, TSNode n)
 	}
 	c->depth--;
 	return r;
+}
+
+/* Is the value an iterator that one caller consumes: a generator expression, or a call of
+ * iter, map, filter, zip, enumerate or reversed (the builtins), or of a function of the module
+ * that returns one? */
+static bool iterator_expr(struct imm *c, TSNode n, int depth)
+{
+	struct unit *u = c->u;
+	while (syn_is(n, "parenthesized_expression"))
+		n = ts_node_named_child(n, 0);
+	if (syn_is(n, "generator_expression"))
+		return true;
+	if (!syn_is(n, "call") || depth > 16)
+		return false;
+	TSNode fn = syn_field(n, "function");
+	if (!syn_is(fn, "identifier"))
+		return false;
+	static const char *const iterators[] = {"iter", "map", "filter", "zip", "enumerate", "reversed", NULL};
+	const char *name = text_of(u, fn);
+	struct global_ref ref;
+	if (!name || module_resolve(u, name, &ref) < 0)
+		return false;
+	if (ref.kind == GK_BUILTIN) {
+		for (const char *const *i = iterators; *i; i++)
+			if (!strcmp(*i, name))
+				return true;
+		return false;
+	}
+	struct fn *g = module_fn(u, c->m, name);
+	if (!g || g == c->f)
+		return false;
+	struct imm c2 = {u, c->m, g, c->depth};
+	return returns_iterator(&c2, NULL, depth + 1);
+}
+
+struct iter_scan {
+	struct imm *c;
+	int depth;
+	TSNode found;
+};
+
+static int visit_iter_return(TSNode n, void *vctx)
+{
+	struct iter_scan *s = vctx;
+	if (syn_is_scope(n))
+		return 0;
+	if (syn_is(n, "return_statement")) {
+		TSNode v = ts_node_named_child(n, 0);
+		if (!ts_node_is_null(v) && !syn_is(v, "comment") && iterator_expr(s->c, v, s->depth)) {
+			s->found = v;
+			return -1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static bool returns_iterator(struct imm *c, TSNode *what, int depth)
+{
+	struct iter_scan s = {c, depth, {{0}, 0, 0}};
+	syn_walk(syn_field(c->f->def, "body"), visit_iter_return, &s);
+	if (what)
+		*what = s.found;
+	return !ts_node_is_null(s.found);
 }
 
 struct returns {
@@ -697,8 +916,9 @@ static void on_site(TSNode id, void *vctx)
 		}
 		if (!ok) {
 			TSPoint at = ts_node_start_point(p);
-			s->why = arena_printf(&u->arena, "the call at line %u passes an argument that is not a hashable "
-							 "constant", at.row + 1);
+			s->why = arena_printf(&u->arena, "the call at line %u passes `%s`, which is not hashable: the cache "
+							 "would raise TypeError",
+					      at.row + 1, module_excerpt(u, a, 40));
 			return;
 		}
 	}
@@ -748,32 +968,40 @@ static int check(struct unit *u, struct finding *fd)
 	fd->applicability = FIX_SAFE;
 	TSNode bad;
 	const char *why = NULL;
-	if (!returns_immutable_at(&c, &bad))
-		why = ts_node_is_null(bad) ? "its result cannot be shown to be immutable"
-		      : arena_printf(&u->arena, "it may return a mutable object (`%.*s`); the cache would hand "
-						"every caller the same one",
-				     (int)(syn_len(bad) > 40 ? 40 : syn_len(bad)), u->src + ts_node_start_byte(bad));
-	else if (variadic)
+	if (returns_iterator(&c, &bad, 0)) {
+		/* cached, the second caller gets the same iterator, already consumed: not a change of
+		 * identity but a wrong result */
+		fd->applicability = FIX_NONE;
+		fd->reason = arena_printf(&u->arena, "it returns an iterator (`%s`); cached, every later call would "
+							 "get the same, already consumed one",
+					  module_excerpt(u, bad, 40));
+		return 1;
+	}
+	/* the hazards, the real one first: what callers pass, then what the cache hands back */
+	TSNode nm = syn_field(f->def, "name");
+	const char *name = text_of(u, nm);
+	struct sites s = {u, f, &c, NULL, 0, false};
+	if (name)
+		scope_each_use(u, u->root, name, on_site, &s);
+	if (variadic)
 		why = variadic;
 	else if (!defaults_ok)
 		why = "a default value is not a constant";
-	else {
-		TSNode nm = syn_field(f->def, "name");
-		const char *name = text_of(u, nm);
-		struct sites s = {u, f, &c, NULL, 0, false};
-		if (name)
-			scope_each_use(u, u->root, name, on_site, &s);
-		if (s.why)
-			why = s.why;
-		else if (s.recursive)
-			why = "it calls itself: each level then also runs the cache wrapper, which lowers the depth the "
-			      "recursion can reach before RecursionError";
-		else if (d->params && name && name[0] != '_')
-			why = "it is public and takes arguments: callers outside this module may pass unhashable "
-			      "values (TypeError under lru_cache)";
-		else if (d->params && !s.calls)
-			why = "no call in this module shows that its arguments are hashable";
-	}
+	else if (s.why)
+		why = s.why;
+	else if (d->params && name && name[0] != '_')
+		why = "it is public and takes arguments: callers outside this module may pass unhashable "
+		      "values (TypeError under lru_cache)";
+	else if (!returns_immutable_at(&c, &bad))
+		why = ts_node_is_null(bad) ? "its result cannot be shown to be immutable"
+		      : arena_printf(&u->arena, "it may return a mutable object (`%s`); the cache would hand "
+						"every caller the same one",
+				     module_excerpt(u, bad, 40));
+	else if (s.recursive)
+		why = "it calls itself: each level then also runs the cache wrapper, which lowers the depth the "
+		      "recursion can reach before RecursionError";
+	else if (d->params && !s.calls)
+		why = "no call in this module shows that its arguments are hashable";
 	if (why) {
 		fd->applicability = FIX_UNSAFE;
 		fd->reason = why;
@@ -794,19 +1022,12 @@ static int rewrite(struct unit *u, struct finding *fd)
 	if (!deco || module_resolve(u, "functools", &ref) < 0)
 		return -1;
 	bool need_import = ref.kind != GK_IMPORT;
-	fd->edits = arena_alloc(&u->arena, 3 * sizeof *fd->edits);
+	fd->edits = arena_alloc(&u->arena, 5 * sizeof *fd->edits);
 	if (!fd->edits)
 		return -1;
 	fd->nedits = 0;
-	if (need_import) {
-		size_t at = module_head_end(u, false);
-		const char *t = module_line_text(u, at, "import functools");
-		if (!t)
-			return -1;
-		if (module_separator(u, at, &fd->edits[fd->nedits]))
-			fd->nedits++;
-		fd->edits[fd->nedits++] = (struct edit){at, at, t, strlen(t), 0, false};
-	}
+	if (need_import)
+		fd->nedits += imports_insert(u, "functools", fd->edits);
 	/* trailing: below the separator when the import goes right above this def */
 	fd->edits[fd->nedits++] = (struct edit){line, line, deco, strlen(deco), 0, true};
 	fd->fix_title = arena_printf(&u->arena, "Add `@functools.lru_cache(%s)`", args);
@@ -823,22 +1044,43 @@ const struct pass pass_spf301 = {
 	.rewrite = rewrite,
 	.doc =
 		{
-			.what = "A module-level function (not a method) that is free of side effects and deterministic,\n"
-				"and is called with no arguments or only constant ones.",
-			.why = "Each call recomputes the same result. A cache returns it without running the body\n"
-			       "again, when the body costs more than a cache lookup.",
-			.fix = "`@functools.lru_cache` (maxsize=1 without parameters), with `import functools` added\n"
-			       "when missing. Never on methods, generators, coroutines, or functions that read the\n"
-			       "clock, random numbers, the environment, files or mutable globals; unsafe when the\n"
-			       "result is mutable.",
+			.what = "A module-level, undecorated function (not a method, generator or coroutine) that is free\n"
+				"of side effects and deterministic, and that the module calls with no arguments or only\n"
+				"constant ones -- every use a call, at least one of them inside a function (a function called\n"
+				"only at import time repeats nothing). Proven on the tree (it reads only constants, its\n"
+				"parameters and locals, immutable module constants; it calls only allow-listed pure callables,\n"
+				"methods of string constants and other proven-pure functions of the module) and on the\n"
+				"bytecode (no store to a global, attribute or subscript, no import, no yield). Reported only\n"
+				"when its body, priced on the bytecode, costs clearly more than a cache hit: a constant that\n"
+				"CPython folded is one LOAD_CONST, however long its source.",
+			.why = "Each call recomputes the same result. A cache returns it without running the body again,\n"
+				"when the body costs more than a cache lookup (an lru_cache hit costs about 40 ns, a plain\n"
+				"call of `return 1` about 30 ns: memoizing a trivial body makes it slower).",
+			.fix = "`@functools.lru_cache(maxsize=1)` without parameters (`maxsize=None, typed=True` with),\n"
+				"with `import functools` added where isort puts it. Safe only when every return gives an\n"
+				"immutable value and, for a function with parameters, it is private (`_name`), has no\n"
+				"`*args`/`**kwargs`, only constant defaults, and every call passes hashable constants.\n"
+				"Unsafe, with the hazard named: a call site that passes an unhashable value (`[1, 2]`: the\n"
+				"cache raises TypeError), a public function with parameters (callers elsewhere may), a\n"
+				"mutable result (every caller would share one object), recursion. No fix at all for a\n"
+				"function that returns an iterator or generator: cached, the second caller would get the\n"
+				"same, already consumed iterator.",
 			.before = "def default_table():\n"
-				  "    return tuple(i * i for i in range(1000))\n",
+				"    return tuple(i * i for i in range(1000))\n"
+				"\n"
+				"\n"
+				"def lookup(i):\n"
+				"    return default_table()[i]\n",
 			.after = "import functools\n"
-				 "\n"
-				 "\n"
-				 "@functools.lru_cache(maxsize=1)\n"
-				 "def default_table():\n"
-				 "    return tuple(i * i for i in range(1000))\n",
+				"\n"
+				"\n"
+				"@functools.lru_cache(maxsize=1)\n"
+				"def default_table():\n"
+				"    return tuple(i * i for i in range(1000))\n"
+				"\n"
+				"\n"
+				"def lookup(i):\n"
+				"    return default_table()[i]\n",
 		},
 	.bench = BENCH_CALL, /* the body vs a cache hit */
 };

@@ -60,7 +60,7 @@ def main():
         os.chmod(os.path.join(d, "a.py"), 0o640)
         rc, out, err = run(["--fix", "a.py"], d)
         fixed = read(os.path.join(d, "a.py")).decode()
-        check("--fix rewrites", "def _outer_key(x):" in fixed and "key = _outer_key" in fixed, fixed)
+        check("--fix rewrites", "def _outer_key(x):" in fixed and "key=_outer_key" in fixed, fixed)
         check("--fix exits 0 when all fixed", rc == 0, f"rc={rc} {out} {err}")
         check("--fix keeps the mode", stat.S_IMODE(os.stat(os.path.join(d, "a.py")).st_mode) == 0o640)
         check("--fix leaves no temp file", [n for n in os.listdir(d) if "spipfix-" in n] == [])
@@ -345,10 +345,55 @@ def configuration(d):
     rc, out, err = run(["--check", "--force-exclude", "legacy/old_x.py", "app/a.py"], root)
     check("config: --force-exclude skips an excluded explicit path",
           "legacy/old_x.py" not in out and "app/a.py" in out, out)
-    rc, out, err = run(["--check", "--per-file-ignores", "app/*:SPF101", "."], root)
+    rc, out, err = run(["--check", "--include-tests", "--per-file-ignores", "app/*:SPF101", "."], root)
     files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
     check("config: --per-file-ignores replaces the file's table", "app/a.py" not in files
           and "tests/t.py" in files, out)
+    # test code: no findings unless asked for
+    tdir = os.path.join(d, "testcode")
+    for name in ("tests/helpers.py", "test/x.py", "pkg/test_a.py", "pkg/a_test.py", "pkg/conftest.py",
+                 "pkg/testing.py", "pkg/contest.py"):
+        write(tdir, name, CLOSURE_FREE)
+    rc, out, err = run(["--check", "."], tdir)
+    files = sorted(set(re.findall(r"^\./(\S+?):", out, re.M)))
+    check("test code: tests/, test/, test_*.py, *_test.py, conftest.py have no findings by default",
+          files == ["pkg/contest.py", "pkg/testing.py"], out + err)
+    rc, out, err = run(["--check", "--include-tests", "."], tdir)
+    check("test code: --include-tests brings them back", out.count("SPF101") == 7, out + err)
+    write(tdir, "pyproject.toml", "[tool.spipfix]\ninclude-tests = true\n")
+    rc, out, err = run(["--check", "."], tdir)
+    check("test code: include-tests = true in [tool.spipfix]", out.count("SPF101") == 7, out + err)
+    rc, out, err = run(["--check", "--no-include-tests", "."], tdir)
+    check("test code: --no-include-tests wins over the file", out.count("SPF101") == 2, out + err)
+    write(tdir, "pyproject.toml", "[tool.spipfix]\ninclude-tests = \"yes\"\n")
+    rc, out, err = run(["--check", "."], tdir)
+    check("test code: a non-boolean include-tests is an error", rc == 2 and "include-tests" in err, f"rc={rc} {err}")
+
+    # lift-name, and the line length of [tool.black]
+    ldir = os.path.join(d, "liftname")
+    write(ldir, "pyproject.toml", '[tool.spipfix]\nlift-name = "_{name}_of_{function}"\n')
+    write(ldir, "m.py", CLOSURE_FREE)
+    rc, out, err = run(["--diff", "m.py"], ldir)
+    check("lift-name: the template names the lifted function", "def _key_of_outer(x):" in out, out + err)
+    for bad in ('"_{scope}"', '"_{name}-x"', '"_{nmae}"', "3"):
+        write(ldir, "pyproject.toml", f"[tool.spipfix]\nlift-name = {bad}\n")
+        rc, out, err = run(["--diff", "m.py"], ldir)
+        check(f"lift-name: {bad} is an error naming the key", rc == 2 and "lift-name" in err, f"rc={rc} {err}")
+    long_re = ('import re\n\n\ndef f(s):\n    return re.compile(r"(?P<key>[a-z_]+)\\s*=\\s*'
+               '(?P<value>[^;]+);\\s*(?P<rest>.*)").match(s)\n')
+    write(ldir, "r.py", long_re)
+    write(ldir, "pyproject.toml", '[project]\nname = "x"\n\n[tool.black]\nline-length = 100\n')
+    rc, out, err = run(["--diff", "r.py"], ldir)
+    check("line length: [tool.black] line-length 100 keeps the constant on one line",
+          re.search(r"^\+_\w+ = re\.compile\(r\".*\"\)$", out, re.M) is not None, out + err)
+    rc, out, err = run(["--diff", "--line-length", "88", "r.py"], ldir)
+    check("line length: --line-length 88 splits it as black does",
+          re.search(r"^\+_\w+ = re\.compile\($", out, re.M) is not None, out + err)
+    write(ldir, "pyproject.toml", '[tool.ruff]\nline-length = 100\n')
+    rc, out, err = run(["--diff", "r.py"], ldir)
+    check("line length: [tool.ruff] line-length is read too",
+          re.search(r"^\+_\w+ = re\.compile\(r\".*\"\)$", out, re.M) is not None, out + err)
+
     write(root, "pyproject.toml", "[tool.spipfix]\nexclude = [\"legacy\"]\n")
     rc, out, err = run(["--check", "."], root)
     check("config: exclude replaces the default exclusions", "./build/b.py" in out and "legacy" not in out, out)

@@ -63,7 +63,7 @@ def main():
         fixed = open(path).read()
         check("fix hook fails on a fixable finding", rc != 0 and "Failed" in out
               and "files were modified by this hook" in out, out)
-        check("fix hook fixed the file", "def _outer_key(x):" in fixed and "key = _outer_key" in fixed, fixed)
+        check("fix hook fixed the file", "def _outer_key(x):" in fixed and "key=_outer_key" in fixed, fixed)
         rc, out = sh(precommit, "try-repo", a.repo, "spipfix", "--all-files")
         check("fix hook passes afterwards", rc == 0 and "Passed" in out, out)
         check("second run changes nothing", open(path).read() == fixed)

@@ -79,8 +79,7 @@ Test(engine, clean_rewrite_is_returned)
 				 "\n"
 				 "\n"
 				 "def outer(xs):\n"
-				 "    key = _outer_key\n"
-				 "    return sorted(xs, key=key)\n");
+				 "    return sorted(xs, key=_outer_key)\n");
 	fix_result_free(&r);
 }
 
@@ -135,8 +134,9 @@ Test(engine, incremental_reparse_equals_fresh_parse)
 	struct fix_result r;
 	cr_assert_eq(fix_text(&o, src, &r), 0, "%s", r.error ? r.error : "");
 	cr_assert_not_null(r.text);
-	cr_assert_eq(r.applied, 5, "applied %zu", r.applied);
-	cr_assert_not_null(strstr(r.text, "@functools.lru_cache(maxsize=1)\ndef vowels():"), "%s", r.text);
+	/* the lift, two hoists, the cache of _vowel_table (vowels() itself is never called) */
+	cr_assert_eq(r.applied, 4, "applied %zu", r.applied);
+	cr_assert_not_null(strstr(r.text, "@functools.lru_cache(maxsize=1)\ndef _vowel_table():"), "%s", r.text);
 	fix_result_free(&r);
 }
 

@@ -8,6 +8,7 @@
  * What is timed depends on the pass (see `strategies`). Before and after alternate round by round;
  * the report gives medians, the spread of the paired differences, and flags results within it. */
 #define PY_SSIZE_T_CLEAN
+#include <ctype.h>
 #include <Python.h>
 
 #include <errno.h>
@@ -154,6 +155,21 @@ static bool in_function_body(const struct unit *u, const struct edit *e)
 			return true;
 	}
 	return false;
+}
+
+/* Does the edit rename a use of a name (a lift's direct reference: a global load where a local
+ * load was, not what the fix saves)? */
+static bool is_rename(const struct unit *u, const struct edit *e)
+{
+	if (e->end <= e->start || !e->len)
+		return false;
+	for (size_t i = e->start; i < e->end; i++)
+		if (!(u->src[i] == '_' || isalnum((unsigned char)u->src[i])))
+			return false;
+	for (size_t i = 0; i < e->len; i++)
+		if (!(e->text[i] == '_' || isalnum((unsigned char)e->text[i])))
+			return false;
+	return true;
 }
 
 /* Where [s, e) (s < e) of the original lands in a text rewritten with sorted edits `ed`, when no
@@ -357,7 +373,7 @@ static size_t add_rows(struct ctx *c, struct bfile *bf, struct unit *u, struct p
 		if (p->st != BENCH_CALL) {
 			size_t nsite = 0;
 			for (size_t e = 0; e < f->nedits; e++)
-				if (in_function_body(u, &f->edits[e])) {
+				if (in_function_body(u, &f->edits[e]) && !is_rename(u, &f->edits[e])) {
 					nsite++;
 					p->site = &f->edits[e];
 				}

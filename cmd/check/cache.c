@@ -165,12 +165,15 @@ struct cache *cache_open(const struct options *o)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		cwd[0] = 0;
-	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals), o->color_out, o->fix_only};
+	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals), o->color_out, o->fix_only,
+			o->include_tests, o->line_length};
 	XXH3_64bits_update(st, SPIPFIX_VERSION, sizeof SPIPFIX_VERSION);
 	XXH3_64bits_update(st, o->format->name, strlen(o->format->name) + 1);
 	XXH3_64bits_update(st, &exe, sizeof exe);
 	XXH3_64bits_update(st, fields, sizeof fields);
 	XXH3_64bits_update(st, cwd, strlen(cwd) + 1);
+	if (o->lift_name)
+		XXH3_64bits_update(st, o->lift_name, strlen(o->lift_name) + 1);
 	c->settings = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
 	snprintf(c->file, need + 32, "%s/%s/%016llx.bin", c->dir, SPIPFIX_VERSION, (unsigned long long)c->settings);

@@ -57,7 +57,9 @@ static int write_atomic(FILE *err, const char *path, const char *old, size_t old
 struct engine_config check_engine_config(const struct options *o, const char **sel)
 {
 	return (struct engine_config){.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .counts = o->counts,
-				      .min_executions = o->min_executions};
+				      .min_executions = o->min_executions,
+				      .include_tests = o->include_tests, .line_length = o->line_length,
+				      .lift_name = o->lift_name};
 }
 
 /* Render one finding in the run's format: after the format's separator when the file already

@@ -40,6 +40,9 @@ struct options {
 	bool show_fixes;            /* --show-fixes: list the fixes applied per file and rule */
 	struct fix_table *fixes;    /* what --show-fixes lists, collected by emit_result */
 	bool color_out, color_err;  /* --color: ANSI colours on stdout / stderr */
+	bool include_tests;         /* findings in test code too */
+	int line_length;            /* fixes write lines up to this width (0: 88) */
+	const char *lift_name;      /* template of lifted names, or NULL for the default */
 	const struct engine_counts *counts; /* --trace-profile: execution counts for the engine */
 	long long min_executions;   /* --min-executions: with counts, fix only what ran that often */
 	struct held_lines *held;    /* --trace-profile with text output: diagnostics held back and
@@ -144,6 +147,7 @@ struct cli {
 	size_t npfi;
 	bool have_pfi;
 	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset */
+	int include_tests, line_length;                     /* -1 / 0 unset */
 	const char *config;
 	bool isolated;
 };

@@ -3,8 +3,11 @@
  *   select, ignore            lists of rule codes or prefixes
  *   exclude, extend-exclude   lists of file patterns (exclude replaces the defaults)
  *   per-file-ignores          table: file pattern -> list of rule codes
- *   unsafe-fixes, respect-gitignore, force-exclude   booleans
+ *   unsafe-fixes, respect-gitignore, force-exclude, include-tests   booleans
  *   min-executions            integer >= 0: with --trace-profile, fix only what ran that often
+ *   lift-name                 the template of lifted names ("_{scope}_{name}")
+ * and the line length fixes write to, from [tool.black] (else [tool.ruff]) `line-length` of the
+ * same file, or of the nearest pyproject.toml when no file has a [tool.spipfix] table.
  * An unknown key or a value of the wrong type is an error naming the file and the key. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -20,7 +23,7 @@
 
 static const char *const known_keys =
 	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude, "
-	"min-executions";
+	"min-executions, include-tests, lift-name";
 
 void config_free(struct config *c)
 {
@@ -38,6 +41,7 @@ void config_free(struct config *c)
 		free(c->pfi[i].codes.v);
 	}
 	free(c->pfi);
+	free(c->lift_name);
 	memset(c, 0, sizeof *c);
 }
 
@@ -134,6 +138,52 @@ static int to_pfi(PyObject *v, struct config *c, const char *file)
 	return 0;
 }
 
+/* lift-name: a string of identifier characters and the placeholders {name} (required),
+ * {function}, {class}, {scope}. Borrows v. */
+static int to_template(PyObject *v, char **out, const char *file, const char *key)
+{
+	const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+	bool ok = s && strstr(s, "{name}");
+	for (const char *p = s; ok && *p;) {
+		if (*p == '{') {
+			const char *close = strchr(p, '}');
+			size_t k = close ? (size_t)(close - p - 1) : 0;
+			ok = close && ((k == 4 && !strncmp(p + 1, "name", 4)) || (k == 8 && !strncmp(p + 1, "function", 8)) ||
+				       (k == 5 && !strncmp(p + 1, "class", 5)) || (k == 5 && !strncmp(p + 1, "scope", 5)));
+			p = close ? close + 1 : p + 1;
+			continue;
+		}
+		unsigned char c = (unsigned char)*p++;
+		ok = c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+	}
+	if (!ok) {
+		PyErr_Clear();
+		fprintf(stderr, "error: %s: [tool.spipfix]: `%s` must be a string of letters, digits, `_` and the "
+				"placeholders {name}, {function}, {class}, {scope}, with {name} (as \"_{scope}_{name}\")\n",
+			file, key);
+		return -1;
+	}
+	free(*out);
+	return (*out = strdup(s)) ? 0 : -1;
+}
+
+/* The line length of [tool.black], else [tool.ruff], of a parsed pyproject.toml (borrowed), or 0. */
+static int read_line_length(PyObject *doc)
+{
+	int found = 0;
+	PyObject *tool = PyDict_GetItemString(doc, "tool"); /* borrowed */
+	static const char *const tables[] = {"black", "ruff", NULL};
+	for (const char *const *t = tables; tool && PyDict_Check(tool) && *t && !found; t++) {
+		PyObject *tbl = PyDict_GetItemString(tool, *t);                                   /* borrowed */
+		PyObject *ll = tbl && PyDict_Check(tbl) ? PyDict_GetItemString(tbl, "line-length") : NULL; /* borrowed */
+		long n = ll && PyLong_Check(ll) ? PyLong_AsLong(ll) : 0;
+		if (n > 0 && n < 10000)
+			found = (int)n;
+	}
+	PyErr_Clear();
+	return found;
+}
+
 /* Borrows tbl: the [tool.spipfix] table. */
 static int load_table(PyObject *tbl, struct config *c)
 {
@@ -167,6 +217,10 @@ static int load_table(PyObject *tbl, struct config *c)
 			rc = to_bool(v, &c->force_exclude, file, key);
 		else if (!strcmp(key, "min-executions"))
 			rc = to_count(v, &c->min_executions, file, key);
+		else if (!strcmp(key, "include-tests"))
+			rc = to_bool(v, &c->include_tests, file, key);
+		else if (!strcmp(key, "lift-name"))
+			rc = to_template(v, &c->lift_name, file, key);
 		else {
 			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
 			rc = -1;
@@ -188,8 +242,9 @@ static int load_file(const char *path, struct config *c, bool must_have)
 		fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(errno));
 		return -1;
 	}
-	/* a file that never names us needs no interpreter */
-	if (!must_have && !memmem(buf, len, "spipfix", 7)) {
+	/* a file that never names us needs no interpreter, unless it has the line length */
+	bool ours = must_have || memmem(buf, len, "spipfix", 7);
+	if (!ours && (c->line_length || !memmem(buf, len, "line-length", 11))) {
 		free(buf);
 		return 0;
 	}
@@ -200,6 +255,11 @@ static int load_file(const char *path, struct config *c, bool must_have)
 	mod = PyImport_ImportModule("tomllib");
 	text = mod ? PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict") : NULL;
 	doc = text ? PyObject_CallMethod(mod, "loads", "O", text) : NULL;
+	if (!doc && !ours) { /* not ours to judge: read for the line length only */
+		PyErr_Clear();
+		rc = 0;
+		goto out;
+	}
 	if (!doc) {
 		PyObject *type, *value, *tb; /* new references (fetched) */
 		PyErr_Fetch(&type, &value, &tb);
@@ -215,6 +275,9 @@ static int load_file(const char *path, struct config *c, bool must_have)
 	}
 	PyObject *tool = PyDict_GetItemString(doc, "tool"); /* borrowed */
 	PyObject *tbl = tool && PyDict_Check(tool) ? PyDict_GetItemString(tool, "spipfix") : NULL; /* borrowed */
+	int ll = read_line_length(doc);
+	if (ll && (tbl || !c->line_length)) /* the file with the table decides, else the nearest */
+		c->line_length = ll;
 	if (!tbl) {
 		if (must_have) {
 			fprintf(stderr, "error: %s: no [tool.spipfix] table\n", path);
@@ -232,7 +295,7 @@ static int load_file(const char *path, struct config *c, bool must_have)
 	char *slash = strrchr(c->dir, '/');
 	if (slash)
 		slash[slash == c->dir ? 1 : 0] = 0;
-	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = c->include_tests = -1;
 	c->min_executions = -1;
 	c->found = true;
 	rc = load_table(tbl, c) < 0 ? -1 : 1;
@@ -248,7 +311,7 @@ out:
 int config_load(const char *explicit_path, const char *start, struct config *c)
 {
 	memset(c, 0, sizeof *c);
-	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = -1;
+	c->unsafe_fixes = c->respect_gitignore = c->force_exclude = c->include_tests = -1;
 	c->min_executions = -1;
 	if (explicit_path)
 		return load_file(explicit_path, c, true) < 0 ? -1 : 0;

@@ -13,6 +13,9 @@ struct config {
 	size_t npfi;
 	int unsafe_fixes, respect_gitignore, force_exclude; /* -1 unset, else 0 / 1 */
 	long long min_executions; /* min-executions: -1 unset */
+	int include_tests;      /* -1 unset, else 0 / 1 */
+	int line_length;        /* [tool.black] or [tool.ruff] line-length; 0 unset */
+	char *lift_name;        /* lift-name template, or NULL */
 };
 
 /* Load explicit_path (which must have a [tool.spipfix] table), or else the nearest

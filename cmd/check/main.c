@@ -63,6 +63,9 @@ static void usage(FILE *out)
 	      "      --force-exclude          Apply the exclusions to paths named explicitly too\n"
 	      "      --no-force-exclude       Analyse paths named explicitly even when excluded\n"
 	      "      --no-respect-gitignore   Walk files that git ignores too\n"
+	      "      --include-tests          Report test code too (tests/, test/, test_*.py, *_test.py, conftest.py)\n"
+	      "      --no-include-tests       Do not, whatever the configuration says (the default)\n"
+	      "      --line-length N          Fixes write lines up to N characters (default: [tool.black] or [tool.ruff] line-length, else 88)\n"
 	      "      --config FILE            Read [tool.spipfix] from this file instead of the nearest pyproject.toml\n"
 	      "      --isolated               Read no configuration file\n"
 	      "      --stdin-filename PATH    Read the source from stdin; PATH names it (messages, config, excludes)\n"
@@ -263,6 +266,9 @@ int options_resolve(struct options *o, const struct cli *c, const struct config 
 	o->unsafe_fixes = c->unsafe_fixes >= 0 ? c->unsafe_fixes : cfg->unsafe_fixes > 0;
 	o->respect_gitignore = c->respect_gitignore >= 0 ? c->respect_gitignore : cfg->respect_gitignore != 0;
 	o->force_exclude = c->force_exclude >= 0 ? c->force_exclude : cfg->force_exclude > 0;
+	o->include_tests = c->include_tests >= 0 ? c->include_tests : cfg->include_tests > 0;
+	o->line_length = c->line_length > 0 ? c->line_length : cfg->line_length;
+	o->lift_name = cfg->lift_name;
 	const struct strlist none = {0};
 	const struct strlist *ex = c->have_exclude ? &c->exclude : cfg->has_exclude ? &cfg->exclude : NULL;
 	if (ex && join_lists(&o->exclude, ex, &none) < 0)
@@ -494,7 +500,7 @@ int check_main(int argc, char **argv)
 	struct options o = {.mode = MODE_REPORT, .format = &render_text};
 	struct trace_profile *tp = NULL;
 	struct engine_counts counts = {trace_lookup, NULL};
-	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1};
+	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1, .include_tests = -1};
 	struct config cfg = {0};
 	enum {
 		OPT_DIFF = 256,
@@ -528,6 +534,9 @@ int check_main(int argc, char **argv)
 		OPT_SHOW_FIXES,
 		OPT_ADD_NOQA,
 		OPT_MIN_EXECUTIONS,
+		OPT_INCLUDE_TESTS,
+		OPT_NO_INCLUDE_TESTS,
+		OPT_LINE_LENGTH,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -561,6 +570,9 @@ int check_main(int argc, char **argv)
 		{"show-fixes", no_argument, NULL, OPT_SHOW_FIXES},
 		{"add-noqa", no_argument, NULL, OPT_ADD_NOQA},
 		{"min-executions", required_argument, NULL, OPT_MIN_EXECUTIONS},
+		{"include-tests", no_argument, NULL, OPT_INCLUDE_TESTS},
+		{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
+		{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -610,6 +622,18 @@ int check_main(int argc, char **argv)
 		case OPT_FORCE_EXCLUDE: cl.force_exclude = 1; break;
 		case OPT_NO_FORCE_EXCLUDE: cl.force_exclude = 0; break;
 		case OPT_NO_GITIGNORE: cl.respect_gitignore = 0; break;
+		case OPT_INCLUDE_TESTS: cl.include_tests = 1; break;
+		case OPT_NO_INCLUDE_TESTS: cl.include_tests = 0; break;
+		case OPT_LINE_LENGTH: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 320) {
+				fprintf(stderr, "error: --line-length: expected a number from 1 to 320, got `%s`\n", optarg);
+				goto out;
+			}
+			cl.line_length = (int)n;
+			break;
+		}
 		case OPT_CONFIG: cl.config = optarg; break;
 		case OPT_ISOLATED: cl.isolated = true; break;
 		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;

@@ -432,7 +432,7 @@ static void analyse(struct server *s, struct doc *d)
 	struct config none = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1};
 	/* the editor's settings over it, as a command line */
 	const struct settings *st = settings_for(s, d);
-	struct cli cl = {.unsafe_fixes = st->unsafe_fixes, .respect_gitignore = -1, .force_exclude = -1};
+	struct cli cl = {.unsafe_fixes = st->unsafe_fixes, .respect_gitignore = -1, .force_exclude = -1, .include_tests = -1};
 	cl.have_select = st->have_select;
 	copy_list(&cl.select, &st->select);
 	copy_list(&cl.ignore, &st->ignore);

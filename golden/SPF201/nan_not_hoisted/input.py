@@ -1,6 +1,9 @@
+from decimal import Decimal
+
+
 def missing():
-    return float("nan")
+    return Decimal("NaN")
 
 
-def infinite():
-    return float("inf")
+def cent():
+    return Decimal("0.01")

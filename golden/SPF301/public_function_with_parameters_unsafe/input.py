@@ -2,4 +2,5 @@ def scaled_total(k):
     return sum(range(100)) * k
 
 
-print(scaled_total(3))
+def show():
+    return scaled_total(3)

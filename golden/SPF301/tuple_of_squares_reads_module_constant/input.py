@@ -10,3 +10,7 @@ def squares():
 @functools.lru_cache(maxsize=None)
 def already_cached():
     return sum(range(1000))
+
+
+def square_of(i):
+    return squares()[i] + already_cached()

@@ -1,0 +1,3 @@
+from input import writable
+
+print([writable(m) for m in ("w", "r", "a", "rb")])

@@ -1,3 +1,0 @@
-from input import limit
-
-print(limit())
