@@ -29,6 +29,11 @@ void *lift_new(struct unit *u, const struct nested *n)
 	return l;
 }
 
+struct buf;
+static bool reflow_join(struct unit *u, TSNode n, struct buf *out);
+static bool magic_comma(struct unit *u, TSNode n);
+static bool magic_comma_inside(struct unit *u, TSNode n);
+
 static int find(struct unit *u, const struct pass *self, TSNode node)
 {
 	struct nested n;
@@ -655,6 +660,217 @@ static bool in_multiline_string(const struct strings *s, size_t off)
 	return false;
 }
 
+/* ---- the lifted def as black writes it ------------------------------------------------------
+ *
+ * Dedented by one or more levels and renamed, a def's lines may no longer be what black makes of
+ * them: a header grown past the line length is split, and a statement that black had split
+ * only for want of room is joined when it now fits. */
+
+struct reflow {
+	size_t start, end; /* whole lines of the original: [start of the first, end of the last) */
+	const char *text;  /* what replaces them in the lifted def (with newlines) */
+};
+
+struct reflows {
+	struct reflow v[64];
+	size_t n;
+};
+
+static const struct reflow *reflow_at(const struct reflows *rf, size_t at)
+{
+	for (size_t i = 0; i < rf->n; i++)
+		if (rf->v[i].start == at)
+			return &rf->v[i];
+	return NULL;
+}
+
+static void add_reflow(struct reflows *rf, size_t start, size_t end, const char *text)
+{
+	if (text && rf->n < sizeof rf->v / sizeof *rf->v)
+		rf->v[rf->n++] = (struct reflow){start, end, text};
+}
+
+/* The `:` token that ends a def's header. */
+static TSNode header_colon(TSNode def)
+{
+	TSNode body = syn_field(def, "body");
+	uint32_t k = ts_node_child_count(def);
+	TSNode colon = {{0}, 0, 0};
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode c = ts_node_child(def, i);
+		if (ts_node_start_byte(c) >= ts_node_start_byte(body))
+			break;
+		if (syn_is(c, ":"))
+			colon = c;
+	}
+	return colon;
+}
+
+/* The def's header with its new name: on one line when it fits (a header black split only for
+ * want of room is joined); else, from one line, split as black splits it: the parameters on an
+ * indented line of their own, or one per line with a trailing comma. */
+static void reflow_header(struct unit *u, TSNode def, const char *newname, struct reflows *rf)
+{
+	TSNode colon = header_colon(def), name = syn_field(def, "name"), params = syn_field(def, "parameters");
+	if (ts_node_is_null(colon) || ts_node_is_null(params))
+		return;
+	size_t start = unit_line_start(u, ts_node_start_byte(def)), end = unit_line_end(u, ts_node_end_byte(colon) - 1);
+	/* only a header that ends its line (the body below it) */
+	size_t k = ts_node_end_byte(colon);
+	while (k < u->len && (u->src[k] == ' ' || u->src[k] == '\t'))
+		k++;
+	if (k < u->len && u->src[k] != '\n' && u->src[k] != '\r')
+		return;
+	size_t max = (size_t)module_line_length(u);
+	bool multi = ts_node_start_point(def).row != ts_node_end_point(colon).row;
+	struct buf head = {.a = &u->arena}, tail = {.a = &u->arena}, joined = {.a = &u->arena};
+	put(&head, u->src + ts_node_start_byte(def), ts_node_start_byte(name) - ts_node_start_byte(def));
+	puts_(&head, newname);
+	/* what follows the parameters: ` -> Type:` */
+	TSNode ret = syn_field(def, "return_type");
+	if (!ts_node_is_null(ret)) {
+		puts_(&tail, " -> ");
+		struct buf r = {.a = &u->arena};
+		if (!reflow_join(u, ret, &r))
+			return;
+		put(&tail, r.p, r.len);
+	}
+	puts_(&tail, ":");
+	if (!reflow_join(u, params, &joined) || head.oom || tail.oom)
+		return;
+	size_t one = module_width(head.p, head.len) + module_width(joined.p, joined.len) + module_width(tail.p, tail.len);
+	if (one <= max) {
+		if (multi && !magic_comma(u, params))
+			add_reflow(rf, start, end, arena_printf(&u->arena, "%s%s%s%s", head.p, joined.p, tail.p, u->nl));
+		return;
+	}
+	if (multi)
+		return; /* black's own split: its shape holds at any indentation */
+	/* the inside of the parentheses, on a line of its own */
+	const char *inner = arena_strndup(&u->arena, joined.p + 1, joined.len - 2);
+	if (!inner)
+		return;
+	const char *nl = u->nl;
+	if (4 + module_width(inner, strlen(inner)) <= max && strlen(inner)) {
+		add_reflow(rf, start, end, arena_printf(&u->arena, "%s(%s    %s%s)%s%s", head.p, nl, inner, nl, tail.p, nl));
+		return;
+	}
+	struct buf b = {.a = &u->arena};
+	put(&b, head.p, head.len);
+	puts_(&b, "(");
+	puts_(&b, nl);
+	uint32_t n = ts_node_named_child_count(params);
+	for (uint32_t i = 0; i < n; i++) {
+		TSNode p = ts_node_named_child(params, i);
+		if (syn_is(p, "comment"))
+			return;
+		puts_(&b, "    ");
+		put(&b, u->src + ts_node_start_byte(p), syn_len(p));
+		puts_(&b, ",");
+		puts_(&b, nl);
+	}
+	puts_(&b, ")");
+	put(&b, tail.p, tail.len);
+	puts_(&b, nl);
+	if (!b.oom)
+		add_reflow(rf, start, end, b.p);
+}
+
+/* Does a bracketed node end in a trailing comma on its own line before the closing bracket
+ * (black's magic trailing comma: the lines stay split)? */
+static bool magic_comma(struct unit *u, TSNode n)
+{
+	size_t e = ts_node_end_byte(n);
+	if (e < 2)
+		return false;
+	size_t k = e - 1; /* the closing bracket */
+	while (k > ts_node_start_byte(n) && (u->src[k - 1] == ' ' || u->src[k - 1] == '\t' || u->src[k - 1] == '\n' ||
+					      u->src[k - 1] == '\r'))
+		k--;
+	return k > ts_node_start_byte(n) && u->src[k - 1] == ',';
+}
+
+struct body_scan {
+	struct unit *u;
+	size_t indlen;
+	struct reflows *rf;
+};
+
+static int scan_body(TSNode n, void *vctx)
+{
+	struct body_scan *b = vctx;
+	struct unit *u = b->u;
+	if (syn_is(n, "block") || syn_is(n, "function_definition") || syn_is(n, "if_statement") ||
+	    syn_is(n, "for_statement") || syn_is(n, "while_statement") || syn_is(n, "try_statement") ||
+	    syn_is(n, "with_statement") || syn_is(n, "else_clause") || syn_is(n, "elif_clause") ||
+	    syn_is(n, "except_clause") || syn_is(n, "finally_clause") || syn_is(n, "decorated_definition") ||
+	    syn_is(n, "class_definition") || syn_is(n, "match_statement") || syn_is(n, "case_clause"))
+		return 1; /* descend to the simple statements */
+	if (!strstr(ts_node_type(n), "statement") || ts_node_start_point(n).row == ts_node_end_point(n).row)
+		return 0;
+	/* alone on its lines */
+	size_t ls = unit_line_start(u, ts_node_start_byte(n)), k = ls;
+	while (k < ts_node_start_byte(n) && (u->src[k] == ' ' || u->src[k] == '\t'))
+		k++;
+	size_t e = ts_node_end_byte(n);
+	if (k != ts_node_start_byte(n) || (e < u->len && u->src[e] != '\n' && u->src[e] != '\r'))
+		return 0;
+	/* the value of `return (...)` or `x = (...)`: black drops the parentheses it added */
+	TSNode value = syn_is(n, "return_statement") ? ts_node_named_child(n, 0)
+		       : syn_is(n, "expression_statement") && syn_is(ts_node_named_child(n, 0), "assignment")
+			       ? syn_field(ts_node_named_child(n, 0), "right")
+			       : (TSNode){{0}, 0, 0};
+	struct buf j = {.a = &u->arena};
+	if (!reflow_join(u, n, &j) || magic_comma_inside(u, n))
+		return 0;
+	if (syn_is(value, "parenthesized_expression") && ts_node_start_point(value).row != ts_node_end_point(value).row &&
+	    !syn_is(ts_node_named_child(value, 0), "tuple") && !syn_is(ts_node_named_child(value, 0), "yield")) {
+		struct buf inner = {.a = &u->arena};
+		if (!reflow_join(u, ts_node_named_child(value, 0), &inner))
+			return 0;
+		size_t pre = ts_node_start_byte(value) - ts_node_start_byte(n);
+		struct buf r = {.a = &u->arena};
+		put(&r, u->src + ts_node_start_byte(n), pre);
+		put(&r, inner.p, inner.len);
+		j = r;
+	}
+	size_t indent = k - ls;
+	if (indent < b->indlen || j.oom)
+		return 0;
+	size_t width = indent - b->indlen + module_width(j.p, j.len);
+	if (width > (size_t)module_line_length(u))
+		return 0;
+	add_reflow(b->rf, ls, unit_line_end(u, e),
+		   arena_printf(&u->arena, "%.*s%s%s", (int)(indent - b->indlen), u->src + ls + b->indlen, j.p, u->nl));
+	return 0;
+}
+
+/* Is there a magic trailing comma in any bracket of n? */
+static bool magic_comma_inside(struct unit *u, TSNode n)
+{
+	const char *t = u->src + ts_node_start_byte(n);
+	size_t len = syn_len(n);
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] != ',')
+			continue;
+		size_t k = i + 1;
+		bool nl = false;
+		while (k < len && (t[k] == ' ' || t[k] == '\t' || t[k] == '\n' || t[k] == '\r'))
+			nl |= t[k++] == '\n';
+		if (nl && k < len && (t[k] == ')' || t[k] == ']' || t[k] == '}'))
+			return true;
+	}
+	return false;
+}
+
+/* The statements of the def's body that black split only for want of room and that fit on one
+ * line once dedented. */
+static void reflow_body(struct unit *u, TSNode def, size_t indlen, struct reflows *rf)
+{
+	struct body_scan b = {u, indlen, rf};
+	syn_walk(syn_field(def, "body"), scan_body, &b);
+}
+
 /* The first line of the whole-line comments directly above statement `stmt` at the same
  * indentation (no blank line between): they move with it. */
 static size_t attached_comments_start(struct unit *u, TSNode stmt)
@@ -1008,10 +1224,22 @@ int lift_rewrite(struct unit *u, struct finding *f)
 		if (strs->count == 1024)
 			return fail(u, f, "too many multi-line strings to preserve");
 		TSNode nm = syn_field(node, "name");
+		struct reflows *rf = arena_alloc(&u->arena, sizeof *rf);
+		if (!rf)
+			return -1;
+		rf->n = 0;
+		reflow_header(u, node, newname, rf);
+		reflow_body(u, node, indlen, rf);
 		for (size_t at = from; at < to;) {
 			size_t le = unit_line_end(u, at);
 			if (le > to)
 				le = to;
+			const struct reflow *r = reflow_at(rf, at);
+			if (r) { /* lines black would write otherwise at the new indentation */
+				puts_(&lifted, r->text);
+				at = r->end;
+				continue;
+			}
 			size_t copy_from = at;
 			if (!in_multiline_string(strs, at)) {
 				size_t k = at;
