@@ -288,18 +288,10 @@ const char *module_constant_type(struct unit *u, const struct global_ref *ref)
 		return NULL;
 	TSNode args = syn_field(ref->value, "arguments"), root;
 	const char *rest;
+	/* whatever the arguments: re.compile returns a re.Pattern or raises (and then the module
+	 * does not import) */
 	if (!syn_is(args, "argument_list") || !module_name_chain(u, syn_field(ref->value, "function"), &root, &rest))
 		return NULL;
-	uint32_t n = ts_node_named_child_count(args);
-	for (uint32_t i = 0; i < n; i++) {
-		TSNode a = ts_node_named_child(args, i);
-		if (syn_is(a, "keyword_argument"))
-			a = syn_field(a, "value");
-		/* flags such as re.I or re.IGNORECASE | re.M are attributes of the same import */
-		if (!syn_is(a, "comment") && !module_is_constant_expr(u, a) && !syn_is(a, "attribute") &&
-		    !syn_is(a, "binary_operator"))
-			return NULL;
-	}
 	const char *name = arena_strndup(&u->arena, u->src + ts_node_start_byte(root), syn_len(root));
 	struct global_ref r;
 	if (!name || module_resolve(u, name, &r) < 0 || r.kind != GK_IMPORT)

@@ -64,9 +64,10 @@ const char *module_line_text(struct unit *u, size_t at, const char *line);
  * the dotted rest ("" for a bare name, an arena string). False for anything else. */
 bool module_name_chain(struct unit *u, TSNode n, TSNode *root, const char **rest);
 
-/* The type of the module constant `ref` (GK_OTHER: bound once by `NAME = callee(<constants>)`)
- * when its callee is the module's own import of `re.compile` ("re.Pattern") or `struct.Struct`
- * ("struct.Struct"); NULL otherwise. */
+/* The type of the module constant `ref` (GK_OTHER: bound once by `NAME = callee(...)`) when
+ * its callee is the module's own import of `re.compile` ("re.Pattern") or `struct.Struct`
+ * ("struct.Struct"), whatever the arguments (the call returns that type or raises, and then
+ * the module does not import); NULL otherwise. */
 const char *module_constant_type(struct unit *u, const struct global_ref *ref);
 
 /* Does the module patch names at run time: mock's `patch`/`patch.object` (a `mock` module and

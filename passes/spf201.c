@@ -508,6 +508,18 @@ static const char *constant_name(struct unit *u, struct finding *f, const struct
 		if (pattern) /* the flags say less than the function's name */
 			break;
 	}
+	TSNode assigned = syn_field(ts_node_parent(f->node), "left");
+	if (pattern && !w.count && syn_is(ts_node_parent(f->node), "assignment") && syn_is(assigned, "identifier") &&
+	    ts_node_eq(syn_field(ts_node_parent(f->node), "right"), f->node)) {
+		/* `re_indent = re.compile(r"^( *)(.*)$")`: the name it is given */
+		add_words(&w, u->src + ts_node_start_byte(assigned), syn_len(assigned));
+		if (w.len >= 3 && !strcmp(w.buf + w.len - 3, "_RE"))
+			w.buf[w.len -= 3] = 0;
+		else if (w.len >= 3 && !strncmp(w.buf, "_RE_", 4)) {
+			memmove(w.buf, w.buf + 3, w.len - 2);
+			w.len -= 3;
+		}
+	}
 	if (pattern && !w.count) {
 		TSNode outer = scope_enclosing_def(u, f->node);
 		if (!ts_node_is_null(outer)) {
