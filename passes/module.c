@@ -475,6 +475,10 @@ const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t 
 			truncated = true;
 			break;
 		}
+		/* no space inside a bracket's edge: `f( x )` from a call split over lines reads `f(x)` */
+		if (space && (out[len - 1] == '(' || out[len - 1] == '[' || out[len - 1] == '{' || c == ')' || c == ']' ||
+			      c == '}'))
+			space = false;
 		if (space) {
 			cut = len;
 			out[len++] = ' ';

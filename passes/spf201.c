@@ -333,6 +333,7 @@ struct words {
 	size_t len;
 	int count;
 	bool full;
+	bool dedupe; /* a pattern's words: one DIGIT for \\d+|\\d*\\.\\d+ (a value's digits all count) */
 };
 
 /* Add one word (letters and digits of s[0, n), upper-cased) to the name, unless it is full. */
@@ -349,7 +350,7 @@ static void add_word(struct words *w, const char *s, size_t n)
 		return;
 	/* a word already in the name says nothing new (`\d+|\d*\.\d+`: DIGIT once) */
 	word[k] = 0;
-	for (const char *at = w->buf; (at = strstr(at, word)) != NULL; at++) {
+	for (const char *at = w->buf; w->dedupe && (at = strstr(at, word)) != NULL; at++) {
 		if (at[-1] == '_' && (at[k] == '_' || at[k] == 0))
 			return;
 	}
@@ -486,8 +487,8 @@ static bool generic_callee(const char *last)
  * word is named after its function (`_SPLIT_INDENT_RE`). */
 static const char *constant_name(struct unit *u, struct finding *f, const struct hoist *h)
 {
-	struct words w = {{0}, 0, 0, false};
 	bool pattern = h->qualified && !strcmp(h->qualified, "re.compile");
+	struct words w = {{0}, 0, 0, false, pattern};
 	const char *callee = h->callee_text;
 	const char *last = strrchr(callee, '.') ? strrchr(callee, '.') + 1 : callee;
 	if (!pattern) {

@@ -475,8 +475,21 @@ def flags(d):
     rc, out, err = run(["--statistics", "--format", "json", "fl"], d)
     import json
     check("--statistics as JSON", json.loads(out) == [
-        {"code": "SPF101", "name": "closure-free-nested-def", "count": 2, "fixable": True},
-        {"code": "SPF102", "name": "function-built-in-loop", "count": 1, "fixable": False}], out)
+        {"code": "SPF101", "name": "closure-free-nested-def", "count": 2, "fixable_count": 2, "fixable": True},
+        {"code": "SPF102", "name": "function-built-in-loop", "count": 1, "fixable_count": 0, "fixable": False}],
+        out)
+    # partial fixability, as Ruff shows it: [~] when some findings of a rule are fixable
+    write(d, "partial/a.py", CLOSURE_FREE)
+    write(d, "partial/b.py", "def f():\n    def k(x):\n        return -x\n\n    return k\n")
+    rc, out, err = run(["--statistics", "partial"], d)
+    check("--statistics: [~] for a rule with some fixable findings",
+          out.splitlines()[:1] == ["2\tSPF101\t[~] closure-free-nested-def"], out)
+    rc, out, err = run(["--statistics", "--format", "json", "partial"], d)
+    check("--statistics as JSON: fixable_count", json.loads(out) == [
+        {"code": "SPF101", "name": "closure-free-nested-def", "count": 2, "fixable_count": 1, "fixable": False}], out)
+    rc, out, err = run(["--statistics", "--unsafe-fixes", "partial"], d)
+    check("--statistics: unsafe fixes count as fixable with --unsafe-fixes",
+          out.splitlines()[:1] == ["2\tSPF101\t[*] closure-free-nested-def"], out)
     rc, out, err = run(["--quiet", "fl"], d)
     check("--quiet prints findings without a summary", rc == 1 and out.count("SPF10") == 3 and "Found" not in out,
           out)

@@ -111,6 +111,8 @@ static void report_unit(const struct unit *u, const struct options *o, const str
 			t->fixable_by_pass[k]++;
 		} else if (f->nedits && f->applicability == FIX_UNSAFE) {
 			t->unsafe_fixable++;
+			if (o->unsafe_fixes) /* --statistics: fixable is what --fix would apply */
+				t->fixable_by_pass[k]++;
 		}
 	}
 }

@@ -1,6 +1,7 @@
-/* Ruff's --statistics: count, code and name per rule, most frequent first; `[*]` when every
- * finding of the rule has a safe fix. JSON formats print an array of {code, name, count,
- * fixable}. */
+/* Ruff's --statistics: count, code and name per rule, most frequent first, with Ruff's marker of
+ * fixability (ruff#21513): `[*]` when every finding of the rule has a fix `--fix` applies, `[~]`
+ * when some have, `[ ]` when none has. JSON formats print an array of {code, name, count,
+ * fixable_count} (Ruff's keys), with `fixable` (every finding fixable) kept for older readers. */
 #include "check.h"
 #include "pass.h"
 #include "render.h"
@@ -28,12 +29,15 @@ void render_statistics(FILE *out, const struct render_run *run, bool json)
 	for (size_t i = 0; i < n; i++) {
 		const struct pass *p = pass_registry[idx[i]];
 		size_t count = t->by_pass[idx[i]];
-		bool fixable = t->fixable_by_pass[idx[i]] == count;
+		size_t fixable = t->fixable_by_pass[idx[i]];
+		const char *mark = fixable == count ? "[*] " : fixable ? "[~] " : "[ ] ";
 		if (json)
-			fprintf(out, "  {\"code\": \"%s\", \"name\": \"%s\", \"count\": %zu, \"fixable\": %s}%s\n", p->code,
-				p->name, count, fixable ? "true" : "false", i + 1 < n ? "," : "");
+			fprintf(out,
+				"  {\"code\": \"%s\", \"name\": \"%s\", \"count\": %zu, \"fixable_count\": %zu, "
+				"\"fixable\": %s}%s\n",
+				p->code, p->name, count, fixable, fixable == count ? "true" : "false", i + 1 < n ? "," : "");
 		else
-			fprintf(out, "%*zu\t%s\t%s%s\n", width, count, p->code, fixable ? "[*] " : "[ ] ", p->name);
+			fprintf(out, "%*zu\t%s\t%s%s\n", width, count, p->code, mark, p->name);
 	}
 	if (json && n)
 		fputs("]\n", out);

@@ -1,0 +1,3 @@
+from input import Renderer
+
+print(Renderer().make_test_card(), Renderer().wide())

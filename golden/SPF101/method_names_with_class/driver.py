@@ -1,0 +1,3 @@
+from input import Other, Text
+
+print(Text([" a ", "b "]).render(), Other().render())

@@ -1,0 +1,3 @@
+from input import unescape
+
+print(unescape(r"a\b\c"), unescape("x\\\ny", True))

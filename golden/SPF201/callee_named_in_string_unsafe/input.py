@@ -1,0 +1,7 @@
+import re
+
+HOOKS = ("re.compile",)
+
+
+def words(text):
+    return re.compile(r"\w+").findall(text)

@@ -1,0 +1,3 @@
+from input import words
+
+print(words("x y z"))

@@ -1,0 +1,3 @@
+from input import collapse, collapsed_example
+
+print(collapsed_example(), collapse("x  y"))

@@ -1,0 +1,5 @@
+from .segment import Segment
+
+
+def blank():
+    return Segment("")

@@ -1,0 +1,5 @@
+def _table():
+    return tuple(i * i for i in range(1000))
+
+
+TABLE = _table()
