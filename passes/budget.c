@@ -247,9 +247,62 @@ bool budget_prove_immutable(void *value, const char **why)
 	return prove(value, why, 0);
 }
 
+/* Callees whose cost is bounded by the size of their constant arguments, which are source text
+ * of the analysed file (compiling a pattern, parsing a number, a date or an address, building a
+ * getter, hashing bytes, joining paths): they run in this process without a forked trial, which
+ * costs about 5 ms (the copy-on-write of the interpreter's pages). Not here: math.factorial,
+ * comb, perm, prod, fsum (10**7 is a short argument), struct.pack ("1000000000x"), bytes of an
+ * int, a pattern's methods (backtracking), and anything else. */
+static const char *const bounded[][2] = {
+	{"re", "compile"},        {"re", "escape"},          {"struct", "Struct"},
+	{"builtins", "frozenset"}, {"decimal", "Decimal"},   {"fractions", "Fraction"},
+	{"datetime", "timedelta"}, {"datetime", "date"},     {"datetime", "time"},
+	{"datetime", "datetime"},  {"datetime", "timezone"}, {"operator", "itemgetter"},
+	{"operator", "attrgetter"}, {"operator", "methodcaller"}, {"unicodedata", "normalize"},
+	{"unicodedata", "name"},   {"unicodedata", "lookup"}, {"unicodedata", "category"},
+	{"ipaddress", "ip_address"}, {"ipaddress", "IPv4Address"}, {"ipaddress", "IPv6Address"},
+	{"uuid", "UUID"},          {"binascii", "unhexlify"}, {"binascii", "hexlify"},
+	{"binascii", "crc32"},     {"zlib", "crc32"},        {"zlib", "adler32"},
+	{"os.path", "join"},       {"os.path", "basename"},  {"os.path", "dirname"},
+	{"os.path", "splitext"},   {"os.path", "split"},     {"os.path", "normpath"},
+};
+
+/* Is the code one call of a bounded callee: globals["__spipfix_callee"] is one of them, and the
+ * code names nothing but the callee, the result and the warnings filter (no method of the
+ * result, as `(pattern).sub(...)` would)? */
+static bool bounded_call(PyCodeObject *code, PyObject *globals)
+{
+	static const char *const own[] = {"warnings", "__spipfix_w", "catch_warnings", "simplefilter",
+					  "__spipfix_callee", "__spipfix_result", NULL};
+	PyObject *names = code->co_names; /* borrowed */
+	for (Py_ssize_t i = 0; names && i < PyTuple_GET_SIZE(names); i++) {
+		const char *n = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
+		bool ok = false;
+		for (const char *const *o = own; n && *o && !ok; o++)
+			ok = !strcmp(*o, n);
+		if (!ok) {
+			PyErr_Clear();
+			return false;
+		}
+	}
+	PyObject *callee = PyDict_GetItemString(globals, "__spipfix_callee"); /* borrowed */
+	bool found = false;
+	for (size_t i = 0; callee && !found && i < sizeof bounded / sizeof *bounded; i++) {
+		PyObject *name = PyUnicode_FromString(bounded[i][0]); /* new reference */
+		PyObject *mod = name ? PyImport_GetModule(name) : NULL; /* new reference; no import */
+		PyObject *f = mod ? PyObject_GetAttrString(mod, bounded[i][1]) : NULL; /* new reference */
+		found = f == callee;
+		Py_XDECREF(f);
+		Py_XDECREF(mod);
+		Py_XDECREF(name);
+		PyErr_Clear();
+	}
+	return found;
+}
+
 void *budget_eval(void *code, void *globals)
 {
-	if (trial(code, globals) < 0)
+	if (!bounded_call(code, globals) && trial(code, globals) < 0)
 		return NULL;
 	PyObject *r = PyEval_EvalCode(code, globals, globals); /* new reference */
 	if (!r)

@@ -3,7 +3,9 @@
  * (`math.factorial(10**7)`, `bytes(10**10)`), that evaluation must not stall or exhaust the
  * machine. The call first runs in a forked child under a CPU-time limit and an address-space
  * limit; only when the child finished within both is it run again in this process, where the
- * result is needed. The result must then be proven immutable (budget_prove_immutable) before it
+ * result is needed. A vetted list of callees whose cost is bounded by the size of their
+ * constant arguments (re.compile, decimal.Decimal, datetime.timedelta, ...) skips the forked
+ * trial. The result must then be proven immutable (budget_prove_immutable) before it
  * may be shared by every call as a module constant. */
 #ifndef SPIPFIX_BUDGET_H
 #define SPIPFIX_BUDGET_H

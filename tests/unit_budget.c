@@ -114,3 +114,49 @@ Test(budget, the_analysis_goes_on_after_a_refusal, .init = setup)
 	cr_assert_not_null(eval("import math", "math.factorial(10**7)"));
 	cr_assert_null(eval("import math", "math.factorial(20)"), "the interpreter still evaluates");
 }
+
+/* A bounded callee skips the forked trial only for a plain call: a method of its result (a
+ * pattern's .sub, which can backtrack without end) is run under the budget. */
+static const char *eval_callee(const char *module, const char *attr, const char *args)
+{
+	static char msg[512];
+	PyObject *mod = PyImport_ImportModule(module); /* new reference */
+	cr_assert_not_null(mod);
+	PyObject *callee = PyObject_GetAttrString(mod, attr); /* new reference */
+	cr_assert_not_null(callee);
+	PyObject *globals = PyDict_New(); /* new reference */
+	PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins());
+	PyDict_SetItemString(globals, "__spipfix_callee", callee);
+	char text[512];
+	snprintf(text, sizeof text, "__spipfix_result = __spipfix_callee%s\n", args);
+	PyObject *code = Py_CompileString(text, "<test>", Py_file_input); /* new reference */
+	PyObject *none = budget_eval(code, globals); /* new reference */
+	const char *out = NULL;
+	if (!none) {
+		PyObject *type, *value, *tb;
+		PyErr_Fetch(&type, &value, &tb);
+		PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+		snprintf(msg, sizeof msg, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "?",
+			 s ? PyUnicode_AsUTF8(s) : "");
+		Py_XDECREF(s);
+		Py_XDECREF(type);
+		Py_XDECREF(value);
+		Py_XDECREF(tb);
+		out = msg;
+	}
+	Py_XDECREF(none);
+	Py_XDECREF(code);
+	Py_DECREF(globals);
+	Py_DECREF(callee);
+	Py_DECREF(mod);
+	return out;
+}
+
+Test(budget, method_of_a_bounded_callee_is_run_under_the_budget, .init = setup)
+{
+	cr_assert_null(eval_callee("re", "compile", "(r'\\s+')"));
+	cr_assert_null(eval_callee("re", "compile", "(r'\\s+').sub(' ', 'a  b')"));
+	const char *err = eval_callee("re", "compile", "('(a+)+b').sub('x', 'a' * 40)");
+	cr_assert_not_null(err, "catastrophic backtracking finished?");
+	cr_assert_eq(budget_outcome_of(err), BUDGET_EXCEEDED, "%s", err);
+}
