@@ -463,26 +463,29 @@ const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t 
 	if (!out)
 		return NULL;
 	size_t len = 0, cut = 0;
-	bool space = false, truncated = false;
+	bool truncated = false;
 	size_t i;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-			space = len > 0;
+		if (c == '\n' || c == '\r') {
+			/* a line break and the indentation after it: one space, none at a bracket's edge
+			 * (`f(\n    x\n)` reads `f(x)`); other spaces are the source's own */
+			while (len && (out[len - 1] == ' ' || out[len - 1] == '\t'))
+				len--;
+			while (i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t' || s[i + 1] == '\n' || s[i + 1] == '\r'))
+				i++;
+			char next = i + 1 < n ? s[i + 1] : 0;
+			bool edge = !len || out[len - 1] == '(' || out[len - 1] == '[' || out[len - 1] == '{' || next == ')' ||
+				    next == ']' || next == '}';
+			if (!edge && len + 1 < max) {
+				cut = len;
+				out[len++] = ' ';
+			}
 			continue;
 		}
-		if (len + (space ? 1 : 0) >= max) {
+		if (len + 1 > max) {
 			truncated = true;
 			break;
-		}
-		/* no space inside a bracket's edge: `f( x )` from a call split over lines reads `f(x)` */
-		if (space && (out[len - 1] == '(' || out[len - 1] == '[' || out[len - 1] == '{' || c == ')' || c == ']' ||
-			      c == '}'))
-			space = false;
-		if (space) {
-			cut = len;
-			out[len++] = ' ';
-			space = false;
 		}
 		bool word = c == '_' || c >= 0x80 || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
 		if (!word && len && cut != len)
@@ -492,7 +495,6 @@ const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t 
 			cut = len; /* after punctuation too */
 	}
 	if (truncated) {
-		/* never inside a name, nor inside a UTF-8 sequence */
 		if (cut) {
 			len = cut;
 		} else { /* one long name, copied as is: cut it, but not inside a UTF-8 sequence */

@@ -37,8 +37,14 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 				n.code->qualname, n.code->parent->qualname);
 	if (n.code->nfreevars) {
 		f->applicability = FIX_NONE;
+		const char *names = "";
+		for (const char *v = n.code->freevars; names && *v;) {
+			size_t k = strcspn(v, ",");
+			names = arena_printf(&u->arena, "%s%s`%.*s`", names, *names ? ", " : "", (int)k, v);
+			v += k + (v[k] == ',');
+		}
 		f->reason = arena_printf(&u->arena, "it captures %s; only a closure-free function can be lifted",
-					 n.code->freevars);
+					 names ? names : n.code->freevars);
 		return 0;
 	}
 	f->data = lift_new(u, &n);
