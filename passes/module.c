@@ -640,3 +640,81 @@ size_t module_insertion(struct unit *u, size_t at, const char *text, struct edit
 		n++;
 	return n;
 }
+
+struct join_scan {
+	size_t rs, re;
+	bool bad;
+};
+
+static int scan_join(TSNode n, void *vctx)
+{
+	struct join_scan *j = vctx;
+	if (ts_node_start_byte(n) >= j->rs && ts_node_end_byte(n) <= j->re)
+		return 0; /* replaced */
+	if (syn_is(n, "comment") || (syn_is(n, "string") && ts_node_start_point(n).row != ts_node_end_point(n).row)) {
+		j->bad = true;
+		return -1;
+	}
+	return 1;
+}
+
+const char *module_joined_statement(struct unit *u, TSNode node, size_t rs, size_t re, const char *replacement,
+				    size_t *start, size_t *end)
+{
+	TSNode stmt = node;
+	while (!ts_node_is_null(stmt) && !strstr(ts_node_type(stmt), "statement"))
+		stmt = ts_node_parent(stmt);
+	if (ts_node_is_null(stmt) || syn_is(stmt, "if_statement") || syn_is(stmt, "for_statement") ||
+	    syn_is(stmt, "while_statement") || syn_is(stmt, "with_statement") || syn_is(stmt, "try_statement") ||
+	    ts_node_start_point(stmt).row == ts_node_end_point(stmt).row)
+		return NULL;
+	/* alone on its lines */
+	size_t ls = unit_line_start(u, ts_node_start_byte(stmt)), k = ls;
+	while (k < ts_node_start_byte(stmt) && (u->src[k] == ' ' || u->src[k] == '\t'))
+		k++;
+	size_t se = ts_node_end_byte(stmt);
+	if (k != ts_node_start_byte(stmt) || (se < u->len && u->src[se] != '\n' && u->src[se] != '\r'))
+		return NULL;
+	struct join_scan js = {rs, re, false};
+	syn_walk(stmt, scan_join, &js);
+	if (js.bad)
+		return NULL;
+	size_t ss = ts_node_start_byte(stmt);
+	size_t cap = (se - ss) + strlen(replacement) + 1;
+	char *out = arena_alloc(&u->arena, cap);
+	if (!out)
+		return NULL;
+	size_t len = 0;
+	for (size_t i = ss; i < se;) {
+		if (i == rs) {
+			memcpy(out + len, replacement, strlen(replacement));
+			len += strlen(replacement);
+			i = re;
+			continue;
+		}
+		char c = u->src[i];
+		if (c == '\\')
+			return NULL;
+		if (c != '\n' && c != '\r') {
+			out[len++] = c;
+			i++;
+			continue;
+		}
+		while (len && (out[len - 1] == ' ' || out[len - 1] == '\t'))
+			len--;
+		while (i < se && (u->src[i] == '\n' || u->src[i] == '\r' || u->src[i] == ' ' || u->src[i] == '\t'))
+			i++;
+		char prev = len ? out[len - 1] : 0, next = i < se ? u->src[i] : 0;
+		bool closing = next == ')' || next == ']' || next == '}';
+		if (prev == ',' && closing)
+			return NULL; /* a magic trailing comma: black keeps the lines */
+		if (!(prev == '(' || prev == '[' || prev == '{') && !closing)
+			out[len++] = ' ';
+	}
+	out[len] = 0;
+	if ((k - ls) + module_width(out, len) > (size_t)module_line_length(u))
+		return NULL;
+	*start = ss;
+	*end = se;
+	return out;
+}

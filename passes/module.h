@@ -111,6 +111,14 @@ const char *module_assignment_text(struct unit *u, const char *name, const char 
  * applies them once. */
 size_t module_insertion(struct unit *u, size_t at, const char *text, struct edit *out);
 
+/* When `node` lies in a simple statement that spans several lines and replacing src[rs, re)
+ * with `replacement` makes it fit on one line, as black would then write it: sets *start and *end to
+ * the statement's range and returns its joined text (an arena string). NULL when the statement
+ * is on one line, holds a comment, a multi-line string or a backslash continuation outside the
+ * replaced range, ends a bracket in a magic trailing comma, or does not fit. */
+const char *module_joined_statement(struct unit *u, TSNode node, size_t rs, size_t re, const char *replacement,
+				    size_t *start, size_t *end);
+
 /* The source text of `n` for a message: whitespace runs (newlines included) shown as one space,
  * and cut with "…" after about `max` characters, at a boundary between names (an arena string). */
 const char *module_excerpt(struct unit *u, TSNode n, size_t max);

@@ -605,7 +605,13 @@ static int rewrite(struct unit *u, struct finding *f)
 			return -1;
 		f->nedits += module_insertion(u, at, line, f->edits);
 	}
-	f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
+	/* a statement black split only for want of room is joined once the call is a name */
+	size_t ss, se;
+	const char *joined = module_joined_statement(u, f->node, h->start, ts_node_end_byte(f->node), name, &ss, &se);
+	if (joined)
+		f->edits[f->nedits++] = (struct edit){ss, se, joined, strlen(joined), 0, false};
+	else
+		f->edits[f->nedits++] = (struct edit){h->start, ts_node_end_byte(f->node), name, strlen(name), 0, false};
 	f->fix_title = arena_printf(&u->arena, "Hoist to `%s`, a module constant computed once at import "
 					       "(a later monkeypatch of `%s` no longer reaches this call)",
 				    name, module_excerpt_text(u, h->callee_text, strlen(h->callee_text), 40));

