@@ -262,14 +262,14 @@ def formats(d):
         l.startswith("::warning title=spipfix (SPF101),") and "fmt/dec.py:6:9: SPF101 Nested" in l
         and l.endswith(")") and "(unsafe fix: " in l and "decorat" in l for l in lines), out)
     check("github: a report-only finding is a notice with its reason", any(
-        l.startswith("::notice title=spipfix (SPF102),") and "(no fix: it captures limit" in l for l in lines), out)
+        l.startswith("::notice title=spipfix (SPF102),") and "(no fix: it captures `limit`" in l for l in lines), out)
     check("github: no annotation is an error", not any(l.startswith("::error") for l in lines), out)
     rc, out, err = run(["--format", "concise", "fmt/u.py"], d)
     check("concise line", out.startswith(f"fmt/u.py:2:{want_col}: SPF101 [*] Lambda"), out)
     rc, out, err = run(["--format", "concise", "fmt/dec.py", "fmt/loop.py"], d)
     check("concise keeps why a fix is unsafe or missing",
           re.search(r"^fmt/dec\.py:6:9: SPF101 Nested[^\n]*\(unsafe fix: [^\n]*decorat[^\n]*\)$", out, re.M)
-          and re.search(r"^fmt/loop\.py:4:13: SPF102 Function[^\n]*\(no fix: it captures limit[^\n]*\)$", out, re.M)
+          and re.search(r"^fmt/loop\.py:4:13: SPF102 Function[^\n]*\(no fix: it captures `limit`[^\n]*\)$", out, re.M)
           and "[*]" not in out, out)
     rc, out, err = run(["--format", "xml", "fmt/u.py"], d)
     check("unknown format exits 2", rc == 2 and "xml" in err, err)

@@ -466,8 +466,9 @@ def main():
         write(d, "own/own.py", "import re\n\ndef words(s):\n    return re.compile(r\"\\w+\").findall(s)\n\n"
               "def pick(n):\n    f = (lambda: 1) if n % 3 else (lambda: 2)\n    return f()\n\n"
               "def total(n):\n    s = 0\n    for i in range(1000):\n        s += i * i\n    return s + n\n\n"
+              "def run():\n    return total(1)\n\n"
               "for i in range(300):\n    words('a b')\nfor i in range(9):\n    pick(i)\n"
-              "for i in range(7):\n    total(1)\n")
+              "for i in range(7):\n    run()\n")
         rc, so, se, data = trace_json(["own/own.py"], d)
         prof = os.path.join(d, "trace.json")
         rc, so, se = run([SPIPFIX, "--trace-profile", prof, "--format", "json", "own"], d)
