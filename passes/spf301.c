@@ -785,20 +785,23 @@ static bool iterator_expr(struct imm *c, TSNode n, int depth)
 	return returns_iterator(&c2, NULL, depth + 1);
 }
 
-struct iter_scan {
+/* The first `return` value of the function's own body (not of nested scopes) for which
+ * pick(c, value, depth) holds, or a null node. */
+struct return_scan {
 	struct imm *c;
 	int depth;
+	bool (*pick)(struct imm *c, TSNode value, int depth);
 	TSNode found;
 };
 
-static int visit_iter_return(TSNode n, void *vctx)
+static int visit_return(TSNode n, void *vctx)
 {
-	struct iter_scan *s = vctx;
+	struct return_scan *s = vctx;
 	if (syn_is_scope(n))
 		return 0;
 	if (syn_is(n, "return_statement")) {
 		TSNode v = ts_node_named_child(n, 0);
-		if (!ts_node_is_null(v) && !syn_is(v, "comment") && iterator_expr(s->c, v, s->depth)) {
+		if (!ts_node_is_null(v) && !syn_is(v, "comment") && s->pick(s->c, v, s->depth)) {
 			s->found = v;
 			return -1;
 		}
@@ -807,47 +810,35 @@ static int visit_iter_return(TSNode n, void *vctx)
 	return 1;
 }
 
-static bool returns_iterator(struct imm *c, TSNode *what, int depth)
+static TSNode first_return(struct imm *c, int depth, bool (*pick)(struct imm *, TSNode, int))
 {
-	struct iter_scan s = {c, depth, {{0}, 0, 0}};
-	syn_walk(syn_field(c->f->def, "body"), visit_iter_return, &s);
-	if (what)
-		*what = s.found;
-	return !ts_node_is_null(s.found);
+	struct return_scan s = {c, depth, pick, {{0}, 0, 0}};
+	syn_walk(syn_field(c->f->def, "body"), visit_return, &s);
+	return s.found;
 }
 
-struct returns {
-	struct imm *c;
-	bool ok;
-	TSNode bad;
-};
-
-static int visit_return(TSNode n, void *vctx)
+static bool returns_iterator(struct imm *c, TSNode *what, int depth)
 {
-	struct returns *r = vctx;
-	if (syn_is_scope(n))
-		return 0;
-	if (syn_is(n, "return_statement")) {
-		TSNode v = ts_node_named_child(n, 0);
-		if (!ts_node_is_null(v) && !syn_is(v, "comment") && !immutable_expr(r->c, v)) {
-			r->ok = false;
-			r->bad = v;
-			return -1;
-		}
-		return 0;
-	}
-	return 1;
+	TSNode found = first_return(c, depth, iterator_expr);
+	if (what)
+		*what = found;
+	return !ts_node_is_null(found);
+}
+
+static bool mutable_value(struct imm *c, TSNode v, int depth)
+{
+	(void)depth;
+	return !immutable_expr(c, v);
 }
 
 /* Does every `return` of c->f give an immutable value? (A bare return gives None.) */
 static bool returns_immutable_at(struct imm *c, TSNode *bad)
 {
+	*bad = (TSNode){{0}, 0, 0};
 	if (c->depth > 32)
 		return false;
-	struct returns r = {c, true, {{0}, 0, 0}};
-	syn_walk(syn_field(c->f->def, "body"), visit_return, &r);
-	*bad = r.bad;
-	return r.ok;
+	*bad = first_return(c, 0, mutable_value);
+	return ts_node_is_null(*bad);
 }
 
 static bool returns_immutable(struct imm *c)

@@ -21,11 +21,25 @@
 
 static void setup(void) { cr_assert_eq(bridge_init(), 0, "bridge_init failed"); }
 
+/* The pending Python exception as "Type: message" (a static buffer), cleared. */
+static const char *fetched(void)
+{
+	static char msg[512];
+	PyObject *type, *value, *tb;
+	PyErr_Fetch(&type, &value, &tb);
+	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
+	snprintf(msg, sizeof msg, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "?", s ? PyUnicode_AsUTF8(s) : "");
+	Py_XDECREF(s);
+	Py_XDECREF(type);
+	Py_XDECREF(value);
+	Py_XDECREF(tb);
+	return msg;
+}
+
 /* Evaluate `__spipfix_result = <expr>` with `import_line` run first (outside the budget), as
  * bridge_eval_call does. Returns NULL when it succeeded, else "Type: message" (static buffer). */
 static const char *eval(const char *import_line, const char *expr)
 {
-	static char msg[512];
 	PyObject *globals = PyDict_New(); /* new reference */
 	cr_assert_not_null(globals);
 	PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins());
@@ -38,18 +52,8 @@ static const char *eval(const char *import_line, const char *expr)
 	cr_assert_not_null(code);
 	PyObject *none = budget_eval(code, globals); /* new reference */
 	const char *out = NULL;
-	if (!none) {
-		PyObject *type, *value, *tb;
-		PyErr_Fetch(&type, &value, &tb);
-		PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-		snprintf(msg, sizeof msg, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "?",
-			 s ? PyUnicode_AsUTF8(s) : "");
-		Py_XDECREF(s);
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-		out = msg;
-	}
+	if (!none)
+		out = fetched();
 	Py_XDECREF(none);
 	Py_DECREF(code);
 	Py_DECREF(globals);
@@ -131,7 +135,6 @@ Test(budget, the_analysis_goes_on_after_a_refusal, .init = setup)
  * pattern's .sub, which can backtrack without end) is run under the budget. */
 static const char *eval_callee(const char *module, const char *attr, const char *args)
 {
-	static char msg[512];
 	PyObject *mod = PyImport_ImportModule(module); /* new reference */
 	cr_assert_not_null(mod);
 	PyObject *callee = PyObject_GetAttrString(mod, attr); /* new reference */
@@ -144,18 +147,8 @@ static const char *eval_callee(const char *module, const char *attr, const char 
 	PyObject *code = Py_CompileString(text, "<test>", Py_file_input); /* new reference */
 	PyObject *none = budget_eval(code, globals); /* new reference */
 	const char *out = NULL;
-	if (!none) {
-		PyObject *type, *value, *tb;
-		PyErr_Fetch(&type, &value, &tb);
-		PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-		snprintf(msg, sizeof msg, "%s: %s", type ? ((PyTypeObject *)type)->tp_name : "?",
-			 s ? PyUnicode_AsUTF8(s) : "");
-		Py_XDECREF(s);
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-		out = msg;
-	}
+	if (!none)
+		out = fetched();
 	Py_XDECREF(none);
 	Py_XDECREF(code);
 	Py_DECREF(globals);
