@@ -479,6 +479,23 @@ struct calls {
 	int calls, repeating;
 };
 
+/* The arguments of a call: an argument_list's children, or the one generator expression of
+ * `f(x for x in y)`. arg_value gives the i-th one's value (a keyword argument's value), false
+ * for a comment. */
+static uint32_t arg_count(TSNode args)
+{
+	return syn_is(args, "argument_list") ? ts_node_named_child_count(args) : 1;
+}
+
+static bool arg_value(TSNode args, uint32_t i, TSNode *out)
+{
+	TSNode a = syn_is(args, "argument_list") ? ts_node_named_child(args, i) : args;
+	if (syn_is(a, "comment"))
+		return false;
+	*out = syn_is(a, "keyword_argument") ? syn_field(a, "value") : a;
+	return true;
+}
+
 /* A list, set or dict display whose items are constants. */
 static bool constant_display(const struct unit *u, TSNode a)
 {
@@ -512,13 +529,10 @@ static void on_call(TSNode id, void *vctx)
 			   ts_node_end_byte(p) <= ts_node_end_byte(c->f->def);
 	if (!inside_self) {
 		TSNode args = syn_field(p, "arguments");
-		uint32_t k = syn_is(args, "argument_list") ? ts_node_named_child_count(args) : 1;
-		for (uint32_t i = 0; i < k; i++) {
-			TSNode a = syn_is(args, "argument_list") ? ts_node_named_child(args, i) : args;
-			if (syn_is(a, "comment"))
+		for (uint32_t i = 0, k = arg_count(args); i < k; i++) {
+			TSNode a;
+			if (!arg_value(args, i, &a))
 				continue;
-			if (syn_is(a, "keyword_argument"))
-				a = syn_field(a, "value");
 			/* a display of constants is a constant argument too; whether it is hashable is
 			 * the fix's question */
 			if (ts_node_is_null(a) || (!module_is_constant_expr(u, a) && !constant_display(u, a))) {
@@ -890,13 +904,10 @@ static void on_site(TSNode id, void *vctx)
 	bool inside_self = ts_node_start_byte(p) >= ts_node_start_byte(s->f->def) &&
 			   ts_node_end_byte(p) <= ts_node_end_byte(s->f->def);
 	s->recursive |= inside_self;
-	uint32_t k = syn_is(args, "argument_list") ? ts_node_named_child_count(args) : 1;
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode a = syn_is(args, "argument_list") ? ts_node_named_child(args, i) : args;
-		if (syn_is(a, "comment"))
+	for (uint32_t i = 0, k = arg_count(args); i < k; i++) {
+		TSNode a;
+		if (!arg_value(args, i, &a))
 			continue;
-		if (syn_is(a, "keyword_argument"))
-			a = syn_field(a, "value");
 		/* a recursive call passes values computed from its own (hashable) arguments */
 		bool ok = !ts_node_is_null(a) && (module_is_constant_expr(u, a) || (inside_self && immutable_expr(s->c, a)));
 		struct floats fl = {u->src, false};
