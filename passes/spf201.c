@@ -354,7 +354,7 @@ static void add_word(struct words *w, const char *s, size_t n)
 		if (at[-1] == '_' && (at[k] == '_' || at[k] == 0))
 			return;
 	}
-	if (w->len + 1 + k >= 40 || w->count >= 6) {
+	if (w->len + 1 + k >= 40 || w->count >= (w->dedupe ? 3 : 6)) {
 		w->full = true;
 		return;
 	}
@@ -482,6 +482,86 @@ static bool generic_callee(const char *last)
 	return false;
 }
 
+/* The names of a pattern's named groups, `(?P<name>...)`, in order. */
+static void add_group_names(struct unit *u, struct words *w, TSNode a)
+{
+	if (syn_is(a, "concatenated_string") || syn_is(a, "parenthesized_expression")) {
+		uint32_t k = ts_node_named_child_count(a);
+		for (uint32_t i = 0; i < k; i++)
+			add_group_names(u, w, ts_node_named_child(a, i));
+		return;
+	}
+	if (!syn_is(a, "string"))
+		return;
+	uint32_t k = ts_node_named_child_count(a);
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode c = ts_node_named_child(a, i);
+		if (!syn_is(c, "string_content"))
+			continue;
+		const char *t = u->src + ts_node_start_byte(c);
+		size_t n = syn_len(c);
+		for (size_t j = 0; j + 4 < n; j++) {
+			if (memcmp(t + j, "(?P<", 4) != 0)
+				continue;
+			size_t e = j + 4;
+			while (e < n && t[e] != '>')
+				e++;
+			add_words(w, t + j + 4, e - j - 4);
+			j = e;
+		}
+	}
+}
+
+/* The words of the name a call's value is assigned to (`x = call`, `obj.attr = call`), without
+ * what only says "a pattern" (re_, _re, _regex, _pattern, _matcher, ...). */
+static void add_assigned_words(struct unit *u, struct words *w, TSNode call)
+{
+	TSNode parent = ts_node_parent(call);
+	if (!syn_is(parent, "assignment") || !ts_node_eq(syn_field(parent, "right"), call))
+		return;
+	TSNode target = syn_field(parent, "left");
+	if (syn_is(target, "attribute"))
+		target = syn_field(target, "attribute");
+	if (!syn_is(target, "identifier"))
+		return;
+	static const char *const noise[] = {"RE", "REGEX", "REGEXP", "PATTERN", "PAT", "MATCHER", "RX", "COMPILED", NULL};
+	char word[48][48];
+	size_t nw = 0;
+	const char *t = u->src + ts_node_start_byte(target);
+	size_t n = syn_len(target);
+	for (size_t i = 0; i < n && nw < 48;) {
+		while (i < n && !isalnum((unsigned char)t[i]))
+			i++;
+		size_t j = i, k = 0;
+		while (j < n && isalnum((unsigned char)t[j]) && (unsigned char)t[j] < 128) {
+			if (k + 1 < sizeof word[0])
+				word[nw][k++] = (char)toupper((unsigned char)t[j]);
+			j++;
+		}
+		if (k) {
+			word[nw][k] = 0;
+			nw++;
+		}
+		i = j > i ? j : i + 1;
+	}
+	size_t from = 0, to = nw;
+	for (bool again = true; again && to > from;) {
+		again = false;
+		for (const char *const *q = noise; *q; q++) {
+			if (to > from && !strcmp(word[to - 1], *q)) {
+				to--;
+				again = true;
+			}
+			if (to > from + 1 && !strcmp(word[from], *q) && (!strcmp(*q, "RE") || !strcmp(*q, "RX"))) {
+				from++; /* re_indent: INDENT; regex_chars keeps its REGEX */
+				again = true;
+			}
+		}
+	}
+	for (size_t i = from; i < to; i++)
+		add_word(w, word[i], strlen(word[i]));
+}
+
 /* A name after what the constant holds: `_WORD_RE` for re.compile(r"\w+"), `_TIMEDELTA_DAYS_365`
  * for timedelta(days=365), `_ITEMGETTER_0_1` for itemgetter(0, 1). A pattern that spells no
  * word is named after its function (`_SPLIT_INDENT_RE`). */
@@ -509,17 +589,20 @@ static const char *constant_name(struct unit *u, struct finding *f, const struct
 		if (pattern) /* the flags say less than the function's name */
 			break;
 	}
-	TSNode assigned = syn_field(ts_node_parent(f->node), "left");
-	if (pattern && !w.count && syn_is(ts_node_parent(f->node), "assignment") && syn_is(assigned, "identifier") &&
-	    ts_node_eq(syn_field(ts_node_parent(f->node), "right"), f->node)) {
-		/* `re_indent = re.compile(r"^( *)(.*)$")`: the name it is given */
-		add_words(&w, u->src + ts_node_start_byte(assigned), syn_len(assigned));
-		if (w.len >= 3 && !strcmp(w.buf + w.len - 3, "_RE"))
-			w.buf[w.len -= 3] = 0;
-		else if (w.len >= 3 && !strncmp(w.buf, "_RE_", 4)) {
-			memmove(w.buf, w.buf + 3, w.len - 2);
-			w.len -= 3;
-		}
+	if (pattern && k > 0) {
+		/* the names of its groups, `(?P<date>...)`, say what a pattern matches */
+		struct words groups = {{0}, 0, 0, false, true};
+		add_group_names(u, &groups, ts_node_named_child(h->args, 0));
+		if (groups.count)
+			w = groups;
+	}
+	if (pattern) {
+		/* `re_indent = re.compile(...)`, `self._negative_number_matcher = re.compile(...)`: the
+		 * name the author gave the pattern says what it is for, better than its letters */
+		struct words named = {{0}, 0, 0, false, false};
+		add_assigned_words(u, &named, f->node);
+		if (named.count)
+			w = named;
 	}
 	if (pattern && !w.count) {
 		TSNode outer = scope_enclosing_def(u, f->node);
