@@ -1,16 +1,15 @@
 /* Where one cold run spends its time, stage by stage, in one process over the same files:
- * reading, tree-sitter's parse, CPython's compile (Py_CompileStringObject), the first analysis
+ * reading, tree-sitter's parse, CPython's compile (through the Python boundary: pyrt.h
+ * compile_only), the first analysis
  * round (parse + compile + every pass), and the whole fix engine (safety_fix: every round).
  *
  *     find /usr/lib/python3.11 -name '*.py' -print0 | build/bench_frontend
+ *     SPIPFIX_TARGET_VERSION=py312 build/bench_frontend ...   (another built version)
  *
  * Files come NUL-separated on stdin. Arguments name the stages to run (parse, compile, analyse,
  * fix, reparse-check); none runs them all. Each stage runs over all files before the next starts;
  * figures are CPU seconds of this process (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)) and MB/s.
  * Compare stages with each other within one run: the machine may be shared. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,8 +104,10 @@ int main(int argc, char **argv)
 		bytes += nf.len;
 	}
 	report("read", cpu_now() - t, bytes, n, n);
-	if (bridge_init() < 0)
+	const char *tv = getenv("SPIPFIX_TARGET_VERSION");
+	if ((tv && bridge_select(bridge_parse_version(tv)) < 0) || bridge_init() < 0)
 		return 2;
+	const struct pyrt_ops *py = bridge_ops();
 
 	size_t ok = 0;
 	t = cpu_now();
@@ -121,10 +122,7 @@ int main(int argc, char **argv)
 	ok = 0;
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "compile"); i++) {
-		PyObject *co = Py_CompileString(fs[i].buf, fs[i].path, Py_file_input);
-		ok += co != NULL;
-		Py_XDECREF(co);
-		PyErr_Clear();
+		ok += py->compile_only(fs[i].buf, fs[i].path) == 0;
 	}
 	report("CPython compile", cpu_now() - t, bytes, ok, n);
 

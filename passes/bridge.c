@@ -1,443 +1,342 @@
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <opcode.h>
+/* The CPython bridge, on this side of the Python boundary (pyrt.h): which version runs, its
+ * module loaded with dlopen, the facts of the compiled code objects, and the classification of
+ * the version's opcodes by name. No Python.h here. */
+#define _GNU_SOURCE /* dladdr-free /proc/self/exe lookup needs readlink only; memmem */
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "bridge.h"
 #include "budget.h"
 #include "scope.h"
 
-#include <limits.h>
-#include <string.h>
+/* ---- the process's one CPython ---------------------------------------------------------------
+ * A process holds at most one interpreter (pyrt.h says why), so its handle is process state
+ * here, as the interpreter's own is inside libpython: the version chosen, the module's table,
+ * and what is read from it once (opcode classes by name, the builtins). */
 
-static char *opnames[256];
+enum {
+	OC_READS_LOCAL = 1 << 0,
+	OC_GLOBAL_LOAD = 1 << 1,
+	OC_CALL = 1 << 2,
+	OC_CONST_LOAD = 1 << 3,
+	OC_LOCAL_LOAD = 1 << 4,
+	OC_ATTR_LOAD = 1 << 5,
+	OC_CALL_SETUP = 1 << 6,
+	OC_IMPURE = 1 << 7,
+	OC_NAMES = 1 << 8,        /* the argument indexes co_names */
+	OC_MODULE_STORE = 1 << 9, /* STORE_NAME, DELETE_NAME */
+	OC_GLOBAL_STORE = 1 << 10, /* STORE_GLOBAL, DELETE_GLOBAL */
+};
+
+static struct {
+	int minor;                      /* selected; 0 until bridge_select or first use */
+	void *handle;                   /* dlopen of the module */
+	const struct pyrt_ops *ops;     /* NULL until loaded */
+	bool started;                   /* ops->init succeeded */
+	const char *const *opnames;
+	unsigned short cls[256];
+	const char *const *builtins;
+	size_t nbuiltins;
+} R;
+
+/* The opcode classes, by the names CPython gives the opcodes (each version has a subset). */
+static const struct {
+	const char *name;
+	unsigned short cls;
+} op_classes[] = {
+	{"LOAD_FAST", OC_READS_LOCAL | OC_LOCAL_LOAD},
+	{"LOAD_FAST_CHECK", OC_READS_LOCAL | OC_LOCAL_LOAD},          /* 3.12+ */
+	{"LOAD_FAST_AND_CLEAR", OC_READS_LOCAL | OC_LOCAL_LOAD},      /* 3.12+: inlined comprehensions */
+	{"STORE_FAST", OC_READS_LOCAL},
+	{"DELETE_FAST", OC_READS_LOCAL},
+	{"LOAD_DEREF", OC_READS_LOCAL | OC_LOCAL_LOAD},
+	{"STORE_DEREF", OC_READS_LOCAL},
+	{"DELETE_DEREF", OC_READS_LOCAL},
+	{"LOAD_CLOSURE", OC_READS_LOCAL | OC_LOCAL_LOAD},
+	{"LOAD_CLASSDEREF", OC_READS_LOCAL | OC_LOCAL_LOAD},          /* 3.11 */
+	{"LOAD_FROM_DICT_OR_DEREF", OC_READS_LOCAL | OC_LOCAL_LOAD},  /* 3.12+ */
+	{"MAKE_CELL", OC_READS_LOCAL},
+	{"LOAD_GLOBAL", OC_GLOBAL_LOAD | OC_NAMES},
+	{"LOAD_NAME", OC_GLOBAL_LOAD | OC_NAMES},
+	{"LOAD_FROM_DICT_OR_GLOBALS", OC_GLOBAL_LOAD | OC_NAMES},     /* 3.12+ */
+	{"CALL", OC_CALL | OC_CALL_SETUP},
+	{"CALL_KW", OC_CALL | OC_CALL_SETUP},                         /* 3.13+ */
+	{"CALL_FUNCTION_EX", OC_CALL},
+	{"LOAD_CONST", OC_CONST_LOAD},
+	{"LOAD_ATTR", OC_ATTR_LOAD | OC_NAMES},
+	{"LOAD_METHOD", OC_ATTR_LOAD | OC_NAMES},                     /* 3.11 */
+	{"LOAD_SUPER_ATTR", OC_ATTR_LOAD | OC_NAMES},                 /* 3.12+ */
+	{"PUSH_NULL", OC_CALL_SETUP},
+	{"KW_NAMES", OC_CALL_SETUP},                                  /* 3.11, 3.12 */
+	{"PRECALL", OC_CALL_SETUP},                                   /* 3.11 */
+	{"STORE_NAME", OC_NAMES | OC_IMPURE | OC_MODULE_STORE},
+	{"DELETE_NAME", OC_NAMES | OC_IMPURE | OC_MODULE_STORE},
+	{"STORE_GLOBAL", OC_NAMES | OC_IMPURE | OC_GLOBAL_STORE},
+	{"DELETE_GLOBAL", OC_NAMES | OC_IMPURE | OC_GLOBAL_STORE},
+	{"STORE_ATTR", OC_NAMES | OC_IMPURE},
+	{"IMPORT_NAME", OC_NAMES | OC_IMPURE},
+	{"IMPORT_FROM", OC_NAMES | OC_IMPURE},
+	{"DELETE_ATTR", OC_IMPURE},
+	{"STORE_SUBSCR", OC_IMPURE},
+	{"DELETE_SUBSCR", OC_IMPURE},
+	{"STORE_SLICE", OC_IMPURE},                                   /* 3.12+ */
+	{"IMPORT_STAR", OC_IMPURE},                                   /* 3.11 */
+	{"YIELD_VALUE", OC_IMPURE},
+	{"GET_AWAITABLE", OC_IMPURE},
+	{"SEND", OC_IMPURE},
+	{"BEFORE_WITH", OC_IMPURE},
+	{"BEFORE_ASYNC_WITH", OC_IMPURE},
+	{"LOAD_BUILD_CLASS", OC_IMPURE},
+	{"SETUP_ANNOTATIONS", OC_IMPURE},
+	{"PRINT_EXPR", OC_IMPURE},                                    /* 3.11 */
+	{"GET_AITER", OC_IMPURE},
+	{"GET_ANEXT", OC_IMPURE},
+	{"ASYNC_GEN_WRAP", OC_IMPURE},                                /* 3.11 */
+};
+
+int bridge_parse_version(const char *s)
+{
+	if (!s || strncmp(s, "py3", 3) != 0)
+		return -1;
+	char *end;
+	long m = strtol(s + 3, &end, 10);
+	if (*end || end == s + 3 || m < BRIDGE_MINOR_OLDEST || m > BRIDGE_MINOR_NEWEST)
+		return -1;
+	return (int)m;
+}
+
+const struct bridge_build *bridge_built(int minor)
+{
+	for (const struct bridge_build *b = bridge_builds; b->minor; b++)
+		if (b->minor == minor)
+			return b;
+	return NULL;
+}
+
+int bridge_default_minor(void)
+{
+	if (bridge_built(11))
+		return 11;
+	int best = 0;
+	for (const struct bridge_build *b = bridge_builds; b->minor; b++)
+		if (!best || b->minor < best)
+			best = b->minor;
+	return best;
+}
+
+const char *bridge_built_list(void)
+{
+	static char buf[128];
+	size_t n = 0;
+	buf[0] = 0;
+	for (const struct bridge_build *b = bridge_builds; b->minor && n + 8 < sizeof buf; b++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%spy3%d", n ? ", " : "", b->minor);
+	return buf;
+}
+
+int bridge_select(int minor)
+{
+	if (!bridge_built(minor)) {
+		fprintf(stderr, "error: Python 3.%d (py3%d) is not available: this spipfix was built for %s "
+				"(install Python 3.%d with its headers and shared libpython, then configure again)\n",
+			minor, minor, bridge_built_list(), minor);
+		return -1;
+	}
+	if (R.ops && R.ops->minor != minor) {
+		fprintf(stderr, "spipfix: internal error: Python 3.%d already runs in this process; 3.%d cannot\n",
+			R.ops->minor, minor);
+		return -1;
+	}
+	R.minor = minor;
+	return 0;
+}
+
+int bridge_target(void)
+{
+	if (!R.minor)
+		R.minor = bridge_default_minor();
+	return R.minor;
+}
+
+const char *bridge_target_name(void)
+{
+	static char name[8];
+	snprintf(name, sizeof name, "py3%d", bridge_target() % 100);
+	return name;
+}
+
+bool bridge_loaded(void) { return R.ops != NULL; }
+
+const struct pyrt_ops *bridge_ops(void) { return R.started ? R.ops : NULL; }
+
+void *bridge_dlopen(const char *file, char *path, size_t cap)
+{
+	char exe[PATH_MAX], lib[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	exe[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(lib, sizeof lib, "%s/../lib/spipfix", exe);
+	const char *dirs[] = {exe, lib, SPIPFIX_MODULE_BUILD_DIR};
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+		snprintf(path, cap, "%s/%s", dirs[i], file);
+		if (access(path, F_OK) != 0)
+			continue;
+		/* RTLD_GLOBAL: the version's extension modules resolve the interpreter's symbols */
+		void *h = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
+		if (!h)
+			fprintf(stderr, "spipfix: cannot load %s: %s\n", path, dlerror());
+		return h;
+	}
+	fprintf(stderr, "spipfix: cannot find %s next to the program (nor in ../lib/spipfix)\n", file);
+	return NULL;
+}
+
+/* dlopen the module of 3.minor and take its table. Returns 0 / -1 (message on stderr). */
+static int load_module(int minor)
+{
+	char file[64], path[PATH_MAX + 80];
+	snprintf(file, sizeof file, "spipfix-py3%d.so", minor);
+	if (!(R.handle = bridge_dlopen(file, path, sizeof path)))
+		return -1;
+	pyrt_entry entry = (pyrt_entry)dlsym(R.handle, PYRT_ENTRY);
+	R.ops = entry ? entry() : NULL;
+	if (!R.ops || R.ops->abi != PYRT_ABI || R.ops->minor != minor) {
+		fprintf(stderr, "spipfix: %s is not this build's module for Python 3.%d\n", path, minor);
+		R.ops = NULL;
+		return -1;
+	}
+	return 0;
+}
 
 int bridge_init(void)
 {
-	if (Py_IsInitialized())
+	if (R.started)
 		return 0;
-	PyConfig cfg;
-	PyConfig_InitIsolatedConfig(&cfg);
-	cfg.site_import = 0;
-	cfg.install_signal_handlers = 0;
-	cfg.write_bytecode = 0;
-	cfg.user_site_directory = 0;
-	PyStatus st = PyConfig_SetString(&cfg, &cfg.program_name, L"/usr/bin/python3");
-	if (!PyStatus_Exception(st))
-		st = PyWideStringList_Append(&cfg.warnoptions, L"ignore");
-	if (!PyStatus_Exception(st))
-		st = Py_InitializeFromConfig(&cfg);
-	PyConfig_Clear(&cfg);
-	if (PyStatus_Exception(st)) {
-		fprintf(stderr, "spipfix: cannot start the embedded Python: %s\n",
-			st.err_msg ? st.err_msg : "unknown error");
+	int minor = bridge_target();
+	if (!minor) {
+		fputs("spipfix: this build has no Python\n", stderr);
 		return -1;
 	}
-	/* opcode names from the interpreter itself (new reference: mod, names) */
-	PyObject *mod = PyImport_ImportModule("opcode");
-	PyObject *names = mod ? PyObject_GetAttrString(mod, "opname") : NULL;
-	if (names && PyList_Check(names)) {
-		for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names) && i < 256; i++) {
-			const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i));
-			opnames[i] = s ? strdup(s) : NULL;
-		}
+	if (!R.ops && load_module(minor) < 0)
+		return -1;
+	if (R.ops->init() < 0)
+		return -1;
+	R.opnames = R.ops->opnames();
+	R.builtins = R.ops->builtins(&R.nbuiltins);
+	memset(R.cls, 0, sizeof R.cls);
+	for (int op = 0; op < 256; op++) {
+		if (!R.opnames[op])
+			continue;
+		for (size_t k = 0; k < sizeof op_classes / sizeof *op_classes; k++)
+			if (!strcmp(op_classes[k].name, R.opnames[op]))
+				R.cls[op] = op_classes[k].cls;
 	}
-	Py_XDECREF(names);
-	Py_XDECREF(mod);
-	PyErr_Clear();
+	R.started = true;
 	return 0;
 }
 
 void bridge_fini(void)
 {
-	for (int i = 0; i < 256; i++) {
-		free(opnames[i]);
-		opnames[i] = NULL;
-	}
-	if (Py_IsInitialized())
-		Py_FinalizeEx();
+	/* the module stays mapped: a finalised CPython cannot be unloaded safely */
+	if (R.started)
+		R.ops->fini();
+	R.started = false;
 }
 
-const char *bridge_opname(int op)
+const char *bridge_python_version(void) { return R.started ? R.ops->version() : ""; }
+
+bool bridge_inlines_comprehensions(void) { return bridge_target() >= 12; }
+
+void bridge_before_fork(void)
 {
-	return op >= 0 && op < 256 && opnames[op] ? opnames[op] : "?";
+	if (R.started)
+		R.ops->before_fork();
+}
+void bridge_after_fork_parent(void)
+{
+	if (R.started)
+		R.ops->after_fork_parent();
+}
+void bridge_after_fork_child(void)
+{
+	if (R.started)
+		R.ops->after_fork_child();
 }
 
-bool bridge_op_reads_local(int op)
+char *bridge_toml(const char *buf, size_t len, char **err)
 {
-	switch (op) {
-	case LOAD_FAST: case STORE_FAST: case DELETE_FAST: case LOAD_DEREF: case STORE_DEREF:
-	case DELETE_DEREF: case LOAD_CLOSURE: case LOAD_CLASSDEREF: case MAKE_CELL:
-		return true;
-	default:
-		return false;
-	}
-}
-
-bool bridge_op_is_global_load(int op) { return op == LOAD_GLOBAL || op == LOAD_NAME; }
-
-bool bridge_op_is_call(int op) { return op == CALL || op == CALL_FUNCTION_EX; }
-
-static void decref(void *p) { Py_XDECREF((PyObject *)p); }
-
-/* Borrowed -> arena string copy of a str object, or "" */
-static const char *arena_pystr(struct arena *a, PyObject *s)
-{
-	const char *c = s && PyUnicode_Check(s) ? PyUnicode_AsUTF8(s) : NULL;
-	if (!c) {
-		PyErr_Clear();
-		return "";
-	}
-	return arena_strdup(a, c);
-}
-
-static bool is_backward_jump(int op)
-{
-	return op == JUMP_BACKWARD || op == POP_JUMP_BACKWARD_IF_FALSE ||
-	       op == POP_JUMP_BACKWARD_IF_TRUE || op == POP_JUMP_BACKWARD_IF_NONE ||
-	       op == POP_JUMP_BACKWARD_IF_NOT_NONE;
-}
-
-/* CPython 3.11's location table (co_linetable; Objects/locations.md): a sequence of entries,
- * each covering 1..8 code units, that code objects decode lazily in co_positions(). This is the
- * same decoder in C (advance_with_locations in Objects/codeobject.c), one entry at a time, with
- * co_positions()'s results: -1 where it gives None, and -1 for code units past the table's end
- * (the iterator stops there). Reads never go past the table, whatever its bytes. */
-struct loctab {
-	const unsigned char *p, *end;
-	int unit_end;      /* first code unit after the current entry */
-	int computed_line; /* the running line of long, no-column and one-line forms */
-	int line, end_line, col, end_col;
-};
-
-static void loctab_init(struct loctab *t, PyCodeObject *co)
-{
-	PyObject *lt = co->co_linetable;
-	memset(t, 0, sizeof *t);
-	if (lt && PyBytes_Check(lt)) {
-		t->p = (const unsigned char *)PyBytes_AS_STRING(lt);
-		t->end = t->p + PyBytes_GET_SIZE(lt);
-	}
-	t->computed_line = co->co_firstlineno;
-	t->line = t->end_line = t->col = t->end_col = -1;
-}
-
-static int loctab_byte(struct loctab *t) { return t->p < t->end ? *t->p++ : 0; }
-
-/* little-endian groups of 6 bits, bit 6 set on all but the last byte */
-static int loctab_varint(struct loctab *t)
-{
-	unsigned int b = (unsigned int)loctab_byte(t), val = b & 63, shift = 0;
-	while (b & 64) {
-		b = (unsigned int)loctab_byte(t);
-		shift += 6;
-		if (shift < 32)
-			val |= (b & 63) << shift;
-	}
-	return (int)val;
-}
-
-/* zig-zag: bit 0 is the sign */
-static int loctab_svarint(struct loctab *t)
-{
-	unsigned int u = (unsigned int)loctab_varint(t);
-	return (u & 1) ? -(int)(u >> 1) : (int)(u >> 1);
-}
-
-/* Move to the entry covering code unit `unit` (units are visited in increasing order). */
-static void loctab_seek(struct loctab *t, int unit)
-{
-	while (unit >= t->unit_end) {
-		if (t->p >= t->end) {
-			t->line = t->end_line = t->col = t->end_col = -1;
-			t->unit_end = INT_MAX;
-			return;
-		}
-		int first = *t->p++;
-		int code = (first >> 3) & 15;
-		t->unit_end += (first & 7) + 1;
-		switch (code) {
-		case 15: /* no location */
-			t->line = t->end_line = t->col = t->end_col = -1;
-			break;
-		case 14: /* long form: line delta, end line delta, column + 1, end column + 1 */
-			t->computed_line += loctab_svarint(t);
-			t->line = t->computed_line;
-			t->end_line = t->line + loctab_varint(t);
-			t->col = loctab_varint(t) - 1;
-			t->end_col = loctab_varint(t) - 1;
-			break;
-		case 13: /* no column */
-			t->computed_line += loctab_svarint(t);
-			t->line = t->end_line = t->computed_line;
-			t->col = t->end_col = -1;
-			break;
-		case 10: case 11: case 12: /* one line, line delta code - 10: column, end column */
-			t->computed_line += code - 10;
-			t->line = t->end_line = t->computed_line;
-			t->col = loctab_byte(t);
-			t->end_col = loctab_byte(t);
-			break;
-		default: { /* short form, same line: column bits 3..6 in code, 0..2 and length in 2nd byte */
-			int second = loctab_byte(t);
-			t->line = t->end_line = t->computed_line;
-			t->col = code << 3 | (second >> 4);
-			t->end_col = t->col + (second & 15);
-			break;
-		}
-		}
-	}
-}
-
-size_t bridge_positions(const void *code, int *out, size_t n)
-{
-	PyCodeObject *co = (PyCodeObject *)code;
-	size_t units = (size_t)Py_SIZE(co);
-	struct loctab t;
-	loctab_init(&t, co);
-	for (size_t i = 0; i < n && i < units; i++) {
-		loctab_seek(&t, (int)i);
-		out[4 * i + 0] = t.line;
-		out[4 * i + 1] = t.end_line;
-		out[4 * i + 2] = t.col;
-		out[4 * i + 3] = t.end_col;
-	}
-	return units;
-}
-
-/* Decode co_code (CACHE skipped, EXTENDED_ARG folded) with the positions of co_positions().
- * Returns 0 / -1. */
-static int decode(struct arena *a, struct code_info *ci)
-{
-	PyCodeObject *co = ci->code;
-	PyObject *bytes = PyCode_GetCode(co); /* new reference */
-	if (!bytes)
-		return -1;
-	Py_ssize_t n = PyBytes_GET_SIZE(bytes);
-	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-	ci->insns = arena_alloc(a, sizeof(struct insn) * (size_t)(n / 2 + 1));
-	if (!ci->insns) {
-		Py_DECREF(bytes);
-		return -1;
-	}
-	struct loctab t;
-	loctab_init(&t, co);
-	int ext = 0;
-	size_t k = 0;
-	for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
-		int op = b[i], arg = b[i + 1] | ext;
-		if (op == CACHE)
-			continue;
-		if (op == EXTENDED_ARG) {
-			ext = arg << 8;
-			continue;
-		}
-		ext = 0;
-		struct insn *in = &ci->insns[k++];
-		in->offset = (int)i;
-		in->op = op;
-		in->arg = arg;
-		loctab_seek(&t, (int)(i / 2));
-		in->line = t.line;
-		in->end_line = t.end_line;
-		in->col = t.col;
-		in->end_col = t.end_col;
-	}
-	ci->ninsns = k;
-	Py_DECREF(bytes);
-	return 0;
-}
-
-static enum code_kind kind_of(PyCodeObject *co, const char *name, bool is_module)
-{
-	if (is_module)
-		return CK_MODULE;
-	if (!strcmp(name, "<lambda>"))
-		return CK_LAMBDA;
-	if (!strcmp(name, "<listcomp>") || !strcmp(name, "<setcomp>") || !strcmp(name, "<dictcomp>") ||
-	    !strcmp(name, "<genexpr>"))
-		return CK_COMPREHENSION;
-	return (co->co_flags & CO_OPTIMIZED) ? CK_FUNCTION : CK_CLASS;
-}
-
-struct walk {
-	struct unit *u;
-	size_t cap;
-};
-
-static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_info *parent, int depth)
-{
-	struct unit *u = w->u;
-	if (depth > 200)
+	*err = NULL;
+	if (bridge_init() < 0) {
+		*err = strdup("cannot start Python to read it");
 		return NULL;
-	if (u->ncodes == w->cap) {
-		/* indices stay valid: children refer to parents by pointer, so grow by copying and
-		 * fixing parents */
-		size_t ncap = w->cap ? w->cap * 2 : 64;
-		struct code_info *nv = arena_grow(&u->arena, u->codes, sizeof *nv, u->ncodes, ncap);
-		if (!nv)
-			return NULL;
-		for (size_t i = 0; i < u->ncodes; i++)
-			if (nv[i].parent)
-				nv[i].parent = nv + (nv[i].parent - u->codes);
-		if (parent)
-			parent = nv + (parent - u->codes);
-		u->codes = nv;
-		w->cap = ncap;
 	}
-	size_t idx = u->ncodes++;
-	struct code_info *ci = &u->codes[idx];
-	memset(ci, 0, sizeof *ci);
-	ci->code = co;
-	ci->parent = parent;
-	ci->qualname = arena_pystr(&u->arena, co->co_qualname);
-	ci->name = arena_pystr(&u->arena, co->co_name);
-	ci->firstlineno = co->co_firstlineno;
-	ci->flags = co->co_flags;
-	ci->kind = kind_of(co, ci->name, parent == NULL);
-	ci->nfreevars = co->co_nfreevars;
-	ci->site = -1;
-	ci->freevars = "";
-	if (ci->nfreevars) {
-		PyObject *fv = PyCode_GetFreevars(co); /* new reference */
-		PyObject *sep = PyUnicode_FromString(",");
-		PyObject *j = fv && sep ? PyUnicode_Join(sep, fv) : NULL;
-		ci->freevars = arena_pystr(&u->arena, j);
-		Py_XDECREF(j);
-		Py_XDECREF(sep);
-		Py_XDECREF(fv);
-		PyErr_Clear();
-	}
-	if (decode(&u->arena, ci) < 0)
-		return NULL;
-	/* backward jumps of this code object: [target, jump] ranges */
-	PyObject *consts = co->co_consts;
-	for (size_t i = 0; i < ci->ninsns; i++) {
-		struct insn *in = &ci->insns[i];
-		if (in->op != LOAD_CONST || in->arg >= PyTuple_GET_SIZE(consts))
-			continue;
-		PyObject *c = PyTuple_GET_ITEM(consts, in->arg);
-		if (!PyCode_Check(c))
-			continue;
-		/* children: recurse; then record where the parent builds the function */
-		size_t site_idx = i;
-		struct code_info *child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1);
-		if (!child)
-			return NULL;
-		ci = &u->codes[idx]; /* the array may have moved */
-		in = &ci->insns[site_idx];
-		if (site_idx + 1 < ci->ninsns && ci->insns[site_idx + 1].op == MAKE_FUNCTION) {
-			child->site = (int)site_idx + 1;
-			child->make_flags = ci->insns[site_idx + 1].arg;
-			child->site_line = in->line;
-			child->site_col = in->col;
-			int mo = ci->insns[site_idx + 1].offset;
-			for (size_t j = 0; j < ci->ninsns; j++) {
-				struct insn *jp = &ci->insns[j];
-				if (!is_backward_jump(jp->op))
-					continue;
-				int target = jp->offset + 2 - jp->arg * 2;
-				if (target <= mo && mo < jp->offset)
-					child->site_in_loop = true;
-			}
-		}
-	}
-	return &u->codes[idx];
-}
-
-static void set_compile_error(struct unit *u)
-{
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	const char *tname = type ? ((PyTypeObject *)type)->tp_name : "error";
-	const char *msg = NULL;
-	if (value && PyErr_GivenExceptionMatches(type, PyExc_SyntaxError)) {
-		PyObject *m = PyObject_GetAttrString(value, "msg");       /* new reference */
-		PyObject *ln = PyObject_GetAttrString(value, "lineno");   /* new reference */
-		PyObject *off = PyObject_GetAttrString(value, "offset");  /* new reference */
-		msg = arena_pystr(&u->arena, m);
-		if (ln && PyLong_Check(ln)) {
-			long l = PyLong_AsLong(ln);
-			long o = off && PyLong_Check(off) ? PyLong_AsLong(off) : 1;
-			u->error_row = l > 0 ? (uint32_t)(l - 1) : 0;
-			u->error_col = o > 0 ? (uint32_t)(o - 1) : 0;
-			u->error_has_pos = true;
-		}
-		Py_XDECREF(m);
-		Py_XDECREF(ln);
-		Py_XDECREF(off);
-	} else if (value) {
-		PyObject *s = PyObject_Str(value); /* new reference */
-		msg = arena_pystr(&u->arena, s);
-		Py_XDECREF(s);
-	}
-	u->error = arena_printf(&u->arena, "Python %d.%d cannot compile this file (%s: %s); no fixes", PY_MAJOR_VERSION,
-				PY_MINOR_VERSION, tname, msg ? msg : "?");
-	u->error_kind = UE_INPUT;
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_Clear();
-}
-
-/* Returns a new reference to the module code object, or NULL with a Python error set. */
-static PyObject *compile_text(const char *src, const char *filename)
-{
-	PyObject *fn = PyUnicode_DecodeFSDefault(filename); /* new reference */
-	if (!fn)
-		return NULL;
-	PyCompilerFlags flags = _PyCompilerFlags_INIT;
-	PyObject *co = Py_CompileStringObject(src, fn, Py_file_input, &flags, -1);
-	Py_DECREF(fn);
-	return co;
+	return R.ops->toml(buf, len, err);
 }
 
 int bridge_compile(struct unit *u)
 {
-	PyObject *co = compile_text(u->src, u->path);
-	if (!co) {
-		set_compile_error(u);
-		return -1;
-	}
-	if (arena_defer(&u->arena, decref, co) < 0) {
-		Py_DECREF(co);
-		u->error = "out of memory";
+	if (bridge_init() < 0) {
+		u->error = "cannot start Python";
 		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
-	u->module_code = co;
-	struct walk w = {.u = u};
-	if (!add_code(&w, (PyCodeObject *)co, NULL, 0)) {
-		PyErr_Clear();
-		u->error = "cannot index the compiled code objects (nesting too deep?)";
-		u->error_kind = UE_INPUT;
+	return R.ops->compile(u);
+}
+
+size_t bridge_positions(const void *code, int *out, size_t n)
+{
+	return R.started ? R.ops->positions(code, out, n) : 0;
+}
+
+enum budget_outcome budget_outcome_of(const char *err)
+{
+	if (err && strstr(err, ": budget: "))
+		return BUDGET_EXCEEDED;
+	if (err && strstr(err, ": not immutable: "))
+		return BUDGET_NOT_IMMUTABLE;
+	return BUDGET_CALL_FAILED;
+}
+
+int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err)
+{
+	if (!R.started) {
+		*err = "Python is not running";
 		return -1;
 	}
-	return 0;
+	return R.ops->eval_call(&u->arena, module, attrs, args, err);
 }
+
+/* ---- opcodes, by name ------------------------------------------------------------------------ */
+
+static unsigned short cls_of(int op) { return op >= 0 && op < 256 ? R.cls[op] : 0; }
+
+const char *bridge_opname(int op) { return op >= 0 && op < 256 && R.opnames && R.opnames[op] ? R.opnames[op] : "?"; }
+bool bridge_op_reads_local(int op) { return cls_of(op) & OC_READS_LOCAL; }
+bool bridge_op_is_global_load(int op) { return cls_of(op) & OC_GLOBAL_LOAD; }
+bool bridge_op_is_call(int op) { return cls_of(op) & OC_CALL; }
+bool bridge_op_is_const_load(int op) { return cls_of(op) & OC_CONST_LOAD; }
+bool bridge_op_is_local_load(int op) { return cls_of(op) & OC_LOCAL_LOAD; }
+bool bridge_op_is_attr_load(int op) { return cls_of(op) & OC_ATTR_LOAD; }
+bool bridge_op_is_call_setup(int op) { return cls_of(op) & OC_CALL_SETUP; }
+const char *bridge_op_impure(int op) { return (cls_of(op) & OC_IMPURE) ? bridge_opname(op) : NULL; }
+
+/* ---- code objects ----------------------------------------------------------------------------- */
 
 const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const struct insn *in)
 {
-	PyCodeObject *co = ci->code;
-	PyObject *tuple = NULL;
-	int idx = in->arg;
-	switch (in->op) {
-	case LOAD_GLOBAL:
-		tuple = co->co_names;
-		idx >>= 1;
-		break;
-	case LOAD_NAME: case STORE_NAME: case LOAD_ATTR: case LOAD_METHOD: case STORE_GLOBAL:
-	case STORE_ATTR: case IMPORT_NAME: case IMPORT_FROM: case DELETE_NAME: case DELETE_GLOBAL:
-		tuple = co->co_names;
-		break;
-	default:
-		if (bridge_op_reads_local(in->op))
-			tuple = co->co_localsplusnames;
-		break;
-	}
-	if (!tuple || idx < 0 || idx >= PyTuple_GET_SIZE(tuple))
-		return NULL;
-	return arena_pystr(&u->arena, PyTuple_GET_ITEM(tuple, idx));
+	(void)u;
+	unsigned short c = cls_of(in->op);
+	if (c & OC_NAMES)
+		return in->arg >= 0 && in->arg < ci->nnames ? ci->names[in->arg] : NULL;
+	if (c & OC_READS_LOCAL)
+		return in->arg >= 0 && in->arg < ci->nlocals ? ci->locals[in->arg] : NULL;
+	return NULL;
 }
 
 struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col)
@@ -470,26 +369,16 @@ struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlin
 
 int bridge_local_kind(const struct code_info *ci, const char *name)
 {
-	PyCodeObject *co = ci->code;
-	PyObject *names = co->co_localsplusnames;
-	PyObject *kinds = co->co_localspluskinds;
-	for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
-		const char *s = PyUnicode_AsUTF8(PyTuple_GET_ITEM(names, i));
-		if (!s || strcmp(s, name) != 0)
-			continue;
-		unsigned char k = (unsigned char)PyBytes_AS_STRING(kinds)[i];
-		return (k & 0x80 /* CO_FAST_FREE */) ? 2 : 1;
-	}
-	PyErr_Clear();
+	for (int i = 0; i < ci->nlocals; i++)
+		if (!strcmp(ci->locals[i], name))
+			return ci->local_kinds[i];
 	return 0;
 }
 
 /* The module-level bindings of every name, built by the first bridge_global_bindings of a unit
- * and hung off its module code (codes[0].globals). Names are keyed by their Latin-1 bytes: the
- * comparison this index answers for, PyUnicode_CompareWithASCIIString(name, query), matches a
- * one-byte-kind str whose bytes equal the query's and never a wider one. */
+ * and hung off its module code (codes[0].globals), keyed by the names' UTF-8 text. */
 struct global_binding {
-	const char *key; /* PyUnicode_1BYTE_DATA of a co_names entry (the module code keeps it) */
+	const char *key; /* a co_names entry (the module code keeps it) */
 	size_t len;
 	size_t hash;
 	int count;       /* module-level STORE/DELETE_NAME/GLOBAL + STORE/DELETE_GLOBAL anywhere */
@@ -546,7 +435,7 @@ static struct global_binding *globals_add(struct arena *a, struct bridge_globals
 }
 
 /* One pass over every instruction of the unit, in the order the per-name scan used to take:
- * codes[0] (the module) first. At the module's first IMPORT_STAR every query answers -1, with
+ * codes[0] (the module) first. At the module's first `import *` every query answers -1, with
  * the first line of the module stores met before it; later instructions no longer matter. */
 static struct bridge_globals *globals_build(struct unit *u)
 {
@@ -555,30 +444,24 @@ static struct bridge_globals *globals_build(struct unit *u)
 		return NULL;
 	for (size_t c = 0; c < u->ncodes; c++) {
 		struct code_info *ci = &u->codes[c];
-		PyObject *names = ((PyCodeObject *)ci->code)->co_names;
+		bool module = ci->kind == CK_MODULE;
 		for (size_t i = 0; i < ci->ninsns; i++) {
 			struct insn *in = &ci->insns[i];
+			unsigned short cl = cls_of(in->op);
 			/* module code stores with STORE_NAME, or STORE_GLOBAL when a function of the
 			 * module declares the name `global` */
-			bool global_store = in->op == STORE_GLOBAL || in->op == DELETE_GLOBAL;
-			bool module_store = ci->kind == CK_MODULE && (in->op == STORE_NAME || in->op == DELETE_NAME || global_store);
-			if (ci->kind == CK_MODULE && in->op == IMPORT_STAR) {
+			bool global_store = cl & OC_GLOBAL_STORE;
+			bool module_store = module && (cl & (OC_MODULE_STORE | OC_GLOBAL_STORE));
+			if (module && (int)i == ci->star_at) {
 				g->import_star = true;
 				return g;
 			}
 			if (!module_store && !global_store)
 				continue;
-			if (in->arg < 0 || in->arg >= PyTuple_GET_SIZE(names))
+			if (in->arg < 0 || in->arg >= ci->nnames || !*ci->names[in->arg])
 				continue;
-			PyObject *nm = PyTuple_GET_ITEM(names, in->arg);
-			if (!PyUnicode_Check(nm) || PyUnicode_READY(nm) < 0) {
-				PyErr_Clear();
-				continue;
-			}
-			if (PyUnicode_KIND(nm) != PyUnicode_1BYTE_KIND)
-				continue;
-			struct global_binding *e = globals_add(&u->arena, g, (const char *)PyUnicode_1BYTE_DATA(nm),
-							       (size_t)PyUnicode_GET_LENGTH(nm));
+			const char *nm = ci->names[in->arg];
+			struct global_binding *e = globals_add(&u->arena, g, nm, strlen(nm));
 			if (!e)
 				return NULL;
 			if (module_store && !e->first_line)
@@ -615,22 +498,28 @@ int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
 
 bool bridge_is_builtin(const char *name)
 {
-	PyObject *b = PyEval_GetBuiltins(); /* borrowed; NULL outside a frame */
-	if (!b) {
-		PyObject *mod = PyImport_ImportModule("builtins"); /* new reference */
-		if (!mod) {
-			PyErr_Clear();
-			return false;
-		}
-		int has = PyObject_HasAttrString(mod, name);
-		Py_DECREF(mod);
-		return has;
+	if (bridge_init() < 0)
+		return false;
+	size_t lo = 0, hi = R.nbuiltins;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(R.builtins[mid], name);
+		if (!c)
+			return true;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return PyDict_GetItemString(b, name) != NULL;
+	return false;
 }
 
 struct code_info *bridge_code_of(struct unit *u, TSNode scope)
 {
+	/* 3.12+: a list, set or dict comprehension runs inline, in the code of its scope */
+	while (!ts_node_is_null(scope) && bridge_inlines_comprehensions() && syn_is_comprehension(scope) &&
+	       !syn_is(scope, "generator_expression"))
+		scope = scope_parent(u, scope);
 	if (ts_node_is_null(scope))
 		return u->ncodes ? &u->codes[0] : NULL;
 	TSPoint at = ts_node_start_point(scope);
@@ -659,107 +548,3 @@ int bridge_next_insn_in(const struct code_info *ci, int from, TSPoint start, TSP
 	return -1;
 }
 
-/* "ExcType: message" of the pending Python error, cleared (arena string). */
-static const char *fetch_error(struct arena *a)
-{
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb);
-	PyErr_NormalizeException(&type, &value, &tb);
-	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-	const char *tn = type ? ((PyTypeObject *)type)->tp_name : "error";
-	const char *msg = s ? arena_pystr(a, s) : "";
-	Py_XDECREF(s);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_Clear();
-	const char *r = arena_printf(a, "%s%s%.120s", tn, *msg ? ": " : "", msg);
-	return r ? r : "error";
-}
-
-int bridge_eval_call(struct unit *u, const char *module, const char *attrs, const char *args, const char **err)
-{
-	int rc = -1;
-	*err = NULL;
-	PyObject *globals = NULL, *code = NULL, *res = NULL;
-	PyObject *obj = PyImport_ImportModule(module); /* new reference */
-	for (const char *p = attrs; obj && p && *p;) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		const char *name = arena_strndup(&u->arena, p, n);
-		PyObject *next = name ? PyObject_GetAttrString(obj, name) : NULL; /* new reference */
-		Py_DECREF(obj);
-		obj = next;
-		p = dot ? dot + 1 : NULL;
-	}
-	if (!obj)
-		goto out;
-	globals = PyDict_New(); /* new reference */
-	if (!globals || PyDict_SetItemString(globals, "__builtins__", PyEval_GetBuiltins()) < 0 ||
-	    PyDict_SetItemString(globals, "__spipfix_callee", obj) < 0)
-		goto out;
-	/* warnings are errors here: a call that warns (re.compile of a deprecated pattern) would
-	 * warn once at import instead of on every call, so it is not hoisted */
-	const char *text = arena_printf(&u->arena,
-					"import warnings as __spipfix_w\n"
-					"with __spipfix_w.catch_warnings():\n"
-					"    __spipfix_w.simplefilter('error')\n"
-					"    __spipfix_result = __spipfix_callee%s\n",
-					args);
-	if (!text)
-		goto out;
-	code = Py_CompileString(text, "<spipfix analysis>", Py_file_input); /* new reference */
-	if (!code)
-		goto out;
-	PyObject *none = budget_eval(code, globals); /* new reference; bounded, result proven immutable */
-	if (!none)
-		goto out;
-	Py_DECREF(none);
-	res = PyDict_GetItemString(globals, "__spipfix_result"); /* borrowed */
-	Py_XINCREF(res);
-	if (!res || PyObject_Hash(res) == -1)
-		goto out;
-	/* a value unequal to itself (a NaN) compares differently once shared: [x] == [x] holds
-	 * for one object and not for two */
-	PyObject *eq = PyObject_RichCompare(res, res, Py_EQ); /* new reference */
-	int same = eq ? PyObject_IsTrue(eq) : -1;
-	Py_XDECREF(eq);
-	if (same != 1) {
-		if (same == 0)
-			*err = "the value is not equal to itself (NaN)";
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0 && PyErr_Occurred())
-		*err = fetch_error(&u->arena);
-	else if (rc < 0 && !*err)
-		*err = "cannot evaluate";
-	Py_XDECREF(res);
-	Py_XDECREF(code);
-	Py_XDECREF(globals);
-	Py_XDECREF(obj);
-	return rc;
-}
-
-bool bridge_op_is_const_load(int op) { return op == LOAD_CONST; }
-bool bridge_op_is_local_load(int op)
-{
-	return op == LOAD_FAST || op == LOAD_DEREF || op == LOAD_CLOSURE || op == LOAD_CLASSDEREF;
-}
-bool bridge_op_is_attr_load(int op) { return op == LOAD_ATTR || op == LOAD_METHOD; }
-bool bridge_op_is_call_setup(int op) { return op == PUSH_NULL || op == KW_NAMES || op == PRECALL || op == CALL; }
-
-const char *bridge_op_impure(int op)
-{
-	switch (op) {
-	case STORE_GLOBAL: case DELETE_GLOBAL: case STORE_ATTR: case DELETE_ATTR: case STORE_SUBSCR:
-	case DELETE_SUBSCR: case IMPORT_NAME: case IMPORT_STAR: case IMPORT_FROM: case YIELD_VALUE:
-	case GET_AWAITABLE: case SEND: case BEFORE_WITH: case BEFORE_ASYNC_WITH: case STORE_NAME:
-	case DELETE_NAME: case LOAD_BUILD_CLASS: case SETUP_ANNOTATIONS: case PRINT_EXPR:
-	case GET_AITER: case GET_ANEXT: case ASYNC_GEN_WRAP:
-		return bridge_opname(op);
-	default:
-		return NULL;
-	}
-}

@@ -16,14 +16,8 @@
 /* What the child writes to the pipe before it exits. */
 enum { CHILD_RETURNED = 'R', CHILD_RAISED = 'E', CHILD_OUT_OF_MEMORY = 'M' };
 
-enum budget_outcome budget_outcome_of(const char *err)
-{
-	if (err && strstr(err, ": budget: "))
-		return BUDGET_EXCEEDED;
-	if (err && strstr(err, ": not immutable: "))
-		return BUDGET_NOT_IMMUTABLE;
-	return BUDGET_CALL_FAILED;
-}
+/* budget_outcome_of reads only the message: it is on the program's side of the Python boundary
+ * (bridge.c); this file is compiled into each version's module (passes/pyrt.h). */
 
 /* The process's address space in bytes (from /proc/self/statm), 0 when unknown. */
 static size_t address_space(void)

@@ -139,19 +139,51 @@ static int text_stage(struct unit *u)
 
 /* ---- the bytecode stage ---------------------------------------------------------------------- */
 
+/* Does the tree use syntax that only a newer Python compiles? The first such version, else 0. */
+static int newer_syntax(TSNode n, void *ctx)
+{
+	int *minor = ctx;
+	/* PEP 695 (3.12): `type X = ...`, `def f[T]()`, `class C[T]:` */
+	if (syn_is(n, "type_alias_statement") || syn_is(n, "type_parameter")) {
+		*minor = 12;
+		return -1;
+	}
+	return 1;
+}
+
+/* The target version cannot compile a text the grammar accepts: an error that says which
+ * Python the file needs (PEP 695 syntax), or that it may need a newer one than the target. */
+static void newer_than_target(struct unit *u)
+{
+	int minor = 0;
+	syn_walk(u->root, newer_syntax, &minor);
+	int target = bridge_target();
+	const char *e = u->error ? u->error : "cannot compile";
+	if (minor > target)
+		u->error = arena_printf(&u->arena, "%s; this file needs Python 3.%d or newer (PEP 695 syntax), the target is "
+						   "py3%d: set --target-version py3%d or `requires-python` (built: %s)",
+					e, minor, target, minor, bridge_built_list());
+	else if (target < BRIDGE_MINOR_NEWEST)
+		u->error = arena_printf(&u->arena, "%s; if this file needs a newer Python than 3.%d, set --target-version or "
+						   "`requires-python` (built: %s)",
+					e, target, bridge_built_list());
+	if (!u->error)
+		u->error = e;
+}
+
 static int compile_stage(struct unit *u)
 {
 	if (bridge_init() < 0) {
-		u->error = "cannot start the embedded Python; skipped";
+		u->error = "cannot start Python; skipped";
 		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
 	if (bridge_compile(u) == 0)
 		return 0;
-	/* the grammar accepts what the embedded CPython rejects: most likely newer syntax, which is
-	 * a note, not an error of the user's */
+	/* the grammar accepts what the target CPython rejects: an error all the same, exit 2 --
+	 * a file the target version cannot compile is never a pass */
 	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)))
-		u->error_kind = UE_NEWER;
+		newer_than_target(u);
 	return -1;
 }
 

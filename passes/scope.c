@@ -1,5 +1,6 @@
 #define _GNU_SOURCE /* memmem */
 #include "scope.h"
+#include "bridge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -148,6 +149,11 @@ static const char *qualname_of(struct unit *u, TSNode n)
 {
 	const char *name = own_name(u, n);
 	TSNode p = scope_parent(u, n);
+	/* 3.12+ (PEP 709): a list, set or dict comprehension is inlined into its scope and adds no
+	 * component to the qualnames inside it */
+	while (!ts_node_is_null(p) && syn_is_comprehension(p) && !syn_is(p, "generator_expression") &&
+	       bridge_inlines_comprehensions())
+		p = scope_parent(u, p);
 	if (ts_node_is_null(p))
 		return name;
 	if (unit_has_global_statement(u) && (syn_is(p, "function_definition") || syn_is(p, "class_definition")) &&

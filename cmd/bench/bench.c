@@ -1,17 +1,19 @@
 /* spipfix bench: for every finding with a fix, time the code as written against the code as
- * rewritten, inside the embedded interpreter, with the module's own globals and imports.
+ * rewritten, in the user's interpreter (--python; by default the target version's python3.X),
+ * with the module's own globals and imports.
  *
  * The rewritten text is the fix engine's own: each finding's edits, applied with edits_apply
  * (findings whose edits do not overlap share one rewritten text). Both texts are executed as the
- * module in a scratch module object (cmd/bench_harness.py), and the code the fix changes is
+ * module in a scratch module object (cmd/bench/bench_harness.py, run by that interpreter as a child
+ * process that answers JSON requests on a pipe), and the code the fix changes is
  * compiled, from each text's syntax tree, into a timing loop whose globals are that namespace.
  * What is timed depends on the pass (see `strategies`). Before and after alternate round by round;
  * the report gives medians, the spread of the paired differences, and flags results within it. */
-#define PY_SSIZE_T_CLEAN
 #include <ctype.h>
-#include <Python.h>
-
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -509,76 +511,124 @@ out:
 	return rc;
 }
 
-/* ---- timing in the embedded interpreter -------------------------------------------------- */
+/* ---- timing in the user's interpreter ------------------------------------------------------ */
 
-/* "Type: message" of the pending Python exception, malloc'd; the exception is cleared and no
- * reference is kept. */
-static char *py_error(void)
-{
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb); /* new references (or NULL) */
-	PyErr_NormalizeException(&type, &value, &tb);
-	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-	const char *m = s ? PyUnicode_AsUTF8(s) : NULL;
-	char *r = xprintf("%s: %s", type ? ((PyTypeObject *)type)->tp_name : "error", m ? m : "?");
-	Py_XDECREF(s);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_Clear();
-	return r;
-}
-
-/* The harness module: a new reference, or NULL with a message on stderr. */
-static PyObject *harness_new(void)
-{
-	PyObject *code = Py_CompileString(bench_harness_py, "spipfix-bench-harness.py", Py_file_input); /* new */
-	PyObject *mod = code ? PyImport_ExecCodeModule("_spipfix_bench", code) : NULL; /* new reference */
-	Py_XDECREF(code);
-	if (!mod) {
-		char *e = py_error();
-		fprintf(stderr, "spipfix: internal error: the timing harness does not load: %s\n", e);
-		free(e);
-	}
-	return mod;
-}
-
-/* One executed text: its namespace, future flags and syntax tree (new references, or NULL). */
-struct side {
-	PyObject *ns, *flags, *tree;
+/* The harness process: requests go to `req`, answers come from `ans`, one JSON line each. */
+struct harness {
+	pid_t pid;
+	FILE *req, *ans;
+	char *line;
+	size_t cap;
 };
 
-/* Releases the references a side holds. */
-static void side_clear(struct side *s)
+/* Start `python -c HARNESS RFD WFD` with its stdout on our stderr (module code may print; stdout
+ * carries only the report) and stdin from /dev/null. Returns 0 with the hello line read (the
+ * interpreter's sys.version into rep), or -1 with a message on stderr. */
+static int harness_start(struct harness *h, const char *python, struct bench_report *rep)
 {
-	Py_CLEAR(s->ns);
-	Py_CLEAR(s->flags);
-	Py_CLEAR(s->tree);
+	int rq[2], an[2];
+	memset(h, 0, sizeof *h);
+	if (pipe(rq) < 0)
+		return -1;
+	if (pipe(an) < 0) {
+		close(rq[0]);
+		close(rq[1]);
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	h->pid = fork();
+	if (h->pid == 0) {
+		close(rq[1]);
+		close(an[0]);
+		int null = open("/dev/null", O_RDONLY);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		char rfd[16], wfd[16];
+		snprintf(rfd, sizeof rfd, "%d", rq[0]);
+		snprintf(wfd, sizeof wfd, "%d", an[1]);
+		execl(python, python, "-c", bench_harness_py, rfd, wfd, (char *)NULL);
+		fprintf(stderr, "error: --python %s: %s\n", python, strerror(errno));
+		_exit(127);
+	}
+	close(rq[0]);
+	close(an[1]);
+	if (h->pid < 0) {
+		close(rq[1]);
+		close(an[0]);
+		return -1;
+	}
+	fcntl(rq[1], F_SETFD, FD_CLOEXEC);
+	fcntl(an[0], F_SETFD, FD_CLOEXEC);
+	h->req = fdopen(rq[1], "w");
+	h->ans = fdopen(an[0], "r");
+	json_t *hello = NULL;
+	if (h->req && h->ans && getline(&h->line, &h->cap, h->ans) > 0)
+		hello = json_loads(h->line, 0, NULL);
+	if (!json_is_string(json_object_get(hello, "python"))) {
+		fprintf(stderr, "error: the timing harness does not start under %s\n", python);
+		json_decref(hello);
+		return -1;
+	}
+	rep->python = xstrdup(json_string_value(json_object_get(hello, "python")));
+	const char *exe = json_string_value(json_object_get(hello, "executable"));
+	rep->interpreter = xstrdup(exe && *exe ? exe : python);
+	json_decref(hello);
+	return 0;
 }
 
-/* Execute `text` as the module at `path` into s (new references). Borrows h. Returns 0, or -1
- * with *err malloc'd. */
-static int side_load(PyObject *h, const char *path, const char *text, struct side *s, char **err)
+static void harness_stop(struct harness *h)
 {
-	int rc = -1;
-	PyObject *ns, *flags;
-	memset(s, 0, sizeof *s);
-	PyObject *r = PyObject_CallMethod(h, "load", "ss", path, text); /* new reference */
-	if (!r || !PyArg_ParseTuple(r, "OO", &ns, &flags)) /* borrowed from r */
-		goto out;
-	s->ns = Py_NewRef(ns);
-	s->flags = Py_NewRef(flags);
-	s->tree = PyObject_CallMethod(h, "parse", "ss", text, path); /* new reference */
-	if (!s->tree)
-		goto out;
-	rc = 0;
-out:
-	if (rc < 0) {
-		*err = py_error();
-		side_clear(s);
+	if (h->req)
+		fclose(h->req);
+	if (h->ans)
+		fclose(h->ans);
+	if (h->pid > 0) {
+		int st;
+		while (waitpid(h->pid, &st, 0) < 0 && errno == EINTR) {
+		}
 	}
-	Py_XDECREF(r);
-	return rc;
+	free(h->line);
+	memset(h, 0, sizeof *h);
+}
+
+/* Send a request (stolen) and read its answer: a new reference (NULL when the harness died or
+ * answered nonsense); *err malloc'd when the answer is an error or there is none. */
+static json_t *harness_ask(struct harness *h, json_t *req, char **err)
+{
+	*err = NULL;
+	int w = req && h->req ? json_dumpf(req, h->req, JSON_COMPACT) : -1;
+	json_decref(req);
+	if (w < 0 || fputc('\n', h->req) == EOF || fflush(h->req) == EOF || getline(&h->line, &h->cap, h->ans) <= 0) {
+		*err = xstrdup("the timing interpreter exited");
+		return NULL;
+	}
+	json_t *ans = json_loads(h->line, 0, NULL);
+	const char *e = json_string_value(json_object_get(ans, "error"));
+	if (!ans || e)
+		*err = xstrdup(e ? e : "the timing harness answered nonsense");
+	return ans;
+}
+
+/* harness_ask for a request that must succeed: the answer, or NULL with *err malloc'd. */
+static json_t *harness_call(struct harness *h, json_t *req, char **err)
+{
+	json_t *ans = harness_ask(h, req, err);
+	if (*err) {
+		json_decref(ans);
+		return NULL;
+	}
+	return ans;
+}
+
+/* Execute `text` as the module at `path` into side `side`. Returns 0, or -1 with *err malloc'd. */
+static int side_load(struct harness *h, const char *side, const char *path, const char *text, char **err)
+{
+	json_t *a = harness_call(h, json_pack("{s:s,s:s,s:s,s:s}", "op", "load", "side", side, "path", path, "text", text),
+				 err);
+	json_decref(a);
+	return a ? 0 : -1;
 }
 
 /* 1-based line and 0-based byte column of offset `off` in `s`, as Python's ast counts them. */
@@ -595,134 +645,67 @@ static void line_col(const char *s, size_t off, long *line, long *col)
 	*col = (long)(off - ls);
 }
 
-/* The timing function for [start, end) of `text` on side s: a new reference, or NULL with *err
- * set; *code receives the timed code (malloc'd). Borrows h and s. */
-static PyObject *make_timer(PyObject *h, const struct side *s, const char *path, const char *text, size_t start,
-			    size_t end, bool warm, char **code, char **err)
+/* The harness's description of one side of a pair: the code at [start, end) of `text`. */
+static json_t *side_range(const char *side, const char *text, size_t start, size_t end, bool warm)
 {
 	long l1, c1, l2, c2;
 	line_col(text, start, &l1, &c1);
 	line_col(text, end, &l2, &c2);
-	PyObject *fn = NULL, *kind;
-	const char *t;
-	PyObject *r = PyObject_CallMethod(h, "snippet", "OOOs(ll)(ll)O", s->ns, s->flags, s->tree, path, l1, c1, l2, c2,
-					  warm ? Py_True : Py_False); /* new reference */
-	if (!r || !PyArg_ParseTuple(r, "OsO", &fn, &t, &kind)) { /* borrowed from r */
-		fn = NULL;
-		*err = py_error();
-		goto out;
-	}
-	*code = xstrdup(t);
-	Py_INCREF(fn);
-out:
-	Py_XDECREF(r);
-	return fn;
+	return json_pack("{s:s,s:[i,i],s:[i,i],s:b}", "side", side, "start", (json_int_t)l1, (json_int_t)c1, "end",
+			 (json_int_t)l2, (json_int_t)c2, "warm", warm);
 }
 
-/* Run timer(repeat(n), clock) once: total ns in *ns. Borrows h, fn and clock. Returns 0 / -1
- * (*err set). */
-static int run_timer(PyObject *h, PyObject *fn, PyObject *clock, unsigned long long n, double *ns, char **err)
+/* A JSON array of numbers into a malloc'd array of n doubles; -1 when it has another length. */
+static int doubles_of(const json_t *a, size_t n, double **out)
 {
-	int rc = -1;
-	PyObject *it = PyObject_CallMethod(h, "repeat", "K", n); /* new reference */
-	PyObject *r = it ? PyObject_CallFunctionObjArgs(fn, it, clock, NULL) : NULL; /* new reference */
-	if (!r)
-		goto out;
-	*ns = PyLong_AsDouble(r);
-	if (PyErr_Occurred())
-		goto out;
-	rc = 0;
-out:
-	if (rc < 0)
-		*err = py_error();
-	Py_XDECREF(r);
-	Py_XDECREF(it);
-	return rc;
+	if (json_array_size(a) != n)
+		return -1;
+	*out = calloc(n ? n : 1, sizeof **out);
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = json_number_value(json_array_get(a, i));
+	return 0;
 }
 
-/* Calibrate the loop count to about --round-time per round, then alternate before/after rounds
- * and fill r's figures. Borrows every PyObject. Returns 0 / -1 (*err set). */
-static int time_pair(const struct bench_options *o, PyObject *h, PyObject *before, PyObject *after, PyObject *clock,
-		     struct bench_row *r, char **err)
+/* Time one row: the harness builds both timing functions, calibrates the loop count to about
+ * --round-time per round, then alternates before/after rounds with the cyclic GC paused. Fills
+ * the row's figures; returns 0, or -1 with row->skip set. */
+static int time_row(const struct bench_options *o, struct harness *h, const struct bfile *bf, size_t g,
+		    const struct job *jb, struct bench_row *row)
 {
-	int rc = -1;
-	double target = o->round_ms * 1e6, tb, ta, *d = NULL;
-	unsigned long long n = 1;
-	for (;;) {
-		if (run_timer(h, before, clock, n, &tb, err) < 0 || run_timer(h, after, clock, n, &ta, err) < 0)
-			goto out;
-		double t = tb > ta ? tb : ta;
-		if (t >= target / 8 || n >= 1ULL << 32) {
-			double scale = t > 0 ? target / t : 1;
-			n = (unsigned long long)((double)n * scale);
-			n = n < 1 ? 1 : n;
-			break;
-		}
-		n *= 8;
-	}
-	r->loops = n;
-	r->rounds = o->rounds;
-	r->before = calloc(o->rounds, sizeof *r->before);
-	r->after = calloc(o->rounds, sizeof *r->after);
-	d = calloc(o->rounds, sizeof *d);
-	if (!r->before || !r->after || !d) {
-		*err = xstrdup("out of memory");
-		goto out;
-	}
-	for (size_t i = 0; i < o->rounds; i++) {
-		/* alternate which side goes first, so that drift hits both alike */
-		PyObject *first = i % 2 ? after : before, *second = i % 2 ? before : after;
-		double t1, t2;
-		if (run_timer(h, first, clock, n, &t1, err) < 0 || run_timer(h, second, clock, n, &t2, err) < 0)
-			goto out;
-		r->before[i] = (i % 2 ? t2 : t1) / (double)n;
-		r->after[i] = (i % 2 ? t1 : t2) / (double)n;
-		d[i] = r->before[i] - r->after[i];
-	}
-	r->before_ns = bench_median(r->before, o->rounds);
-	r->after_ns = bench_median(r->after, o->rounds);
-	r->saved_ns = r->before_ns - r->after_ns;
-	r->spread_ns = bench_mad(d, o->rounds);
-	r->noise = bench_noise(d, o->rounds);
-	rc = 0;
-out:
-	free(d);
-	return rc;
-}
-
-/* Time one row: both timing functions, then the rounds with the cyclic GC paused. Borrows h,
- * clock and both sides. Returns 0, or -1 with row->skip set. */
-static int time_row(const struct bench_options *o, PyObject *h, PyObject *clock, const struct side *a,
-		    const struct side *b, const struct bfile *bf, size_t g, const struct job *jb, struct bench_row *row)
-{
-	int rc = -1;
 	char *err = NULL;
-	const char *what = "cannot build the timed code:";
-	PyObject *tb = NULL, *ta = NULL, *was = NULL, *x = NULL;
-	tb = make_timer(h, a, bf->path, bf->src, jb->a_start, jb->a_end, jb->warm, &row->before_code, &err); /* new */
-	if (!tb)
-		goto out;
-	ta = make_timer(h, b, bf->path, bf->texts[g], jb->b_start, jb->b_end, jb->warm, &row->after_code, &err); /* new */
-	if (!ta)
-		goto out;
-	was = PyObject_CallMethod(h, "gc_pause", NULL); /* new reference */
-	if (!was) {
-		err = py_error();
-		goto out;
+	json_t *req = json_pack("{s:s,s:o,s:o,s:I,s:f}", "op", "time", "before",
+				side_range("a", bf->src, jb->a_start, jb->a_end, jb->warm), "after",
+				side_range("b", bf->texts[g], jb->b_start, jb->b_end, jb->warm), "rounds",
+				(json_int_t)o->rounds, "round_ms", o->round_ms);
+	json_t *ans = harness_ask(h, req, &err);
+	if (err) {
+		bool raised = !strcmp(json_string_value(json_object_get(ans, "stage")) ? json_string_value(json_object_get(ans, "stage")) : "", "raised");
+		row->skip = xprintf("%s %s", raised ? "the timed code raised" : "cannot build the timed code:", err);
+		free(err);
+		json_decref(ans);
+		return -1;
 	}
-	what = "the timed code raised";
-	rc = time_pair(o, h, tb, ta, clock, row, &err);
-	x = PyObject_CallMethod(h, "gc_resume", "O", was); /* new reference */
-	PyErr_Clear();
-out:
-	if (rc < 0)
-		row->skip = xprintf("%s %s", what, err ? err : "an error");
-	free(err);
-	Py_XDECREF(x);
-	Py_XDECREF(was);
-	Py_XDECREF(ta);
-	Py_XDECREF(tb);
-	return rc;
+	row->loops = (unsigned long long)json_integer_value(json_object_get(ans, "loops"));
+	row->rounds = o->rounds;
+	if (doubles_of(json_object_get(ans, "before"), o->rounds, &row->before) < 0 ||
+	    doubles_of(json_object_get(ans, "after"), o->rounds, &row->after) < 0) {
+		row->skip = xstrdup("the timing harness answered nonsense");
+		json_decref(ans);
+		return -1;
+	}
+	row->before_code = xstrdup(json_string_value(json_object_get(ans, "before_code")));
+	row->after_code = xstrdup(json_string_value(json_object_get(ans, "after_code")));
+	json_decref(ans);
+	double *d = calloc(o->rounds ? o->rounds : 1, sizeof *d);
+	for (size_t i = 0; i < o->rounds; i++)
+		d[i] = row->before[i] - row->after[i];
+	row->before_ns = bench_median(row->before, o->rounds);
+	row->after_ns = bench_median(row->after, o->rounds);
+	row->saved_ns = row->before_ns - row->after_ns;
+	row->spread_ns = bench_mad(d, o->rounds);
+	row->noise = bench_noise(d, o->rounds);
+	free(d);
+	return 0;
 }
 
 static void skip_all(struct ctx *c, size_t file, long group, const char *why, const char *err)
@@ -741,23 +724,22 @@ static bool pending_rows(const struct ctx *c, size_t fi, long g)
 	return false;
 }
 
-/* Time every row of one file: its text and each group's rewritten text run as the module.
- * Borrows h and clock. */
-static void time_file(struct ctx *c, PyObject *h, PyObject *clock, size_t fi)
+/* Time every row of one file: its text and each group's rewritten text run as the module. */
+static void time_file(struct ctx *c, struct harness *h, size_t fi)
 {
 	struct bfile *bf = &c->files[fi];
-	struct side a = {0}, b = {0};
 	char *err = NULL;
 	if (!pending_rows(c, fi, -1))
 		return;
-	if (side_load(h, bf->path, bf->src, &a, &err) < 0) {
+	if (side_load(h, "a", bf->path, bf->src, &err) < 0) {
 		skip_all(c, fi, -1, "cannot import the module as written", err);
-		goto out;
+		free(err);
+		return;
 	}
 	for (size_t g = 0; g < bf->ntexts; g++) {
 		if (!pending_rows(c, fi, (long)g))
 			continue;
-		if (side_load(h, bf->path, bf->texts[g], &b, &err) < 0) {
+		if (side_load(h, "b", bf->path, bf->texts[g], &err) < 0) {
 			skip_all(c, fi, (long)g, "cannot import the module as rewritten", err);
 			free(err);
 			err = NULL;
@@ -765,38 +747,33 @@ static void time_file(struct ctx *c, PyObject *h, PyObject *clock, size_t fi)
 		}
 		for (size_t i = 0; i < c->rep.nrows; i++)
 			if (c->jobs[i].file == fi && c->jobs[i].group == g && !c->rep.rows[i].skip)
-				time_row(c->o, h, clock, &a, &b, bf, g, &c->jobs[i], &c->rep.rows[i]);
-		side_clear(&b);
+				time_row(c->o, h, bf, g, &c->jobs[i], &c->rep.rows[i]);
 	}
-out:
+	json_decref(harness_call(h, json_pack("{s:s,s:s}", "op", "drop", "side", "b"), &err));
 	free(err);
-	side_clear(&a);
+	err = NULL;
+	json_decref(harness_call(h, json_pack("{s:s,s:s}", "op", "drop", "side", "a"), &err));
+	free(err);
 }
 
-/* Time every row of every file. Module code runs here. Returns 0 / -1 (the harness failed). */
+/* Time every row of every file in one harness process. Module code runs there, never here.
+ * Returns 0 / -1 (the harness failed to start). */
 static int time_all(struct ctx *c)
 {
-	int rc = -1;
-	PyObject *clock = NULL, *pr = NULL;
-	PyObject *h = harness_new(); /* new reference */
-	if (!h)
-		goto out;
-	pr = PyObject_CallMethod(h, "paths", "(())"); /* new reference */
-	clock = pr ? PyObject_CallMethod(h, "clock", NULL) : NULL; /* new reference */
-	if (!clock) {
-		char *e = py_error();
-		fprintf(stderr, "spipfix: internal error: %s\n", e);
-		free(e);
-		goto out;
+	bool any = false;
+	for (size_t i = 0; i < c->rep.nrows && !any; i++)
+		any = !c->rep.rows[i].skip;
+	if (!any)
+		return 0;
+	struct harness h;
+	if (harness_start(&h, c->o->python, &c->rep) < 0) {
+		harness_stop(&h);
+		return -1;
 	}
 	for (size_t fi = 0; fi < c->nfiles; fi++)
-		time_file(c, h, clock, fi);
-	rc = 0;
-out:
-	Py_XDECREF(clock);
-	Py_XDECREF(pr);
-	Py_XDECREF(h);
-	return rc;
+		time_file(c, &h, fi);
+	harness_stop(&h);
+	return 0;
 }
 
 /* ---- reports ----------------------------------------------------------------------------- */
@@ -880,7 +857,9 @@ static void report_json(FILE *out, const struct bench_report *rep)
 	json_object_set_new(root, "mode", json_string("snippets"));
 	json_object_set_new(root, "rounds", json_integer((json_int_t)rep->rounds));
 	json_object_set_new(root, "round_time_ms", json_real(rep->round_ms));
-	json_object_set_new(root, "python", json_string(Py_GetVersion()));
+	json_object_set_new(root, "python", rep->python ? json_string(rep->python) : json_null());
+	json_object_set_new(root, "interpreter", rep->interpreter ? json_string(rep->interpreter) : json_null());
+	json_object_set_new(root, "target_version", json_string(bridge_target_name()));
 	json_object_set_new(root, "not_fixable", json_integer((json_int_t)rep->not_fixable));
 	json_object_set_new(root, "errors", json_integer(rep->errors));
 	json_t *rows = json_array();
@@ -929,10 +908,11 @@ static void usage(FILE *out)
 	fputs("Usage: spipfix bench [OPTIONS] PATH...\n"
 	      "       spipfix bench --run COMMAND [OPTIONS] PATH\n"
 	      "\n"
-	      "Measure what each fix saves. For every finding with a fix, the module is imported -- its\n"
-	      "top level runs, as `import` would run it -- into a scratch module object, once as written and\n"
-	      "once as rewritten by the fix, with the package imported first and sys.path as\n"
-	      "/usr/bin/python3 has it (PYTHONPATH, the package's folder, site-packages). Then the code the\n"
+	      "Measure what each fix saves, in your interpreter (--python). For every finding with a fix,\n"
+	      "the module is imported -- its top level runs, as `import` would run it -- into a scratch\n"
+	      "module object of that interpreter, once as written and once as rewritten by the fix, with\n"
+	      "the package imported first and sys.path as that interpreter has it (PYTHONPATH, the\n"
+	      "package's folder, site-packages). Then the code the\n"
 	      "fix changes is compiled from each text into a timing loop that runs in that module's\n"
 	      "namespace (its own globals and imports):\n"
 	      "  SPF101, SPF102  executing the def statement or lambda (defaults, annotations, decorators)\n"
@@ -966,6 +946,9 @@ static void usage(FILE *out)
 	      "      --select CODES     Comma-separated rule codes or prefixes (default: all)\n"
 	      "      --keep             With --run: keep the temporary copy and say where it is\n"
 	      "      --trace-profile FILE  Each row's executions in a `spipfix trace` JSON trace, and executions x saved\n"
+	      "      --python PATH      The interpreter that times the snippets (default: the target version's,\n"
+	      "                         e.g. /usr/bin/python3.11 for py311)\n"
+	      "      --target-version V The CPython the fixes are proven on: py311 (default), py312, py313\n"
 	      "  -h, --help             Print this help\n"
 	      "\n"
 	      "Exit status: 0 done, 2 usage error, a file that could not be analysed, or (--run) a command\n"
@@ -990,26 +973,8 @@ static void report_free(struct bench_report *rep)
 		free(r->after);
 	}
 	free(rep->rows);
-}
-
-/* time_all with fd 1 pointing at stderr: module code may print, and stdout carries only the
- * report. Flushes the interpreter's sys.stdout (borrowed) before fd 1 comes back. */
-static int time_all_quietly(struct ctx *c)
-{
-	fflush(stdout);
-	int saved_out = dup(STDOUT_FILENO);
-	if (saved_out >= 0)
-		dup2(STDERR_FILENO, STDOUT_FILENO);
-	int rc = time_all(c);
-	PyObject *pyout = PySys_GetObject("stdout"); /* borrowed */
-	PyObject *fl = pyout ? PyObject_CallMethod(pyout, "flush", NULL) : NULL; /* new reference */
-	Py_XDECREF(fl);
-	PyErr_Clear();
-	if (saved_out >= 0) {
-		dup2(saved_out, STDOUT_FILENO);
-		close(saved_out);
-	}
-	return rc;
+	free(rep->python);
+	free(rep->interpreter);
 }
 
 static int bench_snippets(const struct bench_options *o, char *const *paths, int npaths)
@@ -1036,7 +1001,7 @@ static int bench_snippets(const struct bench_options *o, char *const *paths, int
 			c.rep.errors++;
 		}
 	}
-	if (time_all_quietly(&c) < 0)
+	if (time_all(&c) < 0)
 		goto out;
 	for (size_t i = 0; i < c.rep.nrows; i++)
 		if (c.rep.rows[i].skip)
@@ -1072,7 +1037,8 @@ out:
 int bench_main(int argc, char **argv)
 {
 	struct bench_options o = {.rounds = 0, .round_ms = 20};
-	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP, OPT_TRACE };
+	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP, OPT_TRACE, OPT_PYTHON,
+	       OPT_TARGET };
 	static const struct option longopts[] = {
 		{"run", required_argument, NULL, OPT_RUN},
 		{"rounds", required_argument, NULL, 'r'},
@@ -1083,6 +1049,8 @@ int bench_main(int argc, char **argv)
 		{"select", required_argument, NULL, OPT_SELECT},
 		{"keep", no_argument, NULL, OPT_KEEP},
 		{"trace-profile", required_argument, NULL, OPT_TRACE},
+		{"python", required_argument, NULL, OPT_PYTHON},
+		{"target-version", required_argument, NULL, OPT_TARGET},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -1128,6 +1096,17 @@ int bench_main(int argc, char **argv)
 			if (!(o.counts = bench_trace_counts(optarg)))
 				goto out;
 			break;
+		case OPT_PYTHON: o.python = optarg; break;
+		case OPT_TARGET: {
+			int minor = bridge_parse_version(optarg);
+			if (minor < 0) {
+				fprintf(stderr, "error: --target-version: unknown version `%s` (py311, py312, py313)\n", optarg);
+				goto out;
+			}
+			if (bridge_select(minor) < 0)
+				goto out;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			status = 0;
@@ -1144,6 +1123,10 @@ int bench_main(int argc, char **argv)
 		fputs("error: no paths given\nUsage: spipfix bench [OPTIONS] PATH...\n", stderr);
 	} else if (o.run && argc - optind != 1) {
 		fputs("error: --run takes exactly one PATH (a folder or a file)\n", stderr);
+	} else if (!o.python && !(o.python = bridge_built(bridge_target())->interpreter)) {
+		fputs("error: no interpreter to time with: give --python\n", stderr);
+	} else if (access(o.python, X_OK) != 0) {
+		fprintf(stderr, "error: --python %s: %s\n", o.python, strerror(errno));
 	} else if (bridge_init() == 0) {
 		status = o.run ? bench_run(&o, argv[optind]) : bench_snippets(&o, argv + optind, argc - optind);
 		bridge_fini();

@@ -1,5 +1,5 @@
-/* spipfix bench: what each fix saves, timed in the embedded interpreter on the real module and
- * the real rewritten text (bench.c), and what all safe fixes do to a workload (bench_run.c);
+/* spipfix bench: what each fix saves, timed in the user's interpreter (--python) on the real
+ * module and the real rewritten text (bench.c), and what all safe fixes do to a workload (bench_run.c);
  * reports as a table, JSON or one self-contained HTML page (bench_html.c). */
 #ifndef SPIPFIX_BENCH_H
 #define SPIPFIX_BENCH_H
@@ -27,6 +27,7 @@ struct bench_options {
 	long long min_executions;
 	struct bench_run_report *result; /* when set: the report is kept here (caller frees with
 					  * bench_run_report_free), not printed */
+	const char *python;     /* --python: the interpreter that times the snippets */
 };
 
 /* One finding with a fix, and what its timing gave. */
@@ -58,6 +59,8 @@ struct bench_report {
 	double round_ms;
 	size_t not_fixable;     /* findings without a (selected) fix: not measured */
 	int errors;             /* files that could not be read or analysed */
+	char *python;           /* sys.version of the interpreter that timed (malloc'd), or NULL */
+	char *interpreter;      /* its path (malloc'd), or NULL */
 };
 
 /* What --run measured: seconds per run of the command against the original and the fixed copy. */

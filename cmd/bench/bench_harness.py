@@ -1,4 +1,7 @@
-"""Timing harness of `spipfix bench`, compiled into the binary and run by its embedded interpreter.
+"""Timing harness of `spipfix bench`, compiled into the binary and run in the user's interpreter
+(`spipfix bench --python PATH`, by default the target version's python3.X) as a child process:
+`python -c HARNESS RFD WFD` reads one JSON request per line from fd RFD and answers each with one
+JSON line on fd WFD (stdout and stderr stay the module code's own).
 
 The C side finds the fixes and builds the rewritten text with the fix engine's own edits; this
 module only does what needs the interpreter:
@@ -8,7 +11,10 @@ module only does what needs the interpreter:
   - snippet(): take the statements (or the expression) at a byte range of that text from its real
                syntax tree and compile them into a timing function whose globals are that module's
                namespace: a for loop over itertools.repeat around the snippet, as timeit does;
-  - paths():   sys.path as /usr/bin/python3 would have it (PYTHONPATH, site-packages).
+  - paths():   sys.path as the interpreter has it when it runs a script (PYTHONPATH,
+               site-packages);
+  - time():    calibrate the loop count to about round_ms per round, then alternate before and
+               after rounds with the cyclic GC off, as timeit does; ns per run of each round.
 """
 import __future__
 import ast
@@ -17,6 +23,7 @@ import gc
 import importlib
 import importlib.util
 import itertools
+import json
 import os
 import site
 import sys
@@ -178,3 +185,99 @@ def gc_resume(was):
 def clock():
     import time
     return time.perf_counter_ns
+
+
+def time_pair(before, after, rounds, round_ms):
+    """Calibrate n to about round_ms per round (the slower side), then `rounds` rounds of
+    before and after, alternating which goes first. Returns (n, before ns/run, after ns/run)."""
+    clock = _clock()
+    target = round_ms * 1e6
+    n = 1
+    while True:
+        tb = before(repeat(n), clock)
+        ta = after(repeat(n), clock)
+        t = max(tb, ta)
+        if t >= target / 8 or n >= 1 << 32:
+            n = max(1, int(n * (target / t if t > 0 else 1)))
+            break
+        n *= 8
+    b, a = [], []
+    for i in range(rounds):
+        if i % 2:
+            t2 = after(repeat(n), clock)
+            t1 = before(repeat(n), clock)
+        else:
+            t1 = before(repeat(n), clock)
+            t2 = after(repeat(n), clock)
+        b.append(t1 / n)
+        a.append(t2 / n)
+    return n, b, a
+
+
+def _clock():
+    import time
+    return time.perf_counter_ns
+
+
+def _error(e):
+    return f"{type(e).__name__}: {e}"
+
+
+def serve(rfd, wfd):
+    """The request loop: load / drop a side, time a pair; one JSON answer per request."""
+    rf = os.fdopen(rfd, "r", encoding="utf-8")
+    wf = os.fdopen(wfd, "w", encoding="utf-8")
+    if sys.path and sys.path[0] == "":
+        del sys.path[0]  # `python -c` puts the current folder first; a module's own folder comes in load()
+    paths(())
+    sides = {}
+    wf.write(json.dumps({"python": sys.version, "executable": sys.executable}) + "\n")
+    wf.flush()
+    for line in rf:
+        req = json.loads(line)
+        op = req["op"]
+        try:
+            if op == "load":
+                sides.pop(req["side"], None)
+                ns, flags = load(req["path"], req["text"])
+                sides[req["side"]] = (ns, flags, parse(req["text"], req["path"]), req["path"])
+                ans = {"ok": True}
+            elif op == "drop":
+                sides.pop(req["side"], None)
+                ans = {"ok": True}
+            elif op == "time":
+                fns, codes = [], []
+                try:
+                    for which in ("before", "after"):
+                        r = req[which]
+                        ns, flags, tree, path = sides[r["side"]]
+                        fn, code, _ = snippet(ns, flags, tree, path, tuple(r["start"]), tuple(r["end"]), r["warm"])
+                        fns.append(fn)
+                        codes.append(code)
+                except Exception as e:
+                    ans = {"error": _error(e), "stage": "build"}
+                else:
+                    was = gc_pause()
+                    try:
+                        n, b, a = time_pair(fns[0], fns[1], req["rounds"], req["round_ms"])
+                        ans = {"ok": True, "loops": n, "before": b, "after": a, "before_code": codes[0],
+                               "after_code": codes[1]}
+                    except Exception as e:
+                        ans = {"error": _error(e), "stage": "raised"}
+                    finally:
+                        gc_resume(was)
+            else:
+                ans = {"error": f"unknown request {op!r}"}
+        except SystemExit as e:
+            ans = {"error": f"SystemExit: {e.code!r}"}
+        except BaseException as e:
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            ans = {"error": _error(e)}
+        sys.stdout.flush()
+        wf.write(json.dumps(ans) + "\n")
+        wf.flush()
+
+
+if __name__ == "__main__" and len(sys.argv) == 3:
+    serve(int(sys.argv[1]), int(sys.argv[2]))

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "bridge.h"
 #include "cache.h"
 #include "render.h"
 
@@ -169,6 +170,7 @@ struct cache *cache_open(const struct options *o)
 			o->include_tests, o->line_length};
 	XXH3_64bits_update(st, SPIPFIX_VERSION, sizeof SPIPFIX_VERSION);
 	XXH3_64bits_update(st, o->format->name, strlen(o->format->name) + 1);
+	XXH3_64bits_update(st, bridge_target_name(), strlen(bridge_target_name()) + 1);
 	XXH3_64bits_update(st, &exe, sizeof exe);
 	XXH3_64bits_update(st, fields, sizeof fields);
 	XXH3_64bits_update(st, cwd, strlen(cwd) + 1);

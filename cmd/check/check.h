@@ -150,6 +150,7 @@ struct cli {
 	int include_tests, line_length;                     /* -1 / 0 unset */
 	const char *config;
 	bool isolated;
+	int target_minor; /* --target-version py3X: X, 0 unset */
 };
 void cli_free(struct cli *c);
 

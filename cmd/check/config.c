@@ -1,18 +1,20 @@
-/* Configuration: the `[tool.spipfix]` table of the nearest pyproject.toml, read with the embedded
- * interpreter's tomllib (no TOML parser of our own). Keys, as in Ruff:
+/* Configuration: the `[tool.spipfix]` table of the nearest pyproject.toml, read with the target
+ * version's tomllib through the Python boundary (bridge_toml: no TOML parser of our own), as
+ * JSON. Keys, as in Ruff:
  *   select, ignore            lists of rule codes or prefixes
  *   exclude, extend-exclude   lists of file patterns (exclude replaces the defaults)
  *   per-file-ignores          table: file pattern -> list of rule codes
  *   unsafe-fixes, respect-gitignore, force-exclude, include-tests   booleans
  *   min-executions            integer >= 0: with --trace-profile, fix only what ran that often
  *   lift-name                 the template of lifted names ("_{scope}_{name}")
+ *   target-version            "py311", "py312" or "py313"
+ * and `requires-python` of the [project] table, whose lower bound is the default target version,
  * and the line length fixes write to, from [tool.black] (else [tool.ruff]) `line-length` of the
  * same file, or of the nearest pyproject.toml when no file has a [tool.spipfix] table.
  * An unknown key or a value of the wrong type is an error naming the file and the key. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,7 +25,26 @@
 
 static const char *const known_keys =
 	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude, "
-	"min-executions, include-tests, lift-name";
+	"min-executions, include-tests, lift-name, target-version";
+
+/* The Python type name of a value of bridge_toml's JSON: what tomllib gave. */
+static const char *type_name(const json_t *v)
+{
+	if (json_is_string(v))
+		return "str";
+	if (json_is_boolean(v))
+		return "bool";
+	if (json_is_array(v))
+		return "list";
+	if (json_is_integer(v))
+		return "int";
+	const json_t *t = json_is_object(v) ? json_object_get(v, "\001type") : NULL;
+	if (json_is_string(t))
+		return json_string_value(t);
+	return "dict";
+}
+
+static bool is_table(const json_t *v) { return json_is_object(v) && !json_object_get(v, "\001type"); }
 
 void config_free(struct config *c)
 {
@@ -42,29 +63,30 @@ void config_free(struct config *c)
 	}
 	free(c->pfi);
 	free(c->lift_name);
+	free(c->requires_python);
+	free(c->requires_path);
 	memset(c, 0, sizeof *c);
 }
 
-/* Borrows v. A list of str copied into l (NULL-terminated); -1 with a message when v is not a
- * list of strings, or when `codes` and an entry is no known rule. */
-static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *file, const char *key)
+/* A list of str copied into l (NULL-terminated); -1 with a message when v is not a list of
+ * strings, or when `codes` and an entry is no known rule. */
+static int to_strlist(const json_t *v, struct strlist *l, bool codes, const char *file, const char *key)
 {
-	if (!PyList_Check(v)) {
+	if (!json_is_array(v)) {
 		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be a list of strings, not %s\n", file, key,
-			Py_TYPE(v)->tp_name);
+			type_name(v));
 		return -1;
 	}
-	Py_ssize_t n = PyList_GET_SIZE(v);
-	l->v = calloc((size_t)n + 1, sizeof *l->v);
+	size_t n = json_array_size(v);
+	l->v = calloc(n + 1, sizeof *l->v);
 	if (!l->v)
 		return -1;
-	for (Py_ssize_t i = 0; i < n; i++) {
-		PyObject *it = PyList_GET_ITEM(v, i); /* borrowed */
-		const char *s = PyUnicode_Check(it) ? PyUnicode_AsUTF8(it) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		const json_t *it = json_array_get(v, i);
+		const char *s = json_string_value(it);
 		if (!s) {
-			PyErr_Clear();
 			fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be a list of strings, but item %zd is %s\n",
-				file, key, (size_t)i + 1, Py_TYPE(it)->tp_name);
+				file, key, i + 1, type_name(it));
 			return -1;
 		}
 		if (codes && !pass_selector_known(s)) {
@@ -82,50 +104,44 @@ static int to_strlist(PyObject *v, struct strlist *l, bool codes, const char *fi
 	return 0;
 }
 
-/* Borrows v. */
-static int to_bool(PyObject *v, int *out, const char *file, const char *key)
+static int to_bool(const json_t *v, int *out, const char *file, const char *key)
 {
-	if (!PyBool_Check(v)) {
+	if (!json_is_boolean(v)) {
 		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be true or false, not %s\n", file, key,
-			Py_TYPE(v)->tp_name);
+			type_name(v));
 		return -1;
 	}
-	*out = v == Py_True;
+	*out = json_is_true(v);
 	return 0;
 }
 
-/* Borrows v. */
-static int to_count(PyObject *v, long long *out, const char *file, const char *key)
+static int to_count(const json_t *v, long long *out, const char *file, const char *key)
 {
-	long long n = PyLong_Check(v) && !PyBool_Check(v) ? PyLong_AsLongLong(v) : -1;
+	long long n = json_is_integer(v) ? (long long)json_integer_value(v) : -1;
 	if (n < 0) {
-		PyErr_Clear();
 		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be an integer >= 0, not %s\n", file, key,
-			PyLong_Check(v) && !PyBool_Check(v) ? "a negative number" : Py_TYPE(v)->tp_name);
+			json_is_integer(v) ? "a negative number" : type_name(v));
 		return -1;
 	}
 	*out = n;
 	return 0;
 }
 
-/* Borrows v: the per-file-ignores table. */
-static int to_pfi(PyObject *v, struct config *c, const char *file)
+/* the per-file-ignores table */
+static int to_pfi(const json_t *v, struct config *c, const char *file)
 {
-	if (!PyDict_Check(v)) {
+	if (!is_table(v)) {
 		fprintf(stderr, "error: %s: [tool.spipfix] `per-file-ignores` must be a table of pattern = [codes], not %s\n",
-			file, Py_TYPE(v)->tp_name);
+			file, type_name(v));
 		return -1;
 	}
-	c->pfi = calloc((size_t)PyDict_Size(v) + 1, sizeof *c->pfi);
+	c->pfi = calloc(json_object_size(v) + 1, sizeof *c->pfi);
 	if (!c->pfi)
 		return -1;
 	c->has_pfi = true;
-	PyObject *k, *val; /* borrowed */
-	Py_ssize_t pos = 0;
-	while (PyDict_Next(v, &pos, &k, &val)) {
-		const char *pat = PyUnicode_AsUTF8(k);
-		if (!pat)
-			return -1;
+	const char *pat;
+	json_t *val;
+	json_object_foreach((json_t *)v, pat, val) {
 		char key[512];
 		snprintf(key, sizeof key, "per-file-ignores.\"%s\"", pat);
 		struct per_file_ignore *e = &c->pfi[c->npfi];
@@ -138,11 +154,24 @@ static int to_pfi(PyObject *v, struct config *c, const char *file)
 	return 0;
 }
 
-/* lift-name: a string of identifier characters and the placeholders {name} (required),
- * {function}, {class}, {scope}. Borrows v. */
-static int to_template(PyObject *v, char **out, const char *file, const char *key)
+static int to_version(const json_t *v, int *minor, const char *file, const char *key)
 {
-	const char *s = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+	const char *s = json_string_value(v);
+	int m = s ? bridge_parse_version(s) : -1;
+	if (m < 0) {
+		fprintf(stderr, "error: %s: [tool.spipfix] `%s` must be one of py3%d to py3%d, not %s%s%s\n", file, key,
+			BRIDGE_MINOR_OLDEST, BRIDGE_MINOR_NEWEST, s ? "`" : "", s ? s : type_name(v), s ? "`" : "");
+		return -1;
+	}
+	*minor = m;
+	return 0;
+}
+
+/* lift-name: a string of identifier characters and the placeholders {name} (required),
+ * {function}, {class}, {scope}. */
+static int to_template(const json_t *v, char **out, const char *file, const char *key)
+{
+	const char *s = json_string_value(v);
 	bool ok = s && strstr(s, "{name}");
 	for (const char *p = s; ok && *p;) {
 		if (*p == '{') {
@@ -157,7 +186,6 @@ static int to_template(PyObject *v, char **out, const char *file, const char *ke
 		ok = c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
 	}
 	if (!ok) {
-		PyErr_Clear();
 		fprintf(stderr, "error: %s: [tool.spipfix]: `%s` must be a string of letters, digits, `_` and the "
 				"placeholders {name}, {function}, {class}, {scope}, with {name} (as \"_{scope}_{name}\")\n",
 			file, key);
@@ -167,37 +195,33 @@ static int to_template(PyObject *v, char **out, const char *file, const char *ke
 	return (*out = strdup(s)) ? 0 : -1;
 }
 
-/* The line length of [tool.black], else [tool.ruff], of a parsed pyproject.toml (borrowed), or 0. */
-static int read_line_length(PyObject *doc)
+/* The line length of [tool.black], else [tool.ruff], of a parsed pyproject.toml, or 0. */
+static int read_line_length(const json_t *doc)
 {
 	int found = 0;
-	PyObject *tool = PyDict_GetItemString(doc, "tool"); /* borrowed */
+	const json_t *tool = json_object_get(doc, "tool");
 	static const char *const tables[] = {"black", "ruff", NULL};
-	for (const char *const *t = tables; tool && PyDict_Check(tool) && *t && !found; t++) {
-		PyObject *tbl = PyDict_GetItemString(tool, *t);                                   /* borrowed */
-		PyObject *ll = tbl && PyDict_Check(tbl) ? PyDict_GetItemString(tbl, "line-length") : NULL; /* borrowed */
-		long n = ll && PyLong_Check(ll) ? PyLong_AsLong(ll) : 0;
+	for (const char *const *t = tables; is_table(tool) && *t && !found; t++) {
+		const json_t *tbl = json_object_get(tool, *t);
+		const json_t *ll = is_table(tbl) ? json_object_get(tbl, "line-length") : NULL;
+		json_int_t n = json_is_integer(ll) ? json_integer_value(ll) : 0;
 		if (n > 0 && n < 10000)
 			found = (int)n;
 	}
-	PyErr_Clear();
 	return found;
 }
 
-/* Borrows tbl: the [tool.spipfix] table. */
-static int load_table(PyObject *tbl, struct config *c)
+/* the [tool.spipfix] table */
+static int load_table(const json_t *tbl, struct config *c)
 {
 	const char *file = c->path;
-	if (!PyDict_Check(tbl)) {
+	if (!is_table(tbl)) {
 		fprintf(stderr, "error: %s: `tool.spipfix` must be a table\n", file);
 		return -1;
 	}
-	PyObject *k, *v; /* borrowed */
-	Py_ssize_t pos = 0;
-	while (PyDict_Next(tbl, &pos, &k, &v)) {
-		const char *key = PyUnicode_AsUTF8(k);
-		if (!key)
-			return -1;
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)tbl, key, v) {
 		int rc;
 		if (!strcmp(key, "select"))
 			rc = to_strlist(v, &c->select, true, file, key), c->has_select = true;
@@ -221,6 +245,8 @@ static int load_table(PyObject *tbl, struct config *c)
 			rc = to_bool(v, &c->include_tests, file, key);
 		else if (!strcmp(key, "lift-name"))
 			rc = to_template(v, &c->lift_name, file, key);
+		else if (!strcmp(key, "target-version"))
+			rc = to_version(v, &c->target_minor, file, key);
 		else {
 			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
 			rc = -1;
@@ -229,6 +255,87 @@ static int load_table(PyObject *tbl, struct config *c)
 			return -1;
 	}
 	return 0;
+}
+
+/* One clause's version "3.X[.Y][.*]": 0 with major and minor set, -1 when not a version. */
+static int parse_release(const char *p, const char *end, long *major, long *minor)
+{
+	char *e;
+	*major = strtol(p, &e, 10);
+	if (e == p)
+		return -1;
+	*minor = 0;
+	if (e < end && *e == '.') {
+		p = e + 1;
+		if (p < end && *p == '*')
+			return 0;
+		*minor = strtol(p, &e, 10);
+		if (e == p)
+			return -1;
+	}
+	return 0;
+}
+
+int config_requires_minor(const char *spec, int *minor)
+{
+	*minor = 0;
+	long best_major = -1, best_minor = -1;
+	for (const char *p = spec; *p;) {
+		const char *end = strchr(p, ',');
+		end = end ? end : p + strlen(p);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		static const char *const ops[] = {"===", "~=", "==", "!=", ">=", "<=", ">", "<"};
+		const char *op = NULL;
+		for (size_t i = 0; i < sizeof ops / sizeof *ops && !op; i++)
+			if (!strncmp(p, ops[i], strlen(ops[i])))
+				op = ops[i];
+		if (!op)
+			return -1;
+		p += strlen(op);
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		long ma, mi;
+		if (parse_release(p, end, &ma, &mi) < 0)
+			return -1;
+		/* a lower bound: >=, >, ~=, ==, === (">3.11" still admits 3.11.1) */
+		if (strcmp(op, "!=") && strcmp(op, "<=") && strcmp(op, "<") &&
+		    (ma > best_major || (ma == best_major && mi > best_minor))) {
+			best_major = ma;
+			best_minor = mi;
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (best_major < 0)
+		return 0;
+	*minor = best_major < 3 ? 0 : best_major > 3 ? 99 : (int)(best_minor > 99 ? 99 : best_minor);
+	return 0;
+}
+
+/* [project] requires-python of a parsed file, when it has one: copied into c (the first found
+ * wins). Returns 0 / -1 (printed). */
+static int load_requires(const json_t *doc, const char *path, struct config *c)
+{
+	if (c->requires_python)
+		return 0;
+	const json_t *project = json_object_get(doc, "project");
+	const json_t *rp = is_table(project) ? json_object_get(project, "requires-python") : NULL;
+	if (!rp)
+		return 0;
+	if (!json_is_string(rp)) {
+		fprintf(stderr, "error: %s: [project] `requires-python` must be a string, not %s\n", path, type_name(rp));
+		return -1;
+	}
+	int minor;
+	if (config_requires_minor(json_string_value(rp), &minor) < 0) {
+		fprintf(stderr, "error: %s: [project] `requires-python`: `%s` is not a version specifier\n", path,
+			json_string_value(rp));
+		return -1;
+	}
+	c->requires_python = strdup(json_string_value(rp));
+	c->requires_path = path_absolute(path);
+	c->requires_minor = minor;
+	return c->requires_python && c->requires_path ? 0 : -1;
 }
 
 /* Parse one TOML file. Returns 1 when it has a [tool.spipfix] table (loaded into c), 0 when not,
@@ -242,39 +349,34 @@ static int load_file(const char *path, struct config *c, bool must_have)
 		fprintf(stderr, "error: %s: cannot read: %s\n", path, strerror(errno));
 		return -1;
 	}
-	/* a file that never names us needs no interpreter, unless it has the line length */
+	/* a file that never names us needs no interpreter, unless it has the line length or the
+	 * Python the project needs, not yet found nearer */
 	bool ours = must_have || memmem(buf, len, "spipfix", 7);
-	if (!ours && (c->line_length || !memmem(buf, len, "line-length", 11))) {
+	if (!ours && (c->line_length || !memmem(buf, len, "line-length", 11)) &&
+	    (c->requires_python || !memmem(buf, len, "requires-python", 15))) {
 		free(buf);
 		return 0;
 	}
 	int rc = -1;
-	PyObject *mod = NULL, *text = NULL, *doc = NULL; /* new references */
-	if (bridge_init() < 0)
-		goto out;
-	mod = PyImport_ImportModule("tomllib");
-	text = mod ? PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict") : NULL;
-	doc = text ? PyObject_CallMethod(mod, "loads", "O", text) : NULL;
+	char *err = NULL;
+	json_t *doc = NULL;
+	char *text = bridge_toml(buf, len, &err);
+	if (text) {
+		doc = json_loads(text, 0, NULL);
+		free(text);
+	}
 	if (!doc && !ours) { /* not ours to judge: read for the line length only */
-		PyErr_Clear();
 		rc = 0;
 		goto out;
 	}
 	if (!doc) {
-		PyObject *type, *value, *tb; /* new references (fetched) */
-		PyErr_Fetch(&type, &value, &tb);
-		PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-		const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
-		fprintf(stderr, "error: %s: invalid TOML: %s\n", path, msg ? msg : "cannot be read");
-		Py_XDECREF(s);
-		Py_XDECREF(type);
-		Py_XDECREF(value);
-		Py_XDECREF(tb);
-		PyErr_Clear();
+		fprintf(stderr, "error: %s: invalid TOML: %s\n", path, err ? err : "cannot be read");
 		goto out;
 	}
-	PyObject *tool = PyDict_GetItemString(doc, "tool"); /* borrowed */
-	PyObject *tbl = tool && PyDict_Check(tool) ? PyDict_GetItemString(tool, "spipfix") : NULL; /* borrowed */
+	if (load_requires(doc, path, c) < 0)
+		goto out;
+	const json_t *tool = json_object_get(doc, "tool");
+	const json_t *tbl = is_table(tool) ? json_object_get(tool, "spipfix") : NULL;
 	int ll = read_line_length(doc);
 	if (ll && (tbl || !c->line_length)) /* the file with the table decides, else the nearest */
 		c->line_length = ll;
@@ -299,11 +401,9 @@ static int load_file(const char *path, struct config *c, bool must_have)
 	c->min_executions = -1;
 	c->found = true;
 	rc = load_table(tbl, c) < 0 ? -1 : 1;
-	PyErr_Clear();
 out:
-	Py_XDECREF(doc);
-	Py_XDECREF(text);
-	Py_XDECREF(mod);
+	json_decref(doc);
+	free(err);
 	free(buf);
 	return rc;
 }

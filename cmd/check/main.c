@@ -77,6 +77,8 @@ static void usage(FILE *out)
 	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
 	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
 	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
+	      "      --target-version VERSION Prove on this CPython: py311, py312 or py313 (default: target-version,\n"
+	      "                               else the lower bound of requires-python, else py311)\n"
 	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
 	      "      --min-executions N       With --trace-profile: fix only findings whose site ran at least N times\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
@@ -495,6 +497,47 @@ static long long trace_lookup(void *ctx, const struct unit *u, const struct find
 	return trace_profile_finding(ctx, u, f);
 }
 
+/* The target version: --target-version, else target-version, else the lower bound of
+ * requires-python (the oldest supported version when it is older), else the default. When the
+ * configuration was read by another version's interpreter, which cannot leave the process (see
+ * passes/pyrt.h), spipfix runs itself again with the version named on the command line.
+ * Returns 0, or -1 after an error message; does not return when it runs itself again. */
+static int choose_target(int argc, char **argv, const struct cli *cl, const struct config *cfg)
+{
+	int target = cl->target_minor ? cl->target_minor : cfg->target_minor;
+	if (!target && cfg->requires_python) {
+		if (cfg->requires_minor > BRIDGE_MINOR_NEWEST) {
+			fprintf(stderr, "error: %s: [project] `requires-python` = \"%s\" needs a Python newer than spipfix knows "
+					"(py3%d); set target-version in [tool.spipfix]\n",
+				cfg->requires_path, cfg->requires_python, BRIDGE_MINOR_NEWEST);
+			return -1;
+		}
+		target = cfg->requires_minor < BRIDGE_MINOR_OLDEST ? BRIDGE_MINOR_OLDEST : cfg->requires_minor;
+	}
+	if (!target)
+		target = bridge_default_minor();
+	if (target == bridge_target() || !bridge_loaded())
+		return bridge_select(target);
+	if (!bridge_built(target))
+		return bridge_select(target); /* the error */
+	char opt[32];
+	snprintf(opt, sizeof opt, "--target-version=py3%d", target);
+	char **nv = calloc((size_t)argc + 3, sizeof *nv);
+	if (!nv)
+		return -1;
+	nv[0] = program_invocation_name;
+	nv[1] = "check";
+	nv[2] = opt;
+	for (int i = 1; i < argc; i++)
+		nv[i + 2] = argv[i];
+	fflush(stdout);
+	fflush(stderr);
+	execv("/proc/self/exe", nv);
+	fprintf(stderr, "error: cannot run spipfix again for Python 3.%d: %s\n", target, strerror(errno));
+	free(nv);
+	return -1;
+}
+
 int check_main(int argc, char **argv)
 {
 	struct options o = {.mode = MODE_REPORT, .format = &render_text};
@@ -537,6 +580,7 @@ int check_main(int argc, char **argv)
 		OPT_INCLUDE_TESTS,
 		OPT_NO_INCLUDE_TESTS,
 		OPT_LINE_LENGTH,
+		OPT_TARGET_VERSION,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -573,6 +617,7 @@ int check_main(int argc, char **argv)
 		{"include-tests", no_argument, NULL, OPT_INCLUDE_TESTS},
 		{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
 		{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
+		{"target-version", required_argument, NULL, OPT_TARGET_VERSION},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -677,6 +722,12 @@ int check_main(int argc, char **argv)
 			}
 			break;
 		}
+		case OPT_TARGET_VERSION:
+			if ((cl.target_minor = bridge_parse_version(optarg)) < 0) {
+				fprintf(stderr, "error: --target-version: unknown version `%s` (py311, py312, py313)\n", optarg);
+				goto out;
+			}
+			break;
 		case OPT_STATISTICS: o.statistics = true; break;
 		case OPT_EXIT_ZERO: o.exit_zero = true; break;
 		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
@@ -739,6 +790,9 @@ int check_main(int argc, char **argv)
 		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
 		goto out;
 	}
+	/* the configuration is read with the tomllib of the version named here, else the default's */
+	if (cl.target_minor && bridge_select(cl.target_minor) < 0)
+		goto out;
 	if (!cl.isolated) {
 		char *start = config_start(&o, paths, npaths);
 		int r = start ? config_load(cl.config, start, &cfg) : 0;
@@ -746,6 +800,8 @@ int check_main(int argc, char **argv)
 		if (r < 0)
 			goto out;
 	}
+	if (choose_target(argc, argv, &cl, &cfg) < 0)
+		goto out;
 	if (options_resolve(&o, &cl, &cfg) < 0)
 		goto out;
 	/* a trace gives each finding its execution count; text diagnostics are held back and

@@ -7,7 +7,6 @@
  * dies costs only its files, which are reported as errors. On a terminal, a progress line on
  * stderr once the run takes > 1 s. */
 #define PY_SSIZE_T_CLEAN
-#include <Python.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -20,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bridge.h"
 #include "cache.h"
 #include "check.h"
 
@@ -188,7 +188,8 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 {
 	struct worker ws[MAX_WORKERS];
 	int nw = 0;
-	bool py = Py_IsInitialized();
+	/* a running interpreter (it read pyproject.toml) is forked the way CPython wants */
+	bool py = bridge_loaded();
 	fflush(stdout);
 	fflush(stderr);
 	for (int k = 0; k < jobs && k < MAX_WORKERS; k++) {
@@ -201,11 +202,11 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			break;
 		}
 		if (py)
-			PyOS_BeforeFork();
+			bridge_before_fork();
 		pid_t pid = fork();
 		if (pid == 0) {
 			if (py)
-				PyOS_AfterFork_Child();
+				bridge_after_fork_child();
 			signal(SIGPIPE, SIG_DFL);
 			for (int j = 0; j < nw; j++) {
 				close(ws[j].tasks);
@@ -218,7 +219,7 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			_exit(0);
 		}
 		if (py)
-			PyOS_AfterFork_Parent();
+			bridge_after_fork_parent();
 		close(tp[0]);
 		close(rp[1]);
 		if (pid < 0) {

@@ -1,11 +1,8 @@
 /* `spipfix profile`: the bytecode footprint of installed packages or folders, computed from the
- * code objects that the embedded CPython compiles from their sources: instructions, .pyc bytes,
- * memory after unmarshalling, findings of every registered pass, redundant opcode sequences,
- * test-code share, what -OO would save and what annotations take. */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <marshal.h>
-#include <opcode.h>
+ * code objects that the target version's CPython compiles from their sources: instructions,
+ * .pyc bytes, memory after unmarshalling, findings of every registered pass, redundant opcode
+ * sequences, test-code share, what -OO would save and what annotations take. The measures of a
+ * file come through the Python boundary (pyrt.h profile_measure, passes/bridge_measure.c). */
 
 #include <errno.h>
 #include <fts.h>
@@ -25,9 +22,8 @@
 #include "engine.h"
 #include "pass.h"
 
-/* The redundant opcode sequences, in the order ties are broken. Definitions in the --help text. */
-enum { SEQ_STORE_RELOAD, SEQ_ATTR_RELOAD, SEQ_GLOBAL_RELOAD_IN_LOOP, SEQ_CONSTANT_DISPLAY, SEQ_CONSTANT_DISCARD,
-       SEQ_SELF_ASSIGN, NSEQ };
+/* The redundant opcode sequences (pyrt.h SEQ_*), in the order ties are broken. Definitions in
+ * the --help text. */
 static const char *const seq_names[NSEQ] = {"store-reload",     "attr-reload",      "global-reload-in-loop",
 					    "constant-display", "constant-discard", "self-assign"};
 
@@ -53,345 +49,10 @@ struct package {
 
 struct profiler {
 	size_t npasses;
-	PyObject *helpers;   /* the helper module's globals (new reference) */
-	PyObject *getsizeof; /* sys.getsizeof (new reference) */
+	const struct pyrt_ops *py; /* the target version's boundary */
 	bool progress;
 	double last_progress;
 };
-
-/* ---- Python helpers: package lookup, annotation stripping -------------------------------- */
-
-static const char helper_src[] =
-	"import ast, os, site, sys\n"
-	"from importlib.machinery import PathFinder\n"
-	"for _p in site.getsitepackages():\n"
-	"    if os.path.isdir(_p) and _p not in sys.path:\n"
-	"        sys.path.append(_p)\n"
-	"def locate(name):\n"
-	"    path, spec = None, None\n"
-	"    for i, part in enumerate(name.split('.')):\n"
-	"        if i and path is None:\n"
-	"            return None\n"
-	"        spec = PathFinder.find_spec(part, path)\n"
-	"        if spec is None:\n"
-	"            return None\n"
-	"        path = spec.submodule_search_locations\n"
-	"    if path is not None:\n"
-	"        return [str(p) for p in path]\n"
-	"    return [spec.origin] if spec.origin and spec.origin.endswith('.py') else []\n"
-	"class _Strip(ast.NodeTransformer):\n"
-	"    def generic_visit(self, node):\n"
-	"        body = isinstance(getattr(node, 'body', None), list) and bool(node.body)\n"
-	"        final = bool(getattr(node, 'finalbody', None))\n"
-	"        super().generic_visit(node)\n"
-	"        if body and not node.body and not isinstance(node, ast.Module):\n"
-	"            node.body = [ast.copy_location(ast.Pass(), node)]\n"
-	"        if final and not node.finalbody and not node.handlers:\n"
-	"            node.finalbody = [ast.copy_location(ast.Pass(), node)]\n"
-	"        return node\n"
-	"    def visit_FunctionDef(self, node):\n"
-	"        a = node.args\n"
-	"        for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:\n"
-	"            if x is not None:\n"
-	"                x.annotation = None\n"
-	"        node.returns = None\n"
-	"        return self.generic_visit(node)\n"
-	"    visit_AsyncFunctionDef = visit_FunctionDef\n"
-	"    def visit_AnnAssign(self, node):\n"
-	"        if node.value is None:\n"
-	"            return None\n"
-	"        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)\n"
-	"def compile_stripped(src, filename):\n"
-	"    tree = _Strip().visit(ast.parse(src, filename))\n"
-	"    return compile(tree, filename, 'exec', dont_inherit=True, optimize=0)\n";
-
-/* Run helper_src once; pr->helpers (its globals) and pr->getsizeof become new references.
- * Returns 0 / -1. */
-static int helpers_init(struct profiler *pr)
-{
-	PyObject *g = PyDict_New();                        /* new reference */
-	PyObject *b = PyImport_ImportModule("builtins");   /* new reference */
-	PyObject *r = NULL;
-	if (g && b && PyDict_SetItemString(g, "__builtins__", b) == 0)
-		r = PyRun_String(helper_src, Py_file_input, g, g); /* new reference */
-	Py_XDECREF(b);
-	if (!r) {
-		PyErr_Print();
-		Py_XDECREF(g);
-		return -1;
-	}
-	Py_DECREF(r);
-	pr->helpers = g;
-	pr->getsizeof = PySys_GetObject("getsizeof"); /* borrowed */
-	Py_XINCREF(pr->getsizeof);
-	return pr->getsizeof ? 0 : -1;
-}
-
-/* ---- per code object measures ------------------------------------------------------------ */
-
-struct ins {
-	int offset, op, arg;
-};
-
-/* Decode a code object's deoptimised bytecode: CACHE units skipped, EXTENDED_ARG folded into the
- * instruction it extends. co: borrowed. Returns a malloc'd array or NULL; *n receives its length
- * and *units the number of instructions as `dis` lists them (EXTENDED_ARG included). */
-static struct ins *decode(PyCodeObject *co, size_t *n, uint64_t *units)
-{
-	PyObject *bytes = PyCode_GetCode(co); /* new reference */
-	if (!bytes)
-		return NULL;
-	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-	size_t nb = (size_t)PyBytes_GET_SIZE(bytes) / 2;
-	struct ins *v = malloc(sizeof *v * (nb ? nb : 1));
-	size_t k = 0;
-	uint64_t u = 0;
-	int ext = 0;
-	for (size_t i = 0; v && i < nb; i++) {
-		int op = b[2 * i], arg = b[2 * i + 1] | ext;
-		if (op == CACHE)
-			continue;
-		u++;
-		if (op == EXTENDED_ARG) {
-			ext = arg << 8;
-			continue;
-		}
-		ext = 0;
-		v[k++] = (struct ins){(int)(2 * i), op, arg};
-	}
-	Py_DECREF(bytes);
-	*n = k;
-	*units = u;
-	return v;
-}
-
-static bool backward_jump(int op)
-{
-	/* JUMP_BACKWARD_NO_INTERRUPT closes the await / yield-from loop, not a loop of the source */
-	return op == JUMP_BACKWARD || op == POP_JUMP_BACKWARD_IF_FALSE || op == POP_JUMP_BACKWARD_IF_TRUE ||
-	       op == POP_JUMP_BACKWARD_IF_NONE || op == POP_JUMP_BACKWARD_IF_NOT_NONE;
-}
-
-static bool all_const(const struct ins *v, size_t end, size_t n)
-{
-	if (n > end)
-		return false;
-	for (size_t k = end - n; k < end; k++)
-		if (v[k].op != LOAD_CONST)
-			return false;
-	return true;
-}
-
-/* Count the redundant sequences of one function-like code object. co: borrowed. */
-static int count_sequences(PyCodeObject *co, const struct ins *v, size_t n, uint64_t seq[NSEQ])
-{
-	Py_ssize_t nnames = PyTuple_GET_SIZE(co->co_names);
-	bool *redundant = calloc(n ? n : 1, sizeof *redundant);
-	bool *seen = calloc((size_t)nnames + 1, sizeof *seen);
-	struct pair {
-		int local, attr;
-	} *pairs = malloc(sizeof *pairs * (n ? n : 1));
-	size_t npairs = 0;
-	int rc = -1;
-	if (!redundant || !seen || !pairs)
-		goto out;
-	for (size_t i = 0; i < n; i++) {
-		const struct ins *in = &v[i], *next = i + 1 < n ? &v[i + 1] : NULL;
-		if (next && in->op == STORE_FAST && next->op == LOAD_FAST && in->arg == next->arg)
-			seq[SEQ_STORE_RELOAD]++;
-		if (next && in->op == LOAD_FAST && next->op == STORE_FAST && in->arg == next->arg)
-			seq[SEQ_SELF_ASSIGN]++;
-		if (next && in->op == LOAD_CONST && next->op == POP_TOP)
-			seq[SEQ_CONSTANT_DISCARD]++;
-		/* constant-display, counted at its last instruction */
-		int a = in->arg;
-		if (((in->op == BUILD_LIST || in->op == BUILD_SET) && a >= 1 && all_const(v, i, (size_t)a)) ||
-		    (in->op == BUILD_CONST_KEY_MAP && a >= 1 && all_const(v, i, (size_t)a + 1)) ||
-		    (in->op == BUILD_MAP && a >= 1 && all_const(v, i, 2 * (size_t)a)) ||
-		    ((in->op == LIST_EXTEND || in->op == SET_UPDATE) && a == 1 && i >= 2 && v[i - 1].op == LOAD_CONST &&
-		     v[i - 2].op == (in->op == LIST_EXTEND ? BUILD_LIST : BUILD_SET) && v[i - 2].arg == 0))
-			seq[SEQ_CONSTANT_DISPLAY]++;
-		/* attr-reload: (local, attribute) pairs loaded since the local or the attribute was last
-		 * stored or deleted */
-		if ((in->op == STORE_FAST || in->op == DELETE_FAST) || in->op == STORE_ATTR || in->op == DELETE_ATTR) {
-			bool local = in->op == STORE_FAST || in->op == DELETE_FAST;
-			size_t k = 0;
-			for (size_t j = 0; j < npairs; j++)
-				if (local ? pairs[j].local != in->arg : pairs[j].attr != in->arg)
-					pairs[k++] = pairs[j];
-			npairs = k;
-		}
-		if (next && in->op == LOAD_FAST && next->op == LOAD_ATTR) {
-			bool again = false;
-			for (size_t j = 0; j < npairs && !again; j++)
-				again = pairs[j].local == in->arg && pairs[j].attr == next->arg;
-			if (again)
-				seq[SEQ_ATTR_RELOAD]++;
-			else
-				pairs[npairs++] = (struct pair){in->arg, next->arg};
-		}
-	}
-	/* global-reload-in-loop: per loop body (a backward jump's [target, jump]), every LOAD_GLOBAL
-	 * of a name an earlier LOAD_GLOBAL of the same body already loaded; each instruction once */
-	for (size_t j = 0; j < n; j++) {
-		if (!backward_jump(v[j].op))
-			continue;
-		int target = v[j].offset + 2 - 2 * v[j].arg;
-		memset(seen, 0, (size_t)nnames + 1);
-		for (size_t i = 0; i < j; i++) {
-			if (v[i].offset < target || v[i].op != LOAD_GLOBAL)
-				continue;
-			int name = v[i].arg >> 1;
-			if (name < 0 || name >= nnames)
-				continue;
-			if (seen[name])
-				redundant[i] = true;
-			seen[name] = true;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		seq[SEQ_GLOBAL_RELOAD_IN_LOOP] += redundant[i];
-	rc = 0;
-out:
-	free(redundant);
-	free(seen);
-	free(pairs);
-	return rc;
-}
-
-/* Instructions of co and every code object in its constants, and the sequences of the
- * function-like ones. co: borrowed. Returns 0 / -1. */
-static int walk_code(PyCodeObject *co, uint64_t *instructions, uint64_t seq[NSEQ], int depth)
-{
-	if (depth > 500)
-		return -1;
-	size_t n;
-	uint64_t units;
-	struct ins *v = decode(co, &n, &units);
-	if (!v)
-		return -1;
-	*instructions += units;
-	int rc = (co->co_flags & CO_OPTIMIZED) ? count_sequences(co, v, n, seq) : 0;
-	free(v);
-	PyObject *consts = co->co_consts;
-	for (Py_ssize_t i = 0; rc == 0 && i < PyTuple_GET_SIZE(consts); i++) {
-		PyObject *c = PyTuple_GET_ITEM(consts, i);
-		if (PyCode_Check(c))
-			rc = walk_code((PyCodeObject *)c, instructions, seq, depth + 1);
-	}
-	return rc;
-}
-
-/* ---- memory: sys.getsizeof over the distinct objects of the unmarshalled code --------------- */
-
-struct memwalk {
-	PyObject *getsizeof; /* borrowed */
-	const void **set;    /* open addressing on addresses */
-	size_t cap, n;
-	uint64_t total;
-};
-
-static size_t hash_addr(const void *p)
-{
-	uint64_t x = (uint64_t)(uintptr_t)p;
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return (size_t)x;
-}
-
-/* 1 when p was not in the set (and is now), 0 when it was, -1 out of memory. */
-static int set_add(struct memwalk *w, const void *p)
-{
-	if ((w->n + 1) * 2 > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-		const void **nv = calloc(cap, sizeof *nv);
-		if (!nv)
-			return -1;
-		for (size_t i = 0; i < w->cap; i++) {
-			if (!w->set[i])
-				continue;
-			size_t h = hash_addr(w->set[i]) & (cap - 1);
-			while (nv[h])
-				h = (h + 1) & (cap - 1);
-			nv[h] = w->set[i];
-		}
-		free(w->set);
-		w->set = nv;
-		w->cap = cap;
-	}
-	size_t h = hash_addr(p) & (w->cap - 1);
-	for (; w->set[h]; h = (h + 1) & (w->cap - 1))
-		if (w->set[h] == p)
-			return 0;
-	w->set[h] = p;
-	w->n++;
-	return 1;
-}
-
-/* o: borrowed. Returns 0 / -1. */
-static int mem_visit(struct memwalk *w, PyObject *o, int depth)
-{
-	if (!o || o == Py_None || o == Py_True || o == Py_False || o == Py_Ellipsis)
-		return 0;
-	if (depth > 1000)
-		return -1;
-	int fresh = set_add(w, o);
-	if (fresh <= 0)
-		return fresh;
-	PyObject *sz = PyObject_CallOneArg(w->getsizeof, o); /* new reference */
-	if (!sz)
-		return -1;
-	w->total += PyLong_AsUnsignedLongLong(sz);
-	Py_DECREF(sz);
-	if (PyErr_Occurred())
-		return -1;
-	if (PyCode_Check(o)) {
-		PyCodeObject *co = (PyCodeObject *)o;
-		PyObject *parts[] = {co->co_consts,  co->co_names,     co->co_localsplusnames, co->co_localspluskinds,
-				     co->co_linetable, co->co_exceptiontable, co->co_filename, co->co_name,
-				     co->co_qualname};
-		for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
-			if (mem_visit(w, parts[i], depth + 1) < 0)
-				return -1;
-	} else if (PyTuple_Check(o)) {
-		for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(o); i++)
-			if (mem_visit(w, PyTuple_GET_ITEM(o, i), depth + 1) < 0)
-				return -1;
-	} else if (PyFrozenSet_Check(o)) {
-		Py_ssize_t pos = 0;
-		PyObject *key;
-		Py_hash_t hash;
-		while (_PySet_NextEntry(o, &pos, &key, &hash))
-			if (mem_visit(w, key, depth + 1) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-/* Marshal size and memory of a module code object. code: borrowed. Returns 0 / -1. */
-static int measure(struct profiler *pr, PyObject *code, uint64_t *marshal_bytes, uint64_t *memory)
-{
-	PyObject *data = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION); /* new reference */
-	if (!data)
-		return -1;
-	*marshal_bytes = (uint64_t)PyBytes_GET_SIZE(data);
-	int rc = -1;
-	PyObject *loaded = NULL;
-	struct memwalk w = {.getsizeof = pr->getsizeof};
-	if (memory) {
-		loaded = PyMarshal_ReadObjectFromString(PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data)); /* new */
-		if (!loaded || mem_visit(&w, loaded, 0) < 0)
-			goto out;
-		*memory = w.total;
-	}
-	rc = 0;
-out:
-	free(w.set);
-	Py_XDECREF(loaded);
-	Py_DECREF(data);
-	return rc;
-}
 
 /* ---- files ------------------------------------------------------------------------------- */
 
@@ -412,28 +73,6 @@ static bool is_test(const char *rel)
 	return false;
 }
 
-/* Returns a new reference to the module code object, or NULL with a Python error set. */
-static PyObject *compile_src(const char *src, const char *filename, int optimize)
-{
-	PyCompilerFlags flags = _PyCompilerFlags_INIT;
-	return Py_CompileStringExFlags(src, filename, Py_file_input, &flags, optimize);
-}
-
-static void file_error(const char *path, const char *what)
-{
-	PyObject *type, *value, *tb;
-	PyErr_Fetch(&type, &value, &tb);
-	PyObject *s = value ? PyObject_Str(value) : NULL; /* new reference */
-	const char *msg = s ? PyUnicode_AsUTF8(s) : NULL;
-	fprintf(stderr, "error: %s: %s (%s: %s); not counted\n", path, what,
-		type ? ((PyTypeObject *)type)->tp_name : "error", msg ? msg : "?");
-	Py_XDECREF(s);
-	Py_XDECREF(type);
-	Py_XDECREF(value);
-	Py_XDECREF(tb);
-	PyErr_Clear();
-}
-
 static void profile_file(struct profiler *pr, struct package *p, const char *path, const char *rel)
 {
 	struct stats *s = &p->s;
@@ -446,50 +85,33 @@ static void profile_file(struct profiler *pr, struct package *p, const char *pat
 		s->errors++;
 		return;
 	}
-	PyObject *code = NULL, *code2 = NULL, *stripped = NULL;
-	uint64_t ninsn = 0, seq[NSEQ] = {0}, m0, m2, mem0, mem_stripped;
+	struct pyrt_measures m;
+	char *err = NULL;
 	if (memchr(buf, 0, len)) {
 		fprintf(stderr, "error: %s: contains NUL bytes; not counted\n", path);
 		s->errors++;
 		goto out;
 	}
-	/* the file name the import system gives the code (its path on sys.path) */
-	code = compile_src(buf, path, 0);
-	if (!code) {
-		file_error(path, "cannot be compiled");
+	if (pr->py->profile_measure(buf, len, path, &m, &err) < 0) {
+		fprintf(stderr, "error: %s: %s; not counted\n", path, err ? err : "cannot be measured");
 		s->errors++;
 		goto out;
 	}
-	code2 = compile_src(buf, path, 2);
-	PyObject *fn = PyDict_GetItemString(pr->helpers, "compile_stripped"); /* borrowed */
-	PyObject *src = PyBytes_FromStringAndSize(buf, (Py_ssize_t)len);       /* new reference */
-	stripped = fn && src ? PyObject_CallFunction(fn, "Os", src, path) : NULL; /* new reference */
-	Py_XDECREF(src);
-	if (!code2 || !stripped || walk_code((PyCodeObject *)code, &ninsn, seq, 0) < 0 ||
-	    measure(pr, code, &m0, &mem0) < 0 || measure(pr, code2, &m2, NULL) < 0 ||
-	    measure(pr, stripped, &(uint64_t){0}, &mem_stripped) < 0) {
-		file_error(path, "cannot be measured");
-		s->errors++;
-		goto out;
-	}
-	s->instructions += ninsn;
+	s->instructions += m.instructions;
 	if (is_test(rel))
-		s->test_instructions += ninsn;
-	s->pyc_bytes += PYC_HEADER + m0;
-	s->oo_saved += m0 > m2 ? m0 - m2 : 0;
-	s->memory += mem0;
-	s->annotation_memory += mem0 > mem_stripped ? mem0 - mem_stripped : 0;
+		s->test_instructions += m.instructions;
+	s->pyc_bytes += PYC_HEADER + m.marshal;
+	s->oo_saved += m.marshal > m.marshal_oo ? m.marshal - m.marshal_oo : 0;
+	s->memory += m.memory;
+	s->annotation_memory += m.memory > m.memory_stripped ? m.memory - m.memory_stripped : 0;
 	for (int k = 0; k < NSEQ; k++)
-		s->seq[k] += seq[k];
+		s->seq[k] += m.seq[k];
 	/* the passes, as `spipfix check` runs them, on what check accepts (UTF-8 text) */
-	PyObject *text = PyUnicode_DecodeUTF8(buf, (Py_ssize_t)len, "strict"); /* new reference */
-	if (!text) {
-		PyErr_Clear();
+	if (!m.utf8) {
 		fprintf(stderr, "warning: %s: not valid UTF-8; measured, but the rules were not run\n", path);
 		s->unanalysed++;
 		goto out;
 	}
-	Py_DECREF(text);
 	struct unit u;
 	if (engine_analyse(&(struct engine_config){0}, &u, path, buf, len) < 0) {
 		fprintf(stderr, "warning: %s: measured, but the rules were not run: %s\n", path, u.error);
@@ -502,10 +124,7 @@ static void profile_file(struct profiler *pr, struct package *p, const char *pat
 	}
 	unit_free(&u);
 out:
-	Py_XDECREF(code);
-	Py_XDECREF(code2);
-	Py_XDECREF(stripped);
-	PyErr_Clear();
+	free(err);
 	free(buf);
 }
 
@@ -627,23 +246,12 @@ static int resolve(struct profiler *pr, struct package *p)
 	}
 	if (!(p->name = strdup(p->arg)))
 		return -1;
-	PyObject *fn = PyDict_GetItemString(pr->helpers, "locate"); /* borrowed */
-	PyObject *r = fn ? PyObject_CallFunction(fn, "s", p->arg) : NULL; /* new reference */
-	if (!r) {
-		PyErr_Clear();
-		return 0;
-	}
-	if (PyList_Check(r)) {
-		p->roots = calloc((size_t)PyList_GET_SIZE(r) + 1, sizeof *p->roots);
-		for (Py_ssize_t i = 0; p->roots && i < PyList_GET_SIZE(r); i++) {
-			const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(r, i));
-			if (s && (p->roots[p->nroots] = strdup(s)))
-				p->nroots++;
-		}
-		p->found = true;
-	}
-	Py_DECREF(r);
-	PyErr_Clear();
+	char *err = NULL;
+	int r = pr->py->profile_locate(p->arg, &p->roots, &p->nroots, &err);
+	if (r < 0)
+		fprintf(stderr, "warning: %s: cannot be looked up: %s\n", p->arg, err ? err : "?");
+	free(err);
+	p->found = r > 0;
 	return 0;
 }
 
@@ -769,7 +377,8 @@ static int print_json(const struct profiler *pr, const struct package *pk, size_
 {
 	json_t *root = json_object(), *a = json_array();
 	json_object_set_new(root, "format", json_string("spipfix-profile/1"));
-	json_object_set_new(root, "python", json_string(Py_GetVersion()));
+	json_object_set_new(root, "python", json_string(bridge_python_version()));
+	json_object_set_new(root, "target_version", json_string(bridge_target_name()));
 	for (size_t i = 0; i < n; i++) {
 		if (!pk[i].found)
 			continue;
@@ -857,13 +466,14 @@ static void profile_usage(FILE *out)
 	      "\n"
 	      "The bytecode footprint of installed packages or folders, per package and in total. An\n"
 	      "argument that names an existing file or folder is that path; otherwise it is a package (or\n"
-	      "module) name looked up on the embedded interpreter's sys.path: /usr/bin/python3's standard\n"
-	      "library plus site.getsitepackages() (no .pth file is run). Every .py file under it is\n"
-	      "compiled by the embedded CPython with the file's path as its name, as the import system does\n"
+	      "module) name looked up on the target version's sys.path: its standard library plus\n"
+	      "site.getsitepackages() (no .pth file is run). Every .py file under it is compiled by that\n"
+	      "version's CPython with the file's path as its name, as the import system does\n"
 	      "(symlinks not followed, __pycache__ skipped); nothing is imported or executed.\n"
 	      "\n"
 	      "Options:\n"
 	      "      --format FORMAT  table (default) or json\n"
+	      "      --target-version V  the CPython to compile and measure with: py311 (default), py312, py313\n"
 	      "      --sort KEY       order packages by KEY, largest first: files, instructions, tests, pyc,\n"
 	      "                       oo, memory, annotations, a rule code (SPF101, ...) or a sequence name;\n"
 	      "                       `name` sorts by name. Default: the order given\n"
@@ -934,9 +544,10 @@ static void stats_add(struct stats *t, const struct stats *s, size_t npasses)
 
 int profile_main(int argc, char **argv)
 {
-	enum { OPT_FORMAT = 256, OPT_SORT };
+	enum { OPT_FORMAT = 256, OPT_SORT, OPT_TARGET };
 	static const struct option longopts[] = {
 		{"format", required_argument, NULL, OPT_FORMAT},
+		{"target-version", required_argument, NULL, OPT_TARGET},
 		{"sort", required_argument, NULL, OPT_SORT},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -959,6 +570,16 @@ int profile_main(int argc, char **argv)
 			json = !strcmp(optarg, "json");
 			break;
 		case OPT_SORT: sort = optarg; break;
+		case OPT_TARGET: {
+			int minor = bridge_parse_version(optarg);
+			if (minor < 0) {
+				fprintf(stderr, "error: --target-version: unknown version `%s` (py311, py312, py313)\n", optarg);
+				return 2;
+			}
+			if (bridge_select(minor) < 0)
+				return 2;
+			break;
+		}
 		case 'q': quiet = true; break;
 		case 'h': profile_usage(stdout); return 0;
 		default: fputs("Try 'spipfix profile --help' for more information.\n", stderr); return 2;
@@ -985,8 +606,11 @@ int profile_main(int argc, char **argv)
 		if (!(pk[i].s.findings = calloc(pr.npasses + 1, sizeof *pk[i].s.findings)))
 			goto out;
 	}
-	if (bridge_init() < 0 || helpers_init(&pr) < 0) {
-		fputs("error: cannot start the embedded Python\n", stderr);
+	char *perr = NULL;
+	if (bridge_init() < 0 || !(pr.py = bridge_ops()) || pr.py->profile_init(&perr) < 0) {
+		fprintf(stderr, "error: cannot start Python %s%s%s\n", bridge_target_name(), perr ? ": " : "",
+			perr ? perr : "");
+		free(perr);
 		goto out;
 	}
 	pr.progress = !quiet && isatty(STDERR_FILENO);
@@ -998,8 +622,8 @@ int profile_main(int argc, char **argv)
 			continue;
 		}
 		if (!pk[i].found) {
-			fprintf(stderr, "error: %s: no such file, folder or package on the embedded Python's sys.path\n",
-				pk[i].arg);
+			fprintf(stderr, "error: %s: no such file, folder or package on the sys.path of Python %s\n",
+				pk[i].arg, bridge_target_name());
 			missing = true;
 			continue;
 		}
@@ -1034,8 +658,6 @@ out:
 	}
 	free(pk);
 	free(total.findings);
-	Py_XDECREF(pr.helpers);
-	Py_XDECREF(pr.getsizeof);
 	bridge_fini();
 	return rc;
 }

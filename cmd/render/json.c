@@ -53,6 +53,7 @@ static const char *kind_name(enum code_kind k)
 	case CK_FUNCTION: return "function";
 	case CK_LAMBDA: return "lambda";
 	case CK_COMPREHENSION: return "comprehension";
+	case CK_ANNOTATION: return "annotation scope";
 	}
 	return "?";
 }
@@ -76,8 +77,8 @@ static json_t *spipfix_object(const struct render_run *run, const struct finding
 				 "parent", ci->parent ? ci->parent->qualname : NULL, "make_function_flags",
 				 ci->make_flags, "built_in_loop", ci->site_in_loop, "site_line", ci->site_line);
 	}
-	json_t *o = json_pack("{s:s?,s:s?,s:o}", "facts", f->facts, "reason", f->reason, "code_object",
-			      code ? code : json_null());
+	json_t *o = json_pack("{s:s?,s:s?,s:o,s:s}", "facts", f->facts, "reason", f->reason, "code_object",
+			      code ? code : json_null(), "target_version", bridge_target_name());
 	if (o && run->traced) {
 		json_object_set_new(o, "executions", f->executions >= 0 ? json_integer(f->executions) : json_null());
 		/* executions x the per-rule saving of the fix (trace/saving.c), in ns */
