@@ -119,6 +119,13 @@ const struct bridge_build *bridge_built(int minor)
 
 int bridge_default_minor(void)
 {
+	const char *env = getenv("SPIPFIX_TARGET_VERSION");
+	if (env && *env) {
+		int m = bridge_parse_version(env);
+		if (m > 0)
+			return m;
+		fprintf(stderr, "warning: SPIPFIX_TARGET_VERSION=%s names no version (py311, py312, py313); ignored\n", env);
+	}
 	if (bridge_built(11))
 		return 11;
 	int best = 0;

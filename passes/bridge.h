@@ -79,8 +79,9 @@ extern const struct bridge_build bridge_builds[];
 int bridge_parse_version(const char *s);
 /* The build entry of 3.minor, or NULL when this build has none. */
 const struct bridge_build *bridge_built(int minor);
-/* The version used when nothing names one: py311 (Debian's system Python, the oldest supported,
- * as Ruff defaults to its oldest) when built, else the oldest built. */
+/* The version used when nothing names one: $SPIPFIX_TARGET_VERSION when set (CI runs every test
+ * under each version with it), else py311 (Debian's system Python and the oldest supported, as
+ * Ruff defaults to its oldest) when built, else the oldest built. */
 int bridge_default_minor(void);
 /* "py311, py312" (static buffer): the built versions, for messages. */
 const char *bridge_built_list(void);

@@ -587,7 +587,7 @@ static void set_compile_error(struct unit *u)
 		msg = arena_pystr(&u->arena, s);
 		Py_XDECREF(s);
 	}
-	u->error = arena_printf(&u->arena, "Python %d.%d cannot compile this file (%s: %s)", PY_MAJOR_VERSION,
+	u->error = arena_printf(&u->arena, "Python %d.%d cannot compile this file (%s: %s); no fixes", PY_MAJOR_VERSION,
 				PY_MINOR_VERSION, tname, msg ? msg : "?");
 	u->error_kind = UE_INPUT;
 	Py_XDECREF(type);

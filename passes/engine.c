@@ -139,35 +139,70 @@ static int text_stage(struct unit *u)
 
 /* ---- the bytecode stage ---------------------------------------------------------------------- */
 
-/* Does the tree use syntax that only a newer Python compiles? The first such version, else 0. */
+/* The quote of a string node's start ("f'" -> '\'', "rb\"\"\"" -> '"'), or 0; *triple set. */
+static char quote_of(const struct unit *u, TSNode str, bool *triple)
+{
+	TSNode start = ts_node_named_child(str, 0);
+	if (ts_node_is_null(start) || !syn_is(start, "string_start"))
+		return 0;
+	uint32_t a = ts_node_start_byte(start), e = ts_node_end_byte(start);
+	*triple = e - a >= 3 && u->src[e - 1] == u->src[e - 2] && u->src[e - 2] == u->src[e - 3];
+	return e > a ? u->src[e - 1] : 0;
+}
+
+struct newer {
+	const struct unit *u;
+	int minor;         /* the first version that compiles what was found, 0 none */
+	const char *what;  /* which syntax */
+	char outer_quote;  /* inside an f-string's replacement field: the f-string's quote */
+};
+
+/* Syntax that only a newer Python compiles: PEP 695 (3.12: `type X = ...`, `def f[T]()`), and
+ * PEP 701 (3.12: an f-string's replacement field with a string in the f-string's own quote). */
 static int newer_syntax(TSNode n, void *ctx)
 {
-	int *minor = ctx;
-	/* PEP 695 (3.12): `type X = ...`, `def f[T]()`, `class C[T]:` */
+	struct newer *w = ctx;
 	if (syn_is(n, "type_alias_statement") || syn_is(n, "type_parameter")) {
-		*minor = 12;
+		w->minor = 12;
+		w->what = "PEP 695 type parameter syntax";
 		return -1;
+	}
+	if (syn_is(n, "string")) {
+		bool triple = false;
+		char q = quote_of(w->u, n, &triple);
+		if (w->outer_quote && q == w->outer_quote) {
+			w->minor = 12;
+			w->what = "PEP 701 f-string syntax";
+			return -1;
+		}
+		/* the replacement fields of a one-line f-string: walk them with its quote */
+		char saved = w->outer_quote;
+		for (uint32_t i = 0; i < ts_node_named_child_count(n) && !w->minor; i++) {
+			TSNode c = ts_node_named_child(n, i);
+			if (!syn_is(c, "interpolation"))
+				continue;
+			w->outer_quote = triple ? saved : q;
+			syn_walk(c, newer_syntax, w);
+		}
+		w->outer_quote = saved;
+		return w->minor ? -1 : 0;
 	}
 	return 1;
 }
 
-/* The target version cannot compile a text the grammar accepts: an error that says which
- * Python the file needs (PEP 695 syntax), or that it may need a newer one than the target. */
+/* The target version cannot compile a text the grammar accepts: when the text uses syntax of a
+ * newer Python, the error says which version it needs. */
 static void newer_than_target(struct unit *u)
 {
-	int minor = 0;
-	syn_walk(u->root, newer_syntax, &minor);
+	struct newer w = {.u = u};
+	syn_walk(u->root, newer_syntax, &w);
 	int target = bridge_target();
-	const char *e = u->error ? u->error : "cannot compile";
-	if (minor > target)
-		u->error = arena_printf(&u->arena, "%s; this file needs Python 3.%d or newer (PEP 695 syntax), the target is "
-						   "py3%d: set --target-version py3%d or `requires-python` (built: %s)",
-					e, minor, target, minor, bridge_built_list());
-	else if (target < BRIDGE_MINOR_NEWEST)
-		u->error = arena_printf(&u->arena, "%s; if this file needs a newer Python than 3.%d, set --target-version or "
-						   "`requires-python` (built: %s)",
-					e, target, bridge_built_list());
-	if (!u->error)
+	if (w.minor <= target)
+		return;
+	const char *e = arena_printf(&u->arena, "%s: the file needs Python 3.%d or newer (%s), the target is py3%d "
+						"(--target-version py3%d, or requires-python = \">=3.%d\")",
+				     u->error ? u->error : "cannot compile", w.minor, w.what, target, w.minor, w.minor);
+	if (e)
 		u->error = e;
 }
 

@@ -73,8 +73,10 @@ def main():
             "latin.py": b"def f():\n    s = '\xe9'\n    def g(): pass\n",
             "cookie.py": b"# -*- coding: latin-1 -*-\ndef f():\n    s = '\xe9'\n    def g(): pass\n",
             "syntax.py": b"def f(:\n    def g(): pass\n",
-            "py312.py": b"type Alias = int\ndef f():\n    def g(): pass\n    return g()\n",
         }
+        # syntax newer than the target (SPIPFIX_TARGET_VERSION: CI runs this file per version)
+        if os.environ.get("SPIPFIX_TARGET_VERSION", "py311") == "py311":
+            bad["py312.py"] = b"type Alias = int\ndef f():\n    def g(): pass\n    return g()\n"
         for name, data in bad.items():
             write(d, "bad/" + name, data)
         write(d, "bad/good.py", CLOSURE_FREE)
@@ -84,7 +86,8 @@ def main():
             check(f"bad input {name} untouched", read(os.path.join(d, "bad", name)) == data)
             check(f"bad input {name} reported", f"bad/{name}" in err, err)
         check("good file next to bad ones still fixed", "_outer_key" in read(os.path.join(d, "bad/good.py")).decode())
-        check("py312 error names the interpreter", "cannot compile" in err, err)
+        if "py312.py" in bad:
+            check("py312 error names the interpreter", "cannot compile" in err, err)
 
         rc, out, err = run(["missing.py", "clean.py"], d)
         check("missing path exits 2", rc == 2 and "missing.py" in err, f"rc={rc} {err}")

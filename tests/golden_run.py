@@ -3,10 +3,16 @@
 
 Usage:
     /usr/bin/python3 tests/golden_run.py --spipfix PATH [--update]
-        [--filter SUBSTR] GOLDEN_DIR
+        [--filter SUBSTR] [--target-version pyXY --python PATH] GOLDEN_DIR
 
 Layout: GOLDEN_DIR/<pass>/<case>/{input.py, expected.diff, expected.report, args?,
-                                   driver.py?}
+                                   driver.py?, expected.pyXY.{diff,report,error}?}
+
+With --target-version pyXY every spipfix run gets that option and every driver runs under
+--python (that version's interpreter). A case whose output differs by version says so with
+expected.pyXY.diff / expected.pyXY.report, used instead of expected.diff / expected.report
+under that version; expected.pyXY.error means the version cannot compile input.py: --diff,
+--fix and the report must exit 2, change nothing and print each line of that file on stderr.
 
 For every case:
   * Under GOLDEN_DIR/SPFnnn/, ARGS starts with `--select SPFnnn` unless the
@@ -42,6 +48,8 @@ import tempfile
 
 TIMEOUT = 60
 PYTHON = "/usr/bin/python3"
+TARGET = "py311"   # the version whose expected.pyXY.* files apply (spipfix's default)
+TARGET_ARGS = []   # ["--target-version", TARGET] when one is given
 
 
 class CaseFailure(Exception):
@@ -170,6 +178,36 @@ def driver_env():
     return env
 
 
+def version_file(case_dir, base, ext):
+    """expected.pyXY.EXT for the target version when the case has one, else expected.EXT."""
+    path = os.path.join(case_dir, "%s.%s.%s" % (base, TARGET, ext))
+    return path if os.path.exists(path) else os.path.join(case_dir, "%s.%s" % (base, ext))
+
+
+def run_error_case(case_dir, spipfix, args, input_bytes, error_path):
+    """The target version cannot compile input.py: exit 2, nothing changed, the error named."""
+    problems = []
+    want = [l for l in read_bytes(error_path).decode("utf-8").splitlines() if l.strip()]
+    with tempfile.TemporaryDirectory(prefix="golden-") as tmp:
+        write_bytes(os.path.join(tmp, "input.py"), input_bytes)
+        for mode in (["--diff"], [], ["--fix"]):
+            rc, out, err = run([spipfix] + mode + args + ["input.py"], tmp)
+            text = err.decode("utf-8", "backslashreplace")
+            if rc != 2:
+                problems.append("spipfix %s: exit code %d, want 2 (the target cannot compile input.py)"
+                                % (" ".join(mode) or "(report)", rc))
+            for line in want:
+                if line not in text:
+                    problems.append("spipfix %s: stderr lacks %r:\n%s" % (" ".join(mode) or "(report)",
+                                                                          line, indent(text)))
+            if b"All checks passed" in out + err:
+                problems.append("spipfix %s says All checks passed! on a file it cannot compile"
+                                % (" ".join(mode) or "(report)"))
+            if read_bytes(os.path.join(tmp, "input.py")) != input_bytes:
+                problems.append("spipfix %s changed a file it cannot compile" % " ".join(mode))
+    return problems
+
+
 def run_case(case_dir, case_name, spipfix, update):
     """Run one case.  Returns a list of failure messages (empty = pass)."""
     problems = []
@@ -183,7 +221,12 @@ def run_case(case_dir, case_name, spipfix, update):
     rule = os.path.basename(os.path.dirname(case_dir))
     if re.fullmatch(r"SPF\d+", rule) and not any(a.startswith("--select") for a in args):
         args = ["--select", rule] + args
-    expected_path = os.path.join(case_dir, "expected.diff")
+    if TARGET_ARGS:
+        args = TARGET_ARGS + args
+    error_path = os.path.join(case_dir, "expected.%s.error" % TARGET)
+    if os.path.exists(error_path):
+        return run_error_case(case_dir, spipfix, args, input_bytes, error_path)
+    expected_path = version_file(case_dir, "expected", "diff")
     driver_path = os.path.join(case_dir, "driver.py")
 
     with tempfile.TemporaryDirectory(prefix="golden-") as tmp:
@@ -215,7 +258,7 @@ def run_case(case_dir, case_name, spipfix, update):
                                 % (rc, want_rc, "non-empty" if actual else "empty"))
 
         # 1b. the diagnostics, for cases that pin them
-        report_path = os.path.join(case_dir, "expected.report")
+        report_path = version_file(case_dir, "expected", "report")
         if not os.path.exists(report_path) and not update:
             problems.append("missing expected.report (run with --update)")
         else:
@@ -314,14 +357,23 @@ def find_cases(golden_dir, substr):
 
 
 def main(argv=None):
+    global PYTHON, TARGET, TARGET_ARGS
     ap = argparse.ArgumentParser(description="Run spipfix golden cases.")
     ap.add_argument("--spipfix", required=True, help="path to the spipfix binary")
     ap.add_argument("--update", action="store_true",
                     help="write the actual output into expected.diff and expected.report")
     ap.add_argument("--filter", default="", metavar="SUBSTR",
                     help="only run cases whose <pass>/<case> contains SUBSTR")
+    ap.add_argument("--target-version", metavar="pyXY",
+                    help="run spipfix with this --target-version (default: spipfix's, py311)")
+    ap.add_argument("--python", default=PYTHON, metavar="PATH",
+                    help="the interpreter that runs the drivers (default /usr/bin/python3)")
     ap.add_argument("golden_dir")
     opts = ap.parse_args(argv)
+    PYTHON = opts.python
+    if opts.target_version:
+        TARGET = opts.target_version
+        TARGET_ARGS = ["--target-version", TARGET]
 
     spipfix = os.path.abspath(opts.spipfix)
     if not os.path.isdir(opts.golden_dir):

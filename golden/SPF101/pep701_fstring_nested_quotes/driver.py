@@ -1,0 +1,3 @@
+import input as m
+
+print(m.joined([1, 2, 3]))
