@@ -1,14 +1,16 @@
 """`spipfix bench` on the golden inputs under bench/cases/, next to an independent timeit run of
-the same two snippets (written out by hand in each case's reference.toml), in one session.
+the same two snippets (written out by hand in each case's reference.toml), under each target
+version in one run (--versions py311,py312).
 
-Two timeit figures: one by /usr/bin/python3, and one by timeit inside the very spipfix process
-that times the case (a probe module, given to the same `spipfix bench` run, whose top level runs
-timeit). The first is what python3 users see; the second separates spipfix's harness from the
-build of the interpreter it embeds (Debian's libpython3.11.so runs Python code slower than
-/usr/bin/python3, and how much slower varies from one process to the next).
+`spipfix bench --target-version V` times in V's interpreter (the one its JSON names). Two timeit
+figures beside it: `python -m timeit`'s way (timeit.Timer in a fresh process of that very
+interpreter), and timeit inside the harness process that times the case (a probe module, given
+to the same `spipfix bench` run, whose top level runs timeit). The first is what users of that
+interpreter see; the second separates the harness from the process. The last column is
+spipfix's saving over python timeit's: within 0.75 .. 1.25 is the issue's +-25 %.
 
-    /usr/bin/python3 bench/bench_cases.py [--spipfix build/spipfix] [--rounds 5] [--sessions 3]
-                                          [CASE_DIR...]
+    /usr/bin/python3 bench/bench_cases.py [--spipfix build/spipfix] [--versions py311,py312]
+                                          [--rounds 5] [--sessions 3] [CASE_DIR...]
 
 Both sides report medians of alternating before/after rounds, in ns per run of the snippet (the
 for loop around it included, as timeit reports it), with the cyclic GC off (timeit's default).
@@ -24,13 +26,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import timeit
 import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def spipfix_session(spipfix, case, ref, rounds, round_ms):
+def spipfix_session(spipfix, version, case, ref, rounds, round_ms):
     """One `spipfix bench` process over the case's input and a probe module that runs timeit on the
     reference at import, in that same interpreter. Returns (result rows of the input, (before,
     after) ns of the probe's timeit)."""
@@ -40,33 +41,50 @@ def spipfix_session(spipfix, case, ref, rounds, round_ms):
         with open(probe_path, "w") as f:
             f.write(PROBE.format(ref=ref, rounds=rounds, round_ms=round_ms, body=inspect.getsource(probe)))
         path = os.path.join(case, "input.py")
-        p = subprocess.run([spipfix, "bench", "--format", "json", "--rounds", str(rounds), "--round-time",
-                            str(round_ms), path, probe_path], capture_output=True, text=True, timeout=600)
+        p = subprocess.run([spipfix, "bench", "--target-version", version, "--format", "json", "--rounds",
+                            str(rounds), "--round-time", str(round_ms), path, probe_path], capture_output=True,
+                           text=True, timeout=600)
     if p.returncode != 0:
         sys.exit(f"spipfix bench {path} failed ({p.returncode}):\n{p.stderr}")
     emb = next((json.loads(l.split(" ", 1)[1]) for l in p.stderr.splitlines() if l.startswith("SPIPFIX-PROBE ")),
                None)
     if emb is None:
         sys.exit(f"the probe did not run inside spipfix:\n{p.stderr}")
-    rows = [r for r in json.loads(p.stdout)["results"] if r["filename"] == path]
-    return rows, emb
+    rep = json.loads(p.stdout)
+    rows = [r for r in rep["results"] if r["filename"] == path]
+    return rows, emb, rep["interpreter"], rep["python"]
 
 
+TIMEIT = """\
+import json, sys, timeit
+ref, n, rounds = json.loads(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 def make_timer(side):
     ns = {}
     exec(side.get("globals", ""), ns)
     return timeit.Timer(side["stmt"].strip(), side.get("setup", "pass"), globals=ns)
+before, after = make_timer(ref["before"]), make_timer(ref["after"])
+if n == 0:
+    n, t = before.autorange()
+    n = max(1, int(n * float(sys.argv[4]) / 1e3 / t))
+b, a = [], []
+for i in range(rounds):
+    first, second = (before, after) if i % 2 == 0 else (after, before)
+    t1 = first.timeit(n) / n * 1e9
+    t2 = second.timeit(n) / n * 1e9
+    b.append(t1 if i % 2 == 0 else t2)
+    a.append(t2 if i % 2 == 0 else t1)
+print(json.dumps([n, b, a]))
+"""
 
 
-def timeit_rounds(before, after, n, rounds):
-    b, a = [], []
-    for i in range(rounds):
-        first, second = (before, after) if i % 2 == 0 else (after, before)
-        t1 = first.timeit(n) / n * 1e9
-        t2 = second.timeit(n) / n * 1e9
-        b.append(t1 if i % 2 == 0 else t2)
-        a.append(t2 if i % 2 == 0 else t1)
-    return b, a
+def python_timeit(python, ref, n, rounds, round_ms):
+    """timeit of the reference in a fresh process of `python`, as `python -m timeit` runs it
+    (timeit.Timer, the cyclic GC off): (loops, before ns/run per round, after ns/run per round)."""
+    p = subprocess.run([python, "-c", TIMEIT, json.dumps(ref), str(n), str(rounds), str(round_ms)],
+                       capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        sys.exit(f"{python} timeit failed:\n{p.stderr}")
+    return json.loads(p.stdout)
 
 
 PROBE = """\
@@ -116,6 +134,7 @@ def probe(ref, rounds, round_ms):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spipfix", default=os.path.join(HERE, "..", "build", "spipfix"))
+    ap.add_argument("--versions", default="py311,py312", help="target versions, in one run (default py311,py312)")
     ap.add_argument("--rounds", type=int, default=5, help="rounds per session (default 5)")
     ap.add_argument("--sessions", type=int, default=3, help="interleaved sessions (default 3)")
     ap.add_argument("--round-time", type=float, default=20.0, help="ms per round (default 20)")
@@ -123,48 +142,57 @@ def main():
     args = ap.parse_args()
     cases = args.cases or sorted(os.path.join(HERE, "cases", c) for c in os.listdir(os.path.join(HERE, "cases")))
     head = (f"{'case':<20} {'code':<14} {'spipfix before':>14} {'after':>7} {'saved':>7} {'x/call':>6} | "
-            f"{'timeit in spipfix':>17} {'after':>7} {'saved':>7} | {'python3 timeit':>14} {'after':>7} "
+            f"{'timeit in harness':>17} {'after':>7} {'saved':>7} | {'python timeit':>14} {'after':>7} "
             f"{'saved':>7} | {'saved ratio':>11}")
-    print(head)
-    print("-" * len(head))
-    for case in cases:
-        name = os.path.basename(os.path.normpath(case))
-        with open(os.path.join(case, "reference.toml"), "rb") as f:
-            ref = tomllib.load(f)
-        before, after = make_timer(ref["before"]), make_timer(ref["after"])
-        n, t = before.autorange()
-        n = max(1, int(n * (args.round_time / 1e3) / t))
-        rows, tb, ta, eb, ea = {}, [], [], [], []
-        for _ in range(args.sessions):
-            rs, (b, a) = spipfix_session(args.spipfix, case, ref, args.rounds, args.round_time)
-            eb.append(b)
-            ea.append(a)
-            for r in rs:
-                key = (r["row"], r["code"])
-                acc = rows.setdefault(key, {"r": r, "b": [], "a": []})
-                acc["b"] += r.get("before_rounds_ns", [])
-                acc["a"] += r.get("after_rounds_ns", [])
-            b, a = timeit_rounds(before, after, n, args.rounds)
-            tb += b
-            ta += a
-        tb, ta = statistics.median(tb), statistics.median(ta)
-        eb, ea = statistics.median(eb), statistics.median(ea)
-        for (row, code), acc in sorted(rows.items()):
-            r = acc["r"]
-            mine = ref["code"] in code.split(",")
-            ref_cols = (f"{eb:17.1f} {ea:7.1f} {eb - ea:7.1f} | {tb:14.1f} {ta:7.1f} {tb - ta:7.1f}" if mine
-                        else f"{'':17} {'':7} {'':7} | {'':14} {'':7} {'':7}")
-            if "skipped" in r:
-                print(f"{name:<20} {code:<14} {'-':>14} {'-':>7} {'-':>7} {'-':>6} | {ref_cols} | "
-                      f"not timed: {r['skipped']}")
-                continue
-            sb, sa = statistics.median(acc["b"]), statistics.median(acc["a"])
-            per = r["per_call"] or "?"
-            ratio = f"{(sb - sa) / (eb - ea):5.2f} {(sb - sa) / (tb - ta):5.2f}" if mine else ""
-            print(f"{name:<20} {code:<14} {sb:14.1f} {sa:7.1f} {sb - sa:7.1f} {per:>6} | {ref_cols} | {ratio}")
+    worst = {}
+    for version in args.versions.split(","):
+        interp = None
+        print(f"\n== {version}")
+        print(head)
+        print("-" * len(head))
+        for case in cases:
+            name = os.path.basename(os.path.normpath(case))
+            with open(os.path.join(case, "reference.toml"), "rb") as f:
+                ref = tomllib.load(f)
+            rows, tb, ta, eb, ea, n = {}, [], [], [], [], 0
+            for _ in range(args.sessions):
+                rs, (b, a), interp, pyver = spipfix_session(args.spipfix, version, case, ref, args.rounds,
+                                                            args.round_time)
+                eb.append(b)
+                ea.append(a)
+                for r in rs:
+                    key = (r["row"], r["code"])
+                    acc = rows.setdefault(key, {"r": r, "b": [], "a": []})
+                    acc["b"] += r.get("before_rounds_ns", [])
+                    acc["a"] += r.get("after_rounds_ns", [])
+                n, b, a = python_timeit(interp, ref, n, args.rounds, args.round_time)
+                tb += b
+                ta += a
+            tb, ta = statistics.median(tb), statistics.median(ta)
+            eb, ea = statistics.median(eb), statistics.median(ea)
+            for (row, code), acc in sorted(rows.items()):
+                r = acc["r"]
+                mine = ref["code"] in code.split(",")
+                ref_cols = (f"{eb:17.1f} {ea:7.1f} {eb - ea:7.1f} | {tb:14.1f} {ta:7.1f} {tb - ta:7.1f}" if mine
+                            else f"{'':17} {'':7} {'':7} | {'':14} {'':7} {'':7}")
+                if "skipped" in r:
+                    print(f"{name:<20} {code:<14} {'-':>14} {'-':>7} {'-':>7} {'-':>6} | {ref_cols} | "
+                          f"not timed: {r['skipped']}")
+                    continue
+                sb, sa = statistics.median(acc["b"]), statistics.median(acc["a"])
+                per = r["per_call"] or "?"
+                ratio = ""
+                if mine:
+                    q = (sb - sa) / (tb - ta)
+                    worst[version] = max(worst.get(version, 0), abs(q - 1))
+                    ratio = f"{(sb - sa) / (eb - ea):5.2f} {q:5.2f}"
+                print(f"{name:<20} {code:<14} {sb:14.1f} {sa:7.1f} {sb - sa:7.1f} {per:>6} | {ref_cols} | {ratio}")
+        print(f"interpreter: {interp} ({pyver.split()[0]})")
     print(f"\nns per run; medians of {args.sessions} x {args.rounds} alternating rounds of ~{args.round_time:g} ms "
-          "on each side (timeit in spipfix: median of the sessions' medians); saved ratio = spipfix's saved / "
-          "the saved of timeit in spipfix, then of python3's timeit.")
+          "on each side (timeit in harness: median of the sessions' medians); saved ratio = spipfix's saved / "
+          "the saved of timeit in the harness, then of python's timeit (a fresh process of the same interpreter).")
+    for v, w in worst.items():
+        print(f"{v}: largest distance of spipfix's saving from python timeit's: {100 * w:.0f} %")
 
 
 if __name__ == "__main__":
