@@ -367,6 +367,40 @@ def test_run(d):
     check("--run: a failing command is exit 2 with its status", rc == 2 and "exit status 3" in err, err)
 
 
+INTERPRETERS = {"py311": "/usr/bin/python3.11", "py312": "/root/.pyenv/versions/3.12.1/bin/python3.12",
+                "py313": "/root/.pyenv/versions/3.13.0/bin/python3.13"}
+
+
+def test_interpreter(cases, d):
+    """The snippets run in the user's interpreter: by default the target version's, else --python."""
+    path = os.path.join(cases, "bare_nested_def", "input.py")
+    target = os.environ.get("SPIPFIX_TARGET_VERSION", "py311")
+    rc, out, err = run(["bench", "--format", "json", "--rounds", "1", "--round-time", "1", path])
+    rep = json.loads(out) if rc == 0 else {}
+    want = "3." + target[3:] + "."
+    check(f"bench times in the target's interpreter ({target})", rc == 0 and rep.get("python", "").startswith(want)
+          and rep.get("target_version") == target, f"rc={rc} {rep.get('python')} {err}")
+    # the harness runs in a child process: the module's top level never runs in spipfix itself
+    probe = write(d, "interp/probe.py", "import os, sys\nprint('PID', os.getpid(), sys.executable, file=sys.stderr)\n"
+                  "def f():\n    def g():\n        return 1\n    return g()\n")
+    rc, out, err = run(["bench", "--format", "json", "--rounds", "1", "--round-time", "1", probe])
+    pids = [line.split() for line in err.splitlines() if line.startswith("PID ")]
+    check("the module runs in a child interpreter, not in spipfix", rc == 0 and pids and
+          all(int(p[1]) != os.getpid() for p in pids) and all(p[2] == json.loads(out)["interpreter"] for p in pids),
+          f"{pids} {err}")
+    other = next((v for v in INTERPRETERS if v != target and os.path.exists(INTERPRETERS[v])), None)
+    if other:
+        rc, out, err = run(["bench", "--format", "json", "--rounds", "1", "--round-time", "1", "--python",
+                            INTERPRETERS[other], path])
+        rep = json.loads(out) if rc == 0 else {}
+        check(f"--python {INTERPRETERS[other]}", rc == 0 and rep.get("python", "").startswith("3." + other[3:] + ".")
+              and rep.get("interpreter") == INTERPRETERS[other], f"rc={rc} {rep.get('python')} {err}")
+    rc, out, err = run(["bench", "--python", "/nonexistent/python", path])
+    check("--python that does not exist: exit 2", rc == 2 and "/nonexistent/python" in err, f"rc={rc} {err}")
+    rc, out, err = run(["bench", "--python", "/bin/false", path])
+    check("--python that is no Python: exit 2 with a message", rc == 2 and "harness" in err, f"rc={rc} {err}")
+
+
 def main():
     global SPIPFIX
     ap = argparse.ArgumentParser()
@@ -386,6 +420,7 @@ def main():
         test_noqa(d)
         test_memo_call_sites(d)
         test_run(d)
+        test_interpreter(a.cases, d)
     return summary()
 
 

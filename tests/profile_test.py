@@ -1,9 +1,10 @@
 """`spipfix profile` against an independent computation in Python: every number of its JSON
-report is recomputed here from the code objects that /usr/bin/python3 (the interpreter spipfix
-embeds) compiles from the same files, following the definitions of `spipfix profile --help`,
-with code of its own (dis, marshal, sys.getsizeof, ast; ctypes to reach co_localsplusnames and
-co_localspluskinds, which Python 3.11 does not expose). The rule counts are compared with what
-`spipfix --check` reports on the same files. Run with Debian's /usr/bin/python3."""
+report is recomputed here from the code objects that this interpreter compiles from the same
+files, following the definitions of `spipfix profile --help`, with code of its own (dis,
+marshal, sys.getsizeof, ast; ctypes to reach co_localsplusnames and co_localspluskinds, which
+Python does not expose). The rule counts are compared with what `spipfix --check` reports on the
+same files. Run it with the interpreter of the target version (Debian's /usr/bin/python3 for
+py311, the default; CI runs it once per version with SPIPFIX_TARGET_VERSION set)."""
 import argparse
 import ast
 import ctypes
@@ -19,7 +20,7 @@ import types
 
 from checks import check, summary
 
-PYTHON = "/usr/bin/python3"
+PYTHON = sys.executable
 CO_OPTIMIZED = 0x1
 SEQ = ["store-reload", "attr-reload", "global-reload-in-loop", "constant-display", "constant-discard", "self-assign"]
 BACKWARD = {"JUMP_BACKWARD", "POP_JUMP_BACKWARD_IF_FALSE", "POP_JUMP_BACKWARD_IF_TRUE",
@@ -33,11 +34,26 @@ def run(cmd, cwd):
 
 # ---- the reference implementation ---------------------------------------------------------
 
-# PyCodeObject field offsets of CPython 3.11 on 64-bit (Include/cpython/code.h); checked below
-# against the fields Python does expose before they are trusted.
-OFFSETS = {"co_consts": 24, "co_names": 32, "co_exceptiontable": 40, "co_localsplusnames": 96,
-           "co_localspluskinds": 104, "co_filename": 112, "co_name": 120, "co_qualname": 128,
-           "co_linetable": 136}
+# PyCodeObject field offsets (Include/cpython/code.h, which changes between versions): the
+# fields Python exposes are found by scanning the object's first words for their ids (no
+# pointer is followed); co_localsplusnames and co_localspluskinds are the two words before
+# co_filename in 3.11 to 3.13, checked below before they are trusted.
+PUBLIC = ("co_consts", "co_names", "co_exceptiontable", "co_filename", "co_name", "co_qualname", "co_linetable")
+OFFSETS = {}
+
+
+def find_offsets():
+    # g: its co_name and co_qualname are two different objects
+    f = compile("def f(a, b):\n    c = a\n    def g():\n        return c\n    return g\n", "/x.py", "exec").co_consts[0]
+    co = next(c for c in f.co_consts if isinstance(c, types.CodeType))
+    words = [ctypes.c_void_p.from_address(id(co) + off).value for off in range(0, 256, 8)]
+    for name in PUBLIC:
+        hits = [8 * i for i, w in enumerate(words) if w == id(getattr(co, name))]
+        if len(hits) == 1:
+            OFFSETS[name] = hits[0]
+    if (3, 11) <= sys.version_info[:2] <= (3, 13) and "co_filename" in OFFSETS:
+        OFFSETS["co_localsplusnames"] = OFFSETS["co_filename"] - 16
+        OFFSETS["co_localspluskinds"] = OFFSETS["co_filename"] - 8
 
 
 def raw_field(co, name):
@@ -52,13 +68,13 @@ def field(co, name):
 
 
 def offsets_ok():
+    # only read words inside the object: find_offsets looks no further than its first 256 bytes
+    find_offsets()
     co = compile("def f(a, b):\n    c = a\n    def g():\n        return c\n    return g\n", "/x.py", "exec").co_consts[0]
-    public = all(raw_field(co, n) is getattr(co, n) for n in OFFSETS if n not in
-                 ("co_localsplusnames", "co_localspluskinds"))
-    names = raw_field(co, "co_localsplusnames")
-    kinds = raw_field(co, "co_localspluskinds")
-    return (sys.version_info[:2] == (3, 11) and ctypes.sizeof(ctypes.c_void_p) == 8 and public
-            and sorted(names) == ["a", "b", "c", "g"] and isinstance(kinds, bytes) and len(kinds) == 4)
+    return (ctypes.sizeof(ctypes.c_void_p) == 8 and len(OFFSETS) == len(PUBLIC) + 2
+            and all(raw_field(co, n) is getattr(co, n) for n in PUBLIC)
+            and sorted(raw_field(co, "co_localsplusnames")) == ["a", "b", "c", "g"]
+            and len(raw_field(co, "co_localspluskinds")) == 4)
 
 
 def code_objects(code):
@@ -119,7 +135,23 @@ def sequences(code):
     for co in code_objects(code):
         if not co.co_flags & CO_OPTIMIZED:
             continue
-        ins = [i for i in dis.get_instructions(co) if i.opname != "EXTENDED_ARG"]
+        ins = []
+        for i in dis.get_instructions(co):
+            if i.opname == "EXTENDED_ARG":
+                continue
+            # 3.13's two-local instructions: their two halves
+            if i.opname in ("LOAD_FAST_LOAD_FAST", "STORE_FAST_STORE_FAST", "STORE_FAST_LOAD_FAST"):
+                first, second = i.opname.split("_FAST_")[0] + "_FAST", i.opname.split("_FAST_")[1]
+                ins.append(i._replace(opname=first, argval=i.argval[0]))
+                ins.append(i._replace(opname=second if second.endswith("FAST") else second + "_FAST",
+                                      argval=i.argval[1]))
+                continue
+            if i.opname == "LOAD_FAST_CHECK":
+                i = i._replace(opname="LOAD_FAST")
+            # 3.12+: LOAD_ATTR's method form is 3.11's LOAD_METHOD, not an attribute load
+            if i.opname == "LOAD_ATTR" and sys.version_info >= (3, 12) and i.arg & 1:
+                i = i._replace(opname="LOAD_METHOD")
+            ins.append(i)
         pairs = set()
         for k, i in enumerate(ins):
             nx = ins[k + 1] if k + 1 < len(ins) else None
@@ -167,7 +199,7 @@ def is_test(rel):
 
 
 def rule_counts(root, cwd):
-    rc, out, err = run([SPIPFIX, "--check", root], cwd)
+    rc, out, err = run([SPIPFIX, "--check", "--no-respect-gitignore", "--no-cache", root], cwd)
     counts = {}
     for m in re.finditer(r"^.*?:\d+:\d+: (SPF\d+) ", out, re.M):
         counts[m.group(1)] = counts.get(m.group(1), 0) + 1
@@ -304,7 +336,8 @@ def big():
 
 
 def main():
-    check("ctypes offsets of PyCodeObject fields (CPython 3.11, 64-bit)", offsets_ok())
+    check(f"ctypes offsets of PyCodeObject fields (CPython {sys.version_info[0]}.{sys.version_info[1]}, 64-bit)",
+          offsets_ok(), OFFSETS)
     rc, out, err = run([SPIPFIX, "--help"], "/")
     codes = re.findall(r"^  (SPF\d+) ", out, re.M)
     check("rule codes from --help", len(codes) >= 2, out)
@@ -392,7 +425,9 @@ def main():
         # installed packages, by name, on the embedded interpreter's sys.path
         names = ["json", "email"]
         for extra in ("click", "pytz"):
-            if os.path.isdir(f"/usr/lib/python3/dist-packages/{extra}"):
+            rc2, loc, _ = run([PYTHON, "-I", "-c", "import importlib.util, sys; print(importlib.util.find_spec(sys.argv[1]))",
+                               extra], d)
+            if loc.strip() not in ("", "None"):
                 names.append(extra)
         rc, out, err = run([SPIPFIX, "profile", "--format", "json", *names], d)
         check("installed packages: exit 0", rc == 0, f"rc={rc} {err}")
@@ -401,7 +436,7 @@ def main():
             rc2, loc, _ = run([PYTHON, "-I", "-c", "import importlib.util, sys; s = importlib.util.find_spec(sys.argv[1]);"
                                " print('\\n'.join(s.submodule_search_locations))", name], d)
             roots = loc.split()
-            check(f"{name}: found where python3 -I finds it", got[name]["paths"] == roots, f"{got[name]['paths']} {roots}")
+            check(f"{name}: found where {PYTHON} -I finds it", got[name]["paths"] == roots, f"{got[name]['paths']} {roots}")
             compare(name, got[name], reference(roots, d, codes))
     return summary()
 
