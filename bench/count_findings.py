@@ -14,11 +14,21 @@ frequent SPF201 callees. Files that spipfix reports as errors are left out of bo
 test code (tests/, test/, test_*.py, *_test.py, conftest.py) unless --include-tests is given,
 which is passed on to spipfix.
 
-    /usr/bin/python3 bench/count_findings.py [--spipfix build/spipfix] [--include-tests] TREE...
+With --target-version pyXY, spipfix proves on that version and the walk runs under that
+version's interpreter (--python, default Debian's python3.11 or pyenv's python3.12 / 3.13), on
+its code objects: 3.12+ inlines list, set and dict comprehensions (no code object to walk
+through), builds a generic def or class inside an annotation scope (`<generic parameters of
+f>`, walked through like a comprehension), moves exception handlers after the code they protect
+(a jump back from a handler is no loop), and 3.13 passes keyword names to CALL_KW and may push a
+call's NULL after the callee's attribute load.
+
+    /usr/bin/python3 bench/count_findings.py [--spipfix build/spipfix] [--include-tests]
+                                             [--target-version py312] TREE...
 """
 import argparse
 import collections
 import dis
+import json
 import os
 import re
 import subprocess
@@ -26,12 +36,20 @@ import sys
 import warnings
 
 COMPS = {"<listcomp>", "<setcomp>", "<dictcomp>", "<genexpr>"}
+INTERPRETERS = {"py311": "/usr/bin/python3.11", "py312": "/root/.pyenv/versions/3.12.1/bin/python3.12",
+                "py313": "/root/.pyenv/versions/3.13.0/bin/python3.13"}
+
+
+def transparent(co):
+    """A code object that runs in the frame of the code around it, as far as these rules go: a
+    comprehension, or (3.12+) the annotation scope that builds a generic def or class."""
+    return co.co_name in COMPS or co.co_name.startswith("<generic parameters of ")
 
 
 def function_like(chain):
     """chain: code objects from the module down to the parent."""
     for co in reversed(chain):
-        if co.co_name in COMPS:
+        if transparent(co):
             continue
         return bool(co.co_flags & 0x1) and co is not chain[0]  # CO_OPTIMIZED, not the module
     return False
@@ -47,11 +65,41 @@ def in_function(chain):
     return False
 
 
+NO_FALLTHROUGH = {"JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT", "RETURN_VALUE", "RETURN_CONST",
+                  "RAISE_VARARGS", "RERAISE"}
+
+
+def warm_offsets(ins):
+    """Offsets of the instructions reached from the entry without an exception (3.12+ moves
+    exception handlers after the code they protect, and jumps back from them)."""
+    at = {i.offset: k for k, i in enumerate(ins)}
+    warm, todo = ({ins[0].offset}, [0]) if ins else (set(), [])
+    while todo:
+        k = todo.pop()
+        i = ins[k]
+        nxt = [] if i.opname in NO_FALLTHROUGH or k + 1 >= len(ins) else [k + 1]
+        if i.opcode in dis.hasjrel and isinstance(i.argval, int):
+            t = min((o for o in at if o >= i.argval), default=None)
+            if t is not None:
+                nxt.append(at[t])
+        for n in nxt:
+            if ins[n].offset not in warm:
+                warm.add(ins[n].offset)
+                todo.append(n)
+    return warm
+
+
 def loops(co):
     ranges = []
-    for ins in dis.get_instructions(co):
-        if ins.opname in ("JUMP_BACKWARD",) or ins.opname.startswith("POP_JUMP_BACKWARD"):
-            ranges.append((ins.argval, ins.offset))
+    ins = [i for i in dis.get_instructions(co) if i.opname != "EXTENDED_ARG"]
+    warm = warm_offsets(ins) if sys.version_info >= (3, 12) else None
+    for i in ins:
+        if i.opname in ("JUMP_BACKWARD",) or i.opname.startswith("POP_JUMP_BACKWARD"):
+            # 3.12+: a jump from an exception handler back into code run without one is no loop
+            target = min((x.offset for x in ins if x.offset >= i.argval), default=None)
+            if warm is not None and i.offset not in warm and target in warm:
+                continue
+            ranges.append((i.argval, i.offset))
     return ranges
 
 
@@ -61,9 +109,11 @@ def constant_calls(co):
     ins = [i for i in dis.get_instructions(co) if i.opname not in ("CACHE", "EXTENDED_ARG")]
     seen = set()  # a `finally` body is compiled twice: count each source call once
     for k, i in enumerate(ins):
-        if i.opname != "CALL" or i.arg < 1:
+        if i.opname not in ("CALL", "CALL_KW") or i.arg < 1:
             continue
         j = k - 1
+        if i.opname == "CALL_KW" and j >= 0 and ins[j].opname == "LOAD_CONST":
+            j -= 1  # 3.13: the keyword names, a tuple constant, right before CALL_KW
         if j >= 0 and ins[j].opname == "PRECALL":
             j -= 1
         if j >= 0 and ins[j].opname == "KW_NAMES":
@@ -74,6 +124,8 @@ def constant_calls(co):
             j -= 1
         if consts != i.arg:
             continue
+        if j >= 0 and ins[j].opname == "PUSH_NULL":
+            j -= 1  # 3.13: `os.system(...)` loads the attribute, then pushes the NULL
         while j >= 0 and ins[j].opname in ("LOAD_ATTR", "LOAD_METHOD"):
             j -= 1
         if j >= 0 and ins[j].opname == "LOAD_GLOBAL":
@@ -89,7 +141,7 @@ def walk(co, chain, out):
     for c in co.co_consts:
         if not hasattr(c, "co_code"):
             continue
-        if c.co_name not in COMPS and (c.co_flags & 0x1) and function_like(chain):
+        if not transparent(c) and (c.co_flags & 0x1) and function_like(chain):
             if rng is None:
                 rng = loops(co)
                 sites = {}
@@ -132,17 +184,45 @@ def is_test_code(path):
             or (base.endswith("_test.py") and len(base) > 8) or any(p in ("test", "tests") for p in parts[:-1]))
 
 
+def walk_files(files, python):
+    """independent() of each file under `python` (this script run again there): {file: counts},
+    without the files that interpreter cannot compile."""
+    p = subprocess.run([python, os.path.abspath(__file__), "--walk"], input="\0".join(files), capture_output=True,
+                       text=True)
+    if p.returncode != 0:
+        sys.exit(f"the walk under {python} failed:\n{p.stderr}")
+    return {f: collections.Counter(c) for f, c in json.loads(p.stdout).items()}
+
+
+def walk_main():
+    out = {}
+    for f in sys.stdin.read().split("\0"):
+        if not f:
+            continue
+        try:
+            out[f] = dict(independent(f))
+        except (SyntaxError, ValueError):
+            pass
+    json.dump(out, sys.stdout)
+
+
 def main():
+    if sys.argv[1:] == ["--walk"]:
+        return walk_main()
     ap = argparse.ArgumentParser()
     ap.add_argument("--spipfix", default="build/spipfix")
     ap.add_argument("--include-tests", action="store_true")
+    ap.add_argument("--target-version", help="py311, py312 or py313: spipfix's and the walk's version")
+    ap.add_argument("--python", help="the interpreter of the walk (default: the target version's)")
     ap.add_argument("trees", nargs="+")
     a = ap.parse_args()
+    version_args = ["--target-version", a.target_version] if a.target_version else []
+    python = a.python or INTERPRETERS.get(a.target_version or "py311")
     callees_all = collections.Counter()
     for tree in a.trees:
         flags = ["--include-tests"] if a.include_tests else []
-        p = subprocess.run([a.spipfix, "--check", "--no-cache", *flags, tree], capture_output=True, text=True,
-                           errors="replace")
+        p = subprocess.run([a.spipfix, "--check", "--no-cache", *flags, *version_args, tree], capture_output=True,
+                           text=True, errors="replace")
         bad = set(re.findall(r"^error: (.+?\.py)[:]", p.stderr, re.M))
         per_file = collections.defaultdict(collections.Counter)
         split = collections.defaultdict(collections.Counter)
@@ -164,18 +244,19 @@ def main():
             files += [os.path.join(d, f) for f in fs if f.endswith(".py")]
         tot = collections.Counter()
         mismatch = []
-        for f in files:
-            if f in bad or (not a.include_tests and is_test_code(os.path.relpath(f, tree) if f != tree else f)):
+        todo = [f for f in files
+                if not (f in bad or (not a.include_tests and is_test_code(os.path.relpath(f, tree) if f != tree else f)))]
+        walked = walk_files(todo, python)
+        for f in todo:
+            if f not in walked:
                 continue
-            try:
-                ind = independent(f)
-            except (SyntaxError, ValueError):
-                continue
+            ind = walked[f]
             tot.update(ind)
             for k in ("SPF101", "SPF102", "SPF201"):
                 if (ind[k] < per_file[f][k]) if k == "SPF201" else (ind[k] != per_file[f][k]):
                     mismatch.append(f"{f}: {k} spipfix {per_file[f][k]} vs code objects {ind[k]}")
-        print(f"{tree}: {len(files)} files, {len(bad)} not analysed")
+        print(f"{tree}: {len(files)} files, {len(bad)} not analysed ({a.target_version or 'default target'}, walk "
+              f"under {python})")
         for k in CODES:
             n = sum(c[k] for c in per_file.values())
             ind = f"; independent walk {tot[k]}" if k != "SPF301" else ""

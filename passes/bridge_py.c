@@ -40,6 +40,7 @@
 static struct {
 	char *opnames[256];
 	unsigned char caches[256];  /* inline cache entries after each opcode */
+	bool jrel[256];             /* opcode.hasjrel: the argument is a relative jump */
 	char **builtins;
 	size_t nbuiltins;
 	PyObject *toml_fn;          /* the TOML helper (new reference), built on first use */
@@ -159,8 +160,16 @@ static int py_init(void)
 			S.opnames[i] = s && s[0] != '<' ? strdup(s) : NULL;
 		}
 	}
-	if (mod)
+	if (mod) {
 		read_caches(mod);
+		PyObject *jr = PyObject_GetAttrString(mod, "hasjrel"); /* new reference */
+		for (Py_ssize_t i = 0; jr && PyList_Check(jr) && i < PyList_GET_SIZE(jr); i++) {
+			long op = PyLong_AsLong(PyList_GET_ITEM(jr, i));
+			if (op >= 0 && op < 256)
+				S.jrel[op] = true;
+		}
+		Py_XDECREF(jr);
+	}
 	Py_XDECREF(names);
 	Py_XDECREF(mod);
 	PyErr_Clear();
@@ -420,8 +429,68 @@ static bool is_backward_jump(int op)
 #endif
 }
 
-/* The offset a backward jump goes to: the instruction after its caches, less arg code units. */
-static int jump_target(const struct insn *in) { return in->offset + 2 + 2 * S.caches[in->op] - 2 * in->arg; }
+/* The offset a relative jump goes to: from the instruction after its caches, backwards for the
+ * BACKWARD jumps. */
+static int jump_target(const struct insn *in)
+{
+	int next = in->offset + 2 + 2 * S.caches[in->op];
+	bool back = S.opnames[in->op] && strstr(S.opnames[in->op], "BACKWARD");
+	return back ? next - 2 * in->arg : next + 2 * in->arg;
+}
+
+#if PY_AT_LEAST(12)
+/* Does control leave instruction `op` only by its jump (or not at all)? */
+static bool no_fallthrough(int op)
+{
+	return op == JUMP_FORWARD || op == JUMP_BACKWARD || op == JUMP_BACKWARD_NO_INTERRUPT || op == RETURN_VALUE ||
+	       op == RETURN_CONST || op == RAISE_VARARGS || op == RERAISE;
+}
+
+/* The instructions reached from the entry without an exception ("warm"; the rest is exception
+ * handling, which 3.12+ moves to the end of the code object), into warm[0, ninsns). Returns 0 /
+ * -1 (out of memory). */
+static int warm_code(const struct code_info *ci, bool *warm)
+{
+	size_t n = ci->ninsns, top = 0;
+	size_t *stack = malloc(sizeof *stack * (n + 1));
+	if (!stack)
+		return -1;
+	memset(warm, 0, n);
+	if (n) {
+		warm[0] = true;
+		stack[top++] = 0;
+	}
+	while (top) {
+		size_t i = stack[--top];
+		const struct insn *in = &ci->insns[i];
+		size_t next[2];
+		int nn = 0;
+		if (!no_fallthrough(in->op) && i + 1 < n)
+			next[nn++] = i + 1;
+		if (S.jrel[in->op]) {
+			/* the first instruction at or after the target */
+			int t = jump_target(in);
+			size_t lo = 0, hi = n;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (ci->insns[mid].offset < t)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < n)
+				next[nn++] = lo;
+		}
+		for (int k = 0; k < nn; k++)
+			if (!warm[next[k]]) {
+				warm[next[k]] = true;
+				stack[top++] = next[k];
+			}
+	}
+	free(stack);
+	return 0;
+}
+#endif
 
 static enum code_kind kind_of(PyCodeObject *co, const char *name, bool is_module)
 {
@@ -468,8 +537,9 @@ static int name_tables(struct arena *a, struct code_info *ci, PyCodeObject *co)
 /* Where the parent (code_info `pi`, instruction `i` a LOAD_CONST of the child) builds the child's
  * function: MAKE_FUNCTION right after it; its flags from its argument (3.11, 3.12) or from the
  * SET_FUNCTION_ATTRIBUTE instructions that follow it (3.13+). */
-static void record_site(struct code_info *pi, size_t i, struct code_info *child)
+static void record_site(struct code_info *pi, size_t i, struct code_info *child, const bool *warm)
 {
+	(void)warm;
 	if (i + 1 >= pi->ninsns || pi->insns[i + 1].op != MAKE_FUNCTION)
 		return;
 	child->site = (int)i + 1;
@@ -485,8 +555,21 @@ static void record_site(struct code_info *pi, size_t i, struct code_info *child)
 	int mo = pi->insns[i + 1].offset;
 	for (size_t j = 0; j < pi->ninsns; j++) {
 		const struct insn *jp = &pi->insns[j];
-		if (is_backward_jump(jp->op) && jump_target(jp) <= mo && mo < jp->offset)
-			child->site_in_loop = true;
+		if (!is_backward_jump(jp->op) || !(jump_target(jp) <= mo && mo < jp->offset))
+			continue;
+#if PY_AT_LEAST(12)
+		/* 3.12+ places an exception handler after the code it protects and jumps back to where
+		 * the code goes on: a jump from a handler into code run without an exception closes
+		 * no loop */
+		if (warm && !warm[j]) {
+			size_t t = 0;
+			while (t < pi->ninsns && pi->insns[t].offset < jump_target(jp))
+				t++;
+			if (t < pi->ninsns && warm[t])
+				continue;
+		}
+#endif
+		child->site_in_loop = true;
 	}
 }
 
@@ -543,6 +626,8 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 	if (name_tables(&u->arena, ci, co) < 0 || decode(&u->arena, ci) < 0)
 		return NULL;
 	PyObject *consts = co->co_consts; /* borrowed */
+	bool *warm = NULL; /* 3.12+: which instructions run without an exception, on first use */
+	bool warm_done = false;
 	for (size_t i = 0; i < ci->ninsns; i++) {
 		struct insn *in = &ci->insns[i];
 		if (in->op != LOAD_CONST || in->arg >= PyTuple_GET_SIZE(consts))
@@ -552,11 +637,26 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 			continue;
 		/* children: recurse; then record where the parent builds the function */
 		struct code_info *child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1);
-		if (!child)
+		if (!child) {
+			free(warm);
 			return NULL;
+		}
 		ci = &u->codes[idx]; /* the array may have moved */
-		record_site(ci, i, child);
+#if PY_AT_LEAST(12)
+		if (!warm_done) {
+			warm_done = true;
+			warm = malloc(ci->ninsns + 1);
+			if (warm && warm_code(ci, warm) < 0) {
+				free(warm);
+				warm = NULL;
+			}
+		}
+#else
+		(void)warm_done;
+#endif
+		record_site(ci, i, child, warm);
 	}
+	free(warm);
 	return &u->codes[idx];
 }
 
