@@ -299,6 +299,43 @@ Test(bridge, site_in_loop_true_in_while)
 	unit_free(&u);
 }
 
+Test(bridge, site_after_try_except_is_not_in_a_loop)
+{
+	/* 3.12+ puts the handler after the function's code and jumps back from it to the `if`:
+	 * a backward jump around the def that closes no loop */
+	static const char src[] = "def f(d, k):\n"
+				  "    try:\n"
+				  "        c = d.get(k)\n"
+				  "    except Exception:\n"
+				  "        c = None\n"
+				  "    if c is not None:\n"
+				  "        return c\n"
+				  "    def g():\n"
+				  "        return 1\n"
+				  "    return g\n";
+	struct unit u;
+	analyse(&u, src);
+	cr_assert_not(code_named(&u, "f.<locals>.g")->site_in_loop);
+	unit_free(&u);
+}
+
+Test(bridge, site_in_loop_with_a_handler_inside_the_loop)
+{
+	static const char src[] = "def f(xs):\n"
+				  "    for x in xs:\n"
+				  "        try:\n"
+				  "            x()\n"
+				  "        except Exception:\n"
+				  "            continue\n"
+				  "        def g():\n"
+				  "            return 1\n"
+				  "    return 0\n";
+	struct unit u;
+	analyse(&u, src);
+	cr_assert(code_named(&u, "f.<locals>.g")->site_in_loop);
+	unit_free(&u);
+}
+
 Test(bridge, site_in_loop_true_in_comprehension)
 {
 	struct unit u;
