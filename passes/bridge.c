@@ -38,7 +38,7 @@ static struct {
 	const struct pyrt_ops *ops;     /* NULL until loaded */
 	bool started;                   /* ops->init succeeded */
 	const char *const *opnames;
-	unsigned short cls[256];
+	unsigned short cls[PYRT_NOPS];
 	const char *const *builtins;
 	size_t nbuiltins;
 } R;
@@ -237,6 +237,7 @@ int bridge_init(void)
 	R.opnames = R.ops->opnames();
 	R.builtins = R.ops->builtins(&R.nbuiltins);
 	memset(R.cls, 0, sizeof R.cls);
+	R.cls[PYRT_OP_KW_NAMES] = OC_CALL_SETUP;
 	for (int op = 0; op < 256; op++) {
 		if (!R.opnames[op])
 			continue;
@@ -321,9 +322,14 @@ int bridge_eval_call(struct unit *u, const char *module, const char *attrs, cons
 
 /* ---- opcodes, by name ------------------------------------------------------------------------ */
 
-static unsigned short cls_of(int op) { return op >= 0 && op < 256 ? R.cls[op] : 0; }
+static unsigned short cls_of(int op) { return op >= 0 && op < PYRT_NOPS ? R.cls[op] : 0; }
 
-const char *bridge_opname(int op) { return op >= 0 && op < 256 && R.opnames && R.opnames[op] ? R.opnames[op] : "?"; }
+const char *bridge_opname(int op)
+{
+	if (op == PYRT_OP_KW_NAMES)
+		return "KW_NAMES";
+	return op >= 0 && op < 256 && R.opnames && R.opnames[op] ? R.opnames[op] : "?";
+}
 bool bridge_op_reads_local(int op) { return cls_of(op) & OC_READS_LOCAL; }
 bool bridge_op_is_global_load(int op) { return cls_of(op) & OC_GLOBAL_LOAD; }
 bool bridge_op_is_call(int op) { return cls_of(op) & OC_CALL; }

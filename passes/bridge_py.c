@@ -413,6 +413,10 @@ static int decode(struct arena *a, struct code_info *ci)
 			ci->star_at = (int)k;
 #endif
 		push_insn(ci->insns, &k, (int)i, op, name_index(op, arg), &t);
+#if PY_AT_LEAST(13)
+		if (op == CALL_KW && k >= 2 && ci->insns[k - 2].op == LOAD_CONST)
+			ci->insns[k - 2].op = PYRT_OP_KW_NAMES;
+#endif
 	}
 	ci->ninsns = k;
 	Py_DECREF(bytes);
@@ -433,6 +437,8 @@ static bool is_backward_jump(int op)
  * BACKWARD jumps. */
 static int jump_target(const struct insn *in)
 {
+	if (in->op < 0 || in->op > 255)
+		return in->offset;
 	int next = in->offset + 2 + 2 * S.caches[in->op];
 	bool back = S.opnames[in->op] && strstr(S.opnames[in->op], "BACKWARD");
 	return back ? next - 2 * in->arg : next + 2 * in->arg;
@@ -467,7 +473,7 @@ static int warm_code(const struct code_info *ci, bool *warm)
 		int nn = 0;
 		if (!no_fallthrough(in->op) && i + 1 < n)
 			next[nn++] = i + 1;
-		if (S.jrel[in->op]) {
+		if (in->op >= 0 && in->op < 256 && S.jrel[in->op]) {
 			/* the first instruction at or after the target */
 			int t = jump_target(in);
 			size_t lo = 0, hi = n;
@@ -542,6 +548,13 @@ static void record_site(struct code_info *pi, size_t i, struct code_info *child,
 	(void)warm;
 	if (i + 1 >= pi->ninsns || pi->insns[i + 1].op != MAKE_FUNCTION)
 		return;
+	if (child->site >= 0) {
+		/* another site of the same function: only the loop question is asked again */
+		struct code_info again = {.site = -1};
+		record_site(pi, i, &again, warm);
+		child->site_in_loop |= again.site_in_loop;
+		return;
+	}
 	child->site = (int)i + 1;
 #if PY_AT_LEAST(13)
 	child->make_flags = 0;
@@ -635,9 +648,15 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 		PyObject *c = PyTuple_GET_ITEM(consts, in->arg); /* borrowed */
 		if (!PyCode_Check(c))
 			continue;
+		/* a code object the parent loads twice (3.12+ copies a small block that ends the code
+		 * into both branches of an `if` before it) is one function: indexed once, its later
+		 * sites only add whether one lies in a loop */
+		struct code_info *child = NULL;
+		for (size_t k = idx + 1; k < u->ncodes && !child; k++)
+			if (u->codes[k].parent == &u->codes[idx] && u->codes[k].code == (void *)c)
+				child = &u->codes[k];
 		/* children: recurse; then record where the parent builds the function */
-		struct code_info *child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1);
-		if (!child) {
+		if (!child && !(child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1))) {
 			free(warm);
 			return NULL;
 		}

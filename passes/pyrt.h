@@ -28,6 +28,11 @@ struct unit;
  * of another build is refused. */
 #define PYRT_ABI 3
 
+/* 3.13 passes a call's keyword names to CALL_KW with a LOAD_CONST of the names tuple, where 3.11
+ * and 3.12 had KW_NAMES: the index shows that LOAD_CONST as this op, named KW_NAMES. */
+#define PYRT_OP_KW_NAMES 256
+#define PYRT_NOPS 257
+
 /* The redundant opcode sequences `spipfix profile` counts, in the order ties are broken. */
 enum { SEQ_STORE_RELOAD, SEQ_ATTR_RELOAD, SEQ_GLOBAL_RELOAD_IN_LOOP, SEQ_CONSTANT_DISPLAY, SEQ_CONSTANT_DISCARD,
        SEQ_SELF_ASSIGN, NSEQ };

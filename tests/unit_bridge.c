@@ -728,6 +728,36 @@ Test(bridge, names_of_attribute_method_and_global_loads)
 	unit_free(&u);
 }
 
+Test(bridge, a_function_built_at_two_sites_is_one_code_object)
+{
+	/* 3.12+ copies the def that ends the module into both branches of the `if` before it */
+	static const char src[] = "if X:\n    a = 1\nelse:\n    a = 2\ndef f():\n    def g():\n        return 1\n    return g\n";
+	struct unit u;
+	analyse(&u, src);
+	struct code_info *f = code_named(&u, "f");
+	cr_assert_geq(f->site, 0);
+	cr_assert_eq(count_findings(&u, "SPF101"), 1);
+	unit_free(&u);
+}
+
+Test(bridge, keyword_names_are_call_setup)
+{
+	/* 3.11/3.12: KW_NAMES; 3.13: the LOAD_CONST of CALL_KW's names, shown as KW_NAMES */
+	static const char src[] = "import re\ndef f():\n    return re.compile('a+', flags=2)\n";
+	struct unit u;
+	analyse(&u, src);
+	struct code_info *f = code_named(&u, "f");
+	size_t kw = 0;
+	for (size_t i = 0; i < f->ninsns; i++)
+		if (!strcmp(bridge_opname(f->insns[i].op), "KW_NAMES")) {
+			kw++;
+			cr_assert(bridge_op_is_call_setup(f->insns[i].op));
+		}
+	cr_assert_eq(kw, 1);
+	cr_assert_eq(count_findings(&u, "SPF201"), 1);
+	unit_free(&u);
+}
+
 Test(bridge, import_star_makes_every_name_rebindable)
 {
 	/* 3.11: IMPORT_STAR; 3.12+: CALL_INTRINSIC_1 INTRINSIC_IMPORT_STAR */

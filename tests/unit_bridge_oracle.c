@@ -152,6 +152,9 @@ static void check_positions(const char *path, struct unit *u, PyObject *co, stru
 				op = STORE_FAST;
 			if (op == STORE_FAST_LOAD_FAST)
 				op = LOAD_FAST;
+			/* CALL_KW's keyword names: shown as KW_NAMES */
+			if (op == LOAD_CONST && in->op == PYRT_OP_KW_NAMES)
+				op = PYRT_OP_KW_NAMES;
 #endif
 			cr_assert(i < n && op == in->op, "%s: %s: instruction %zu is not at its offset", path, qualname, k);
 			if (in->line != want[4 * i] || in->end_line != want[4 * i + 1] || in->col != want[4 * i + 2] ||
