@@ -648,12 +648,15 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 		PyObject *c = PyTuple_GET_ITEM(consts, in->arg); /* borrowed */
 		if (!PyCode_Check(c))
 			continue;
-		/* a code object the parent loads twice (3.12+ copies a small block that ends the code
-		 * into both branches of an `if` before it) is one function: indexed once, its later
-		 * sites only add whether one lies in a loop */
+		/* a code object the parent loads twice at one source position (3.12+ copies a small
+		 * block that ends the code into both branches of an `if` before it) is one function:
+		 * indexed once, its later sites only add whether one lies in a loop. (Two lambdas
+		 * with equal code share one code object in 3.12+ too, but at two positions: two
+		 * functions, indexed apart.) */
 		struct code_info *child = NULL;
 		for (size_t k = idx + 1; k < u->ncodes && !child; k++)
-			if (u->codes[k].parent == &u->codes[idx] && u->codes[k].code == (void *)c)
+			if (u->codes[k].parent == &u->codes[idx] && u->codes[k].code == (void *)c &&
+			    u->codes[k].site_line == in->line && u->codes[k].site_col == in->col)
 				child = &u->codes[k];
 		/* children: recurse; then record where the parent builds the function */
 		if (!child && !(child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1))) {

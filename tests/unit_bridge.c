@@ -740,6 +740,20 @@ Test(bridge, a_function_built_at_two_sites_is_one_code_object)
 	unit_free(&u);
 }
 
+Test(bridge, equal_lambdas_are_two_functions)
+{
+	/* 3.12+ merges the two equal code objects into one constant, built at two sites */
+	static const char src[] = "def f(g):\n    return g(lambda x: 0, lambda x: 0)\n";
+	struct unit u;
+	analyse(&u, src);
+	size_t n = 0;
+	for (size_t i = 0; i < u.ncodes; i++)
+		n += !strcmp(u.codes[i].qualname, "f.<locals>.<lambda>");
+	cr_assert_eq(n, 2);
+	cr_assert_eq(count_findings(&u, "SPF101"), 2);
+	unit_free(&u);
+}
+
 Test(bridge, keyword_names_are_call_setup)
 {
 	/* 3.11/3.12: KW_NAMES; 3.13: the LOAD_CONST of CALL_KW's names, shown as KW_NAMES */
