@@ -144,58 +144,29 @@ struct ins {
 	int offset, op, arg;
 };
 
-/* Decode a code object's deoptimised bytecode: CACHE units skipped, EXTENDED_ARG folded into the
- * instruction it extends, the name index of LOAD_GLOBAL / LOAD_ATTR without their flag bits
- * (3.12's method form of LOAD_ATTR, 3.11's LOAD_METHOD, becomes op -1, which no sequence has),
- * 3.13's two-local instructions as their two halves, LOAD_FAST_CHECK as the LOAD_FAST it is.
- * co: borrowed. Returns a malloc'd array or NULL; *n receives its length and *units the number
- * of instructions as `dis` lists them (EXTENDED_ARG included). */
+/* The instructions of co (borrowed) as py_decode gives them, and as the sequences read them:
+ * LOAD_FAST_CHECK is the LOAD_FAST it is, 3.12's method form of LOAD_ATTR (3.11's LOAD_METHOD)
+ * becomes op -1, which no sequence has, and CALL_KW's names the LOAD_CONST they are. Returns a
+ * malloc'd array or NULL; *n receives its length and *units the instructions as `dis` lists
+ * them (EXTENDED_ARG included). */
 static struct ins *decode(PyCodeObject *co, size_t *n, uint64_t *units)
 {
-	PyObject *bytes = PyCode_GetCode(co); /* new reference */
-	if (!bytes)
-		return NULL;
-	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
-	size_t nb = (size_t)PyBytes_GET_SIZE(bytes) / 2;
-	struct ins *v = malloc(sizeof *v * (2 * nb + 1));
-	size_t k = 0;
-	uint64_t u = 0;
-	int ext = 0;
-	for (size_t i = 0; v && i < nb; i++) {
-		int op = b[2 * i], arg = b[2 * i + 1] | ext;
-		if (op == CACHE)
-			continue;
-		u++;
-		if (op == EXTENDED_ARG) {
-			ext = arg << 8;
-			continue;
-		}
-		ext = 0;
-		int off = (int)(2 * i);
-#if PY_AT_LEAST(13)
-		if (op == LOAD_FAST_LOAD_FAST || op == STORE_FAST_STORE_FAST || op == STORE_FAST_LOAD_FAST) {
-			v[k++] = (struct ins){off, op == LOAD_FAST_LOAD_FAST ? LOAD_FAST : STORE_FAST, arg >> 4};
-			v[k++] = (struct ins){off, op == STORE_FAST_STORE_FAST ? STORE_FAST : LOAD_FAST, arg & 15};
-			continue;
-		}
-#endif
+	struct py_op *v = py_decode(co, n, units);
+	struct ins *r = v ? malloc(sizeof *r * (*n + 1)) : NULL;
+	for (size_t k = 0; r && k < *n; k++) {
+		int op = v[k].op;
 #if PY_AT_LEAST(12)
 		if (op == LOAD_FAST_CHECK)
 			op = LOAD_FAST;
-		if (op == LOAD_ATTR) {
-			/* a method load (the low bit) is 3.11's LOAD_METHOD: not an attribute load here */
-			op = (arg & 1) ? -1 : LOAD_ATTR;
-			arg >>= 1;
-		}
 #endif
-		if (op == LOAD_GLOBAL)
-			arg >>= 1;
-		v[k++] = (struct ins){off, op, arg};
+		if (v[k].method)
+			op = -1;
+		if (op == PYRT_OP_KW_NAMES)
+			op = LOAD_CONST;
+		r[k] = (struct ins){v[k].offset, op, v[k].arg};
 	}
-	Py_DECREF(bytes);
-	*n = k;
-	*units = u;
-	return v;
+	free(v);
+	return r;
 }
 
 static bool backward_jump(int op)

@@ -355,71 +355,81 @@ static int name_index(int op, int arg)
 	return arg;
 }
 
-static struct insn *push_insn(struct insn *v, size_t *k, int offset, int op, int arg, const struct loctab *t)
+struct py_op *py_decode(void *code, size_t *n, uint64_t *units)
 {
-	struct insn *in = &v[(*k)++];
-	in->offset = offset;
-	in->op = op;
-	in->arg = arg;
-	in->line = t->line;
-	in->end_line = t->end_line;
-	in->col = t->col;
-	in->end_col = t->end_col;
-	return in;
-}
-
-/* Decode co_code (CACHE skipped, EXTENDED_ARG folded, two-local instructions split) with the
- * positions of co_positions(). Returns 0 / -1. */
-static int decode(struct arena *a, struct code_info *ci)
-{
-	PyCodeObject *co = ci->code;         /* borrowed */
+	PyCodeObject *co = code;              /* borrowed */
 	PyObject *bytes = PyCode_GetCode(co); /* new reference */
 	if (!bytes)
-		return -1;
-	Py_ssize_t n = PyBytes_GET_SIZE(bytes);
+		return NULL;
+	size_t nb = (size_t)PyBytes_GET_SIZE(bytes) / 2;
 	const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
 	/* at most one instruction per code unit, two for a two-local one */
-	ci->insns = arena_alloc(a, sizeof(struct insn) * (size_t)(n + 1));
-	if (!ci->insns) {
-		Py_DECREF(bytes);
-		return -1;
-	}
-	struct loctab t;
-	loctab_init(&t, co);
-	int ext = 0;
+	struct py_op *v = malloc(sizeof *v * (2 * nb + 1));
 	size_t k = 0;
-	for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
-		int op = b[i], arg = b[i + 1] | ext;
+	uint64_t u = 0;
+	int ext = 0;
+	for (size_t i = 0; v && i < nb; i++) {
+		int op = b[2 * i], arg = b[2 * i + 1] | ext, off = (int)(2 * i);
 		if (op == CACHE)
 			continue;
+		u++;
 		if (op == EXTENDED_ARG) {
 			ext = arg << 8;
 			continue;
 		}
 		ext = 0;
-		loctab_seek(&t, (int)(i / 2));
 #if PY_AT_LEAST(13)
 		if (op == LOAD_FAST_LOAD_FAST || op == STORE_FAST_STORE_FAST || op == STORE_FAST_LOAD_FAST) {
-			push_insn(ci->insns, &k, (int)i, op == LOAD_FAST_LOAD_FAST ? LOAD_FAST : STORE_FAST, arg >> 4, &t);
-			push_insn(ci->insns, &k, (int)i, op == STORE_FAST_STORE_FAST ? STORE_FAST : LOAD_FAST, arg & 15, &t);
+			v[k++] = (struct py_op){off, op == LOAD_FAST_LOAD_FAST ? LOAD_FAST : STORE_FAST, arg >> 4, false};
+			v[k++] = (struct py_op){off, op == STORE_FAST_STORE_FAST ? STORE_FAST : LOAD_FAST, arg & 15, false};
 			continue;
 		}
+		if (op == CALL_KW && k && v[k - 1].op == LOAD_CONST)
+			v[k - 1].op = PYRT_OP_KW_NAMES;
 #endif
+		bool method = false;
 #if PY_AT_LEAST(12)
-		if (op == CALL_INTRINSIC_1 && arg == SPIPFIX_INTRINSIC_IMPORT_STAR && ci->star_at < 0)
+		method = op == LOAD_ATTR && (arg & 1);
+#endif
+		v[k++] = (struct py_op){off, op, name_index(op, arg), method};
+	}
+	Py_DECREF(bytes);
+	*n = k;
+	*units = u;
+	return v;
+}
+
+/* Decode the code object of ci into ci->insns (arena memory) with the positions of
+ * co_positions(). Returns 0 / -1. */
+static int decode(struct arena *a, struct code_info *ci)
+{
+	size_t n;
+	uint64_t units;
+	struct py_op *v = py_decode(ci->code, &n, &units);
+	if (!v)
+		return -1;
+	ci->insns = arena_alloc(a, sizeof(struct insn) * (n + 1));
+	if (!ci->insns) {
+		free(v);
+		return -1;
+	}
+	struct loctab t;
+	loctab_init(&t, ci->code);
+	for (size_t k = 0; k < n; k++) {
+		loctab_seek(&t, v[k].offset / 2);
+		struct insn *in = &ci->insns[k];
+		*in = (struct insn){.offset = v[k].offset, .op = v[k].op, .arg = v[k].arg, .line = t.line,
+				    .end_line = t.end_line, .col = t.col, .end_col = t.end_col};
+#if PY_AT_LEAST(12)
+		if (in->op == CALL_INTRINSIC_1 && in->arg == SPIPFIX_INTRINSIC_IMPORT_STAR && ci->star_at < 0)
 			ci->star_at = (int)k;
 #else
-		if (op == IMPORT_STAR && ci->star_at < 0)
+		if (in->op == IMPORT_STAR && ci->star_at < 0)
 			ci->star_at = (int)k;
 #endif
-		push_insn(ci->insns, &k, (int)i, op, name_index(op, arg), &t);
-#if PY_AT_LEAST(13)
-		if (op == CALL_KW && k >= 2 && ci->insns[k - 2].op == LOAD_CONST)
-			ci->insns[k - 2].op = PYRT_OP_KW_NAMES;
-#endif
 	}
-	ci->ninsns = k;
-	Py_DECREF(bytes);
+	ci->ninsns = n;
+	free(v);
 	return 0;
 }
 
