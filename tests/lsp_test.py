@@ -618,13 +618,21 @@ def configuration(d):
     check("initializationOptions: unsafeFixes -> fix-all applies the unsafe fix",
           got == fixed_by_cli(d, DECORATED, ["--unsafe-fixes"]) and got != DECORATED, got)
     s.close()
-    # target-version: the embedded Python's is taken silently; another one is said to be not applied
-    here = "py3%d" % sys.version_info.minor
-    for tv, loud in ((here, False), ("py313" if here != "py313" else "py312", True)):
+    # target-version: the first settings choose the server's Python (one per process), silently
+    built = [v for v in ("py311", "py312", "py313")
+             if os.path.exists(os.path.join(os.path.dirname(SPIPFIX), "spipfix-%s.so" % v))]
+    generic = "def first[T](xs: list[T]) -> T:\n    def key(x):\n        return x\n    return sorted(xs, key=key)[0]\n"
+    for tv in built:
         s = Server(d, folders=[b], init_options={"target-version": tv})
         shown = s.wait(lambda m: m.get("method") == "window/showMessage", 2)
-        check(f"initializationOptions: target-version {tv} ({'not ' if loud else ''}the embedded Python)",
-              (shown is not None and "target-version" in shown["params"]["message"]) == loud, shown)
+        check(f"initializationOptions: target-version {tv} applied silently", shown is None, shown)
+        # a PEP 695 file: findings on 3.12+, an error (no findings) on 3.11
+        tp = os.path.join(b, "generic.py")
+        s.open(tp, generic)
+        diags = s.diagnostics(uri_of(tp))
+        codes = [x.get("code") for x in (diags or [])]
+        check(f"target-version {tv}: the PEP 695 file is analysed by that version",
+              ("SPF101" in codes) == (tv != "py311"), diags)
         s.close()
     # workspace/configuration: asked per folder, answered by the client, then applied
     s = Server(d, folders=[b], capabilities={"workspace": {"configuration": True}},

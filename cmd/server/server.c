@@ -6,7 +6,6 @@
  * editor's settings over it, as the command line is over it. stdout carries the protocol only:
  * fd 1 is pointed at stderr, where the log goes, and the protocol keeps its own copy. */
 #define _GNU_SOURCE /* strndup */
-#include <patchlevel.h> /* PY_MINOR_VERSION: the embedded Python */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -255,13 +254,17 @@ static void settings_parse(struct server *s, json_t *v, struct settings *st, con
 				server_show(s, 2, "spipfix: %s: `%s` must be true or false; ignored", where, key);
 		} else if (!strcmp(key, "target-version") || !strcmp(key, "targetVersion")) {
 			const char *t = json_string_value(val);
-			char embedded[16];
-			snprintf(embedded, sizeof embedded, "py3%d", PY_MINOR_VERSION);
-			if (t && (!strcmp(t, "py311") || !strcmp(t, "py312") || !strcmp(t, "py313"))) {
+			int minor = t ? bridge_parse_version(t) : -1;
+			if (minor > 0) {
 				st->target_version = xstrdup(t);
-				if (strcmp(t, embedded))
-					server_show(s, 2, "spipfix: %s: target-version %s: this build proves findings on its "
-						    "embedded Python 3.%d only; analysed as %s", where, t, PY_MINOR_VERSION, embedded);
+				/* one CPython per process (passes/pyrt.h): the first settings that name a
+				 * built version before any analysis choose the server's */
+				if (minor != bridge_target() && !bridge_loaded() && bridge_built(minor))
+					bridge_select(minor);
+				if (minor != bridge_target())
+					server_show(s, 2, "spipfix: %s: target-version %s: this server proves findings on Python 3.%d "
+						    "(built: %s; one version per server process); analysed as %s", where, t,
+						    bridge_target(), bridge_built_list(), bridge_target_name());
 			} else
 				server_show(s, 2, "spipfix: %s: `%s` must be py311, py312 or py313; ignored", where, key);
 		} else {
