@@ -1,7 +1,7 @@
 /* The CPython bridge, on this side of the Python boundary (pyrt.h): which version runs, its
  * module loaded with dlopen, the facts of the compiled code objects, and the classification of
  * the version's opcodes by name. No Python.h here. */
-#define _GNU_SOURCE /* dladdr-free /proc/self/exe lookup needs readlink only; memmem */
+#define _GNU_SOURCE /* RTLD_* and readlink under the strict feature macros */
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
