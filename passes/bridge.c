@@ -41,6 +41,7 @@ static struct {
 	unsigned short cls[PYRT_NOPS];
 	const char *const *builtins;
 	size_t nbuiltins;
+	bool env_warned;                /* a wrong $SPIPFIX_TARGET_VERSION was said once */
 } R;
 
 /* The opcode classes, by the names CPython gives the opcodes (each version has a subset). */
@@ -124,7 +125,10 @@ int bridge_default_minor(void)
 		int m = bridge_parse_version(env);
 		if (m > 0)
 			return m;
-		fprintf(stderr, "warning: SPIPFIX_TARGET_VERSION=%s names no version (py311, py312, py313); ignored\n", env);
+		if (!R.env_warned)
+			fprintf(stderr, "warning: SPIPFIX_TARGET_VERSION=%s names no version (py311, py312, py313); ignored\n",
+				env);
+		R.env_warned = true;
 	}
 	if (bridge_built(11))
 		return 11;
