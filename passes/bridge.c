@@ -41,6 +41,8 @@ static struct {
 	unsigned short cls[PYRT_NOPS];
 	const char *const *builtins;
 	size_t nbuiltins;
+	const char *const *stdlib;
+	size_t nstdlib;
 	bool env_warned;                /* a wrong $SPIPFIX_TARGET_VERSION was said once */
 } R;
 
@@ -240,6 +242,7 @@ int bridge_init(void)
 		return -1;
 	R.opnames = R.ops->opnames();
 	R.builtins = R.ops->builtins(&R.nbuiltins);
+	R.stdlib = R.ops->stdlib_modules(&R.nstdlib);
 	memset(R.cls, 0, sizeof R.cls);
 	R.cls[PYRT_OP_KW_NAMES] = OC_CALL_SETUP;
 	for (int op = 0; op < 256; op++) {
@@ -513,14 +516,13 @@ int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
 	return e ? e->count : 0;
 }
 
-bool bridge_is_builtin(const char *name)
+/* Is name in the sorted array v[0, n)? */
+static bool sorted_has(const char *const *v, size_t n, const char *name)
 {
-	if (bridge_init() < 0)
-		return false;
-	size_t lo = 0, hi = R.nbuiltins;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(R.builtins[mid], name);
+		int c = strcmp(v[mid], name);
 		if (!c)
 			return true;
 		if (c < 0)
@@ -529,6 +531,13 @@ bool bridge_is_builtin(const char *name)
 			hi = mid;
 	}
 	return false;
+}
+
+bool bridge_is_builtin(const char *name) { return bridge_init() == 0 && sorted_has(R.builtins, R.nbuiltins, name); }
+
+bool bridge_is_stdlib_module(const char *name)
+{
+	return bridge_init() == 0 && sorted_has(R.stdlib, R.nstdlib, name);
 }
 
 struct code_info *bridge_code_of(struct unit *u, TSNode scope)

@@ -150,8 +150,11 @@ int bridge_local_kind(const struct code_info *ci, const char *name);
  * (any name may be rebound). *first_line receives the line of the first module-level store. */
 int bridge_global_bindings(struct unit *u, const char *name, int *first_line);
 
-/* Is `name` an attribute of the embedded interpreter's builtins module? */
+/* Is `name` an attribute of the target version's builtins module? */
 bool bridge_is_builtin(const char *name);
+/* Is `name` a top-level module of the target version's standard library
+ * (sys.stdlib_module_names)? */
+bool bridge_is_stdlib_module(const char *name);
 
 /* The code object that executes code directly inside scope node `scope` (a def, lambda,
  * class or comprehension; a null node for the module), or NULL when it is not exactly one. */

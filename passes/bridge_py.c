@@ -43,6 +43,8 @@ static struct {
 	bool jrel[256];             /* opcode.hasjrel: the argument is a relative jump */
 	char **builtins;
 	size_t nbuiltins;
+	char **stdlib;              /* sys.stdlib_module_names, sorted */
+	size_t nstdlib;
 	PyObject *toml_fn;          /* the TOML helper (new reference), built on first use */
 } S;
 
@@ -100,31 +102,46 @@ static void read_caches(PyObject *mod)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* The names of the builtins module, sorted, into S. Returns 0 / -1. */
-static int read_builtins(void)
+/* The str items of an iterable (borrowed) as a sorted, malloc'd array of malloc'd strings into
+ * *out / *n. Returns 0 / -1. */
+static int sorted_names(PyObject *it, char ***out, size_t *n)
 {
-	PyObject *mod = PyImport_ImportModule("builtins");      /* new reference */
-	PyObject *names = mod ? PyObject_Dir(mod) : NULL;      /* new reference */
+	PyObject *list = it ? PySequence_List(it) : NULL; /* new reference */
 	int rc = -1;
-	if (!names || !PyList_Check(names))
+	if (!list)
 		goto out;
-	Py_ssize_t n = PyList_GET_SIZE(names);
-	S.builtins = calloc((size_t)n + 1, sizeof *S.builtins);
-	if (!S.builtins)
+	Py_ssize_t k = PyList_GET_SIZE(list);
+	*out = calloc((size_t)k + 1, sizeof **out);
+	if (!*out)
 		goto out;
-	for (Py_ssize_t i = 0; i < n; i++) {
-		const char *s = PyUnicode_AsUTF8(PyList_GET_ITEM(names, i));
-		if (!s || !(S.builtins[S.nbuiltins] = strdup(s))) {
+	for (Py_ssize_t i = 0; i < k; i++) {
+		const char *s = PyUnicode_Check(PyList_GET_ITEM(list, i)) ? PyUnicode_AsUTF8(PyList_GET_ITEM(list, i)) : NULL;
+		if (!s || !((*out)[*n] = strdup(s))) {
 			PyErr_Clear();
 			continue;
 		}
-		S.nbuiltins++;
+		(*n)++;
 	}
-	qsort(S.builtins, S.nbuiltins, sizeof *S.builtins, cmp_str);
+	qsort(*out, *n, sizeof **out, cmp_str);
 	rc = 0;
 out:
+	Py_XDECREF(list);
+	PyErr_Clear();
+	return rc;
+}
+
+/* The names of the builtins module and of the standard library's modules, sorted, into S.
+ * Returns 0 / -1. */
+static int read_builtins(void)
+{
+	PyObject *mod = PyImport_ImportModule("builtins");   /* new reference */
+	PyObject *names = mod ? PyObject_Dir(mod) : NULL;   /* new reference */
+	int rc = sorted_names(names, &S.builtins, &S.nbuiltins);
 	Py_XDECREF(names);
 	Py_XDECREF(mod);
+	PyObject *std = PySys_GetObject("stdlib_module_names"); /* borrowed */
+	if (rc == 0)
+		rc = sorted_names(std, &S.stdlib, &S.nstdlib);
 	PyErr_Clear();
 	return rc;
 }
@@ -192,6 +209,11 @@ static void py_fini(void)
 	free(S.builtins);
 	S.builtins = NULL;
 	S.nbuiltins = 0;
+	for (size_t i = 0; i < S.nstdlib; i++)
+		free(S.stdlib[i]);
+	free(S.stdlib);
+	S.stdlib = NULL;
+	S.nstdlib = 0;
 	measure_fini();
 	if (Py_IsInitialized()) {
 		Py_CLEAR(S.toml_fn);
@@ -207,6 +229,12 @@ static const char *const *py_builtins(size_t *n)
 {
 	*n = S.nbuiltins;
 	return (const char *const *)S.builtins;
+}
+
+static const char *const *py_stdlib_modules(size_t *n)
+{
+	*n = S.nstdlib;
+	return (const char *const *)S.stdlib;
 }
 
 /* ---- the location table ---------------------------------------------------------------------- */
@@ -923,6 +951,7 @@ static const struct pyrt_ops ops = {
 	.version = py_version,
 	.opnames = py_opnames,
 	.builtins = py_builtins,
+	.stdlib_modules = py_stdlib_modules,
 	.compile = py_compile,
 	.compile_only = py_compile_only,
 	.positions = py_positions,

@@ -1,21 +1,15 @@
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
 #include "imports.h"
 
 #include <string.h>
 #include <strings.h>
 
+#include "bridge.h"
 #include "module.h"
 
 bool imports_is_stdlib(const char *name)
 {
-	PyObject *names = PySys_GetObject("stdlib_module_names"); /* borrowed */
-	PyObject *s = PyUnicode_FromString(name);                 /* new reference */
-	int r = names && s ? PySet_Contains(names, s) : 0;
-	Py_XDECREF(s);
-	PyErr_Clear();
-	return r == 1;
+	/* sys.stdlib_module_names of the target version, through the Python boundary */
+	return bridge_is_stdlib_module(name);
 }
 
 enum section { SEC_NONE, SEC_FUTURE, SEC_STDLIB, SEC_OTHER };

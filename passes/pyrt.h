@@ -26,7 +26,7 @@ struct unit;
 
 /* Bumped whenever this table or a struct it passes (unit.h, bridge.h) changes layout: a module
  * of another build is refused. */
-#define PYRT_ABI 4
+#define PYRT_ABI 5
 
 /* 3.13 passes a call's keyword names to CALL_KW with a LOAD_CONST of the names tuple, where 3.11
  * and 3.12 had KW_NAMES: the index shows that LOAD_CONST as this op, named KW_NAMES. */
@@ -62,6 +62,8 @@ struct pyrt_ops {
 	const char *const *(*opnames)(void);
 	/* the names in the builtins module, sorted by strcmp, valid after init */
 	const char *const *(*builtins)(size_t *n);
+	/* sys.stdlib_module_names, sorted by strcmp, valid after init */
+	const char *const *(*stdlib_modules)(size_t *n);
 
 	/* Compile u->src as u->path and fill u->codes, u->ncodes, u->module_code (its release
 	 * deferred to u's arena). On a compile error returns -1 with u->error ("Python 3.X cannot

@@ -95,7 +95,8 @@ Test(budget, call_errors_are_the_calls_own, .init = setup)
 	const char *err = eval("import re", "re.compile('(')");
 	cr_assert_not_null(err);
 	cr_assert_eq(budget_outcome_of(err), BUDGET_CALL_FAILED, "%s", err);
-	cr_assert_not_null(strstr(err, "error"), "%s", err);
+	/* re.error; 3.13 names it PatternError */
+	cr_assert_not_null(strstr(err, "unterminated subpattern"), "%s", err);
 }
 
 Test(budget, immutable_values_pass, .init = setup)
