@@ -264,6 +264,44 @@ struct walk {
 	size_t cap;
 };
 
+/* Which instructions of ci lie in a backward jump's range [target, jump): one pass over the
+ * jumps and a running count, instead of every jump for every site. malloc'd, NULL when out of
+ * memory. */
+static bool *loop_marks(const struct code_info *ci)
+{
+	int *delta = calloc(ci->ninsns + 1, sizeof *delta);
+	bool *in = calloc(ci->ninsns + 1, sizeof *in);
+	if (!delta || !in) {
+		free(delta);
+		free(in);
+		return NULL;
+	}
+	for (size_t j = 0; j < ci->ninsns; j++) {
+		const struct insn *jp = &ci->insns[j];
+		if (!is_backward_jump(jp->op))
+			continue;
+		int target = jp->offset + 2 - jp->arg * 2;
+		/* the first instruction at or after the target (instructions are in offset order) */
+		size_t lo = 0, hi = j;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (ci->insns[mid].offset < target)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		delta[lo]++;
+		delta[j]--;
+	}
+	int open = 0;
+	for (size_t i = 0; i < ci->ninsns; i++) {
+		open += delta[i];
+		in[i] = open > 0;
+	}
+	free(delta);
+	return in;
+}
+
 static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_info *parent, int depth)
 {
 	struct unit *u = w->u;
@@ -310,6 +348,7 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 	if (decode(&u->arena, ci) < 0)
 		return NULL;
 	/* backward jumps of this code object: [target, jump] ranges */
+	bool *in_loop = NULL; /* per instruction, made at the first site */
 	PyObject *consts = co->co_consts;
 	for (size_t i = 0; i < ci->ninsns; i++) {
 		struct insn *in = &ci->insns[i];
@@ -321,8 +360,10 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 		/* children: recurse; then record where the parent builds the function */
 		size_t site_idx = i;
 		struct code_info *child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1);
-		if (!child)
+		if (!child) {
+			free(in_loop);
 			return NULL;
+		}
 		ci = &u->codes[idx]; /* the array may have moved */
 		in = &ci->insns[site_idx];
 		if (site_idx + 1 < ci->ninsns && ci->insns[site_idx + 1].op == MAKE_FUNCTION) {
@@ -330,17 +371,12 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 			child->make_flags = ci->insns[site_idx + 1].arg;
 			child->site_line = in->line;
 			child->site_col = in->col;
-			int mo = ci->insns[site_idx + 1].offset;
-			for (size_t j = 0; j < ci->ninsns; j++) {
-				struct insn *jp = &ci->insns[j];
-				if (!is_backward_jump(jp->op))
-					continue;
-				int target = jp->offset + 2 - jp->arg * 2;
-				if (target <= mo && mo < jp->offset)
-					child->site_in_loop = true;
-			}
+			if (!in_loop && !(in_loop = loop_marks(ci)))
+				return NULL;
+			child->site_in_loop = in_loop[site_idx + 1];
 		}
 	}
+	free(in_loop);
 	return &u->codes[idx];
 }
 
@@ -440,13 +476,65 @@ const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const s
 	return arena_pystr(&u->arena, PyTuple_GET_ITEM(tuple, idx));
 }
 
+struct code_line {
+	int line;
+	uint32_t idx;
+};
+
+static int cmp_code_line(const void *pa, const void *pb)
+{
+	const struct code_line *a = pa, *b = pb;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The code objects with this first line, as a range of u->code_order (built on first use, so
+ * that a lookup does not scan every code object of the file). */
+static size_t codes_on_line(struct unit *u, int firstlineno, size_t *end)
+{
+	if (!u->code_order && u->ncodes) {
+		uint32_t *o = arena_alloc(&u->arena, u->ncodes * sizeof *o);
+		if (!o) {
+			*end = 0;
+			return 0;
+		}
+		struct code_line *cl = malloc(u->ncodes * sizeof *cl);
+		if (!cl) {
+			*end = 0;
+			return 0;
+		}
+		for (size_t i = 0; i < u->ncodes; i++)
+			cl[i] = (struct code_line){u->codes[i].firstlineno, (uint32_t)i};
+		qsort(cl, u->ncodes, sizeof *cl, cmp_code_line);
+		for (size_t i = 0; i < u->ncodes; i++)
+			o[i] = cl[i].idx;
+		free(cl);
+		u->code_order = o;
+	}
+	size_t lo = 0, hi = u->ncodes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->codes[u->code_order[mid]].firstlineno < firstlineno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t e = lo;
+	while (e < u->ncodes && u->codes[u->code_order[e]].firstlineno == firstlineno)
+		e++;
+	*end = e;
+	return lo;
+}
+
 struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col)
 {
 	struct code_info *hit = NULL;
 	int n = 0;
-	for (size_t i = 0; i < u->ncodes; i++) {
-		struct code_info *ci = &u->codes[i];
-		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+	size_t end, from = codes_on_line(u, firstlineno, &end);
+	for (size_t k = from; k < end; k++) {
+		struct code_info *ci = &u->codes[u->code_order[k]];
+		if (strcmp(ci->qualname, qualname) != 0)
 			continue;
 		hit = ci;
 		n++;
@@ -456,9 +544,9 @@ struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlin
 	/* several code objects share (qualname, first line): the site position decides */
 	hit = NULL;
 	n = 0;
-	for (size_t i = 0; i < u->ncodes; i++) {
-		struct code_info *ci = &u->codes[i];
-		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+	for (size_t k = from; k < end; k++) {
+		struct code_info *ci = &u->codes[u->code_order[k]];
+		if (strcmp(ci->qualname, qualname) != 0)
 			continue;
 		if (ci->site_line == line && ci->site_col == col) {
 			hit = ci;

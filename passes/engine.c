@@ -692,7 +692,13 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 				keys_add(&fixed, key);
 			}
 		}
-		assert(edits_ordered(edits, nedits, u->len));
+		if (!edits_ordered(edits, nedits, u->len)) {
+			/* the applier would write outside the text: never apply */
+			free(edits);
+			r->error = "refusing to fix: internal error (the fixes' edits overlap)";
+			r->refused = true;
+			goto out;
+		}
 		size_t nextlen = 0;
 		char *next = engine_apply(u, edits, nedits, &nextlen);
 		TSTree *reuse = next ? edited_tree(u, edits, nedits) : NULL;

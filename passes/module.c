@@ -110,11 +110,12 @@ int module_resolve(struct unit *u, const char *name, struct global_ref *out)
 	out->kind = GK_CONDITIONAL;
 	if (!line) /* only a `global` store inside a function */
 		return 0;
-	uint32_t row = (uint32_t)line - 1, k = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
-		if (ts_node_start_point(s).row > row || ts_node_end_point(s).row < row)
-			continue;
+	uint32_t row = (uint32_t)line - 1, k;
+	const TSNode *top = unit_statements(u, &k);
+	for (uint32_t i = unit_statement_reaching_row(u, row); i < k; i++) {
+		TSNode s = top[i];
+		if (ts_node_start_point(s).row > row)
+			break;
 		if (is_import(s)) {
 			bool relative;
 			if (import_binds(u, s, name, out, &relative)) {
@@ -210,9 +211,10 @@ size_t module_head_end(const struct unit *u, bool with_imports)
 {
 	TSNode last = {{0}, 0, 0}, stop = {{0}, 0, 0};
 	bool first = true, plain = false;
-	uint32_t k = ts_node_named_child_count(u->root);
+	uint32_t k;
+	const TSNode *top = unit_statements((struct unit *)u, &k);
 	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
+		TSNode s = top[i];
 		if (syn_is(s, "comment"))
 			continue;
 		if (first && is_docstring(s)) {
@@ -248,11 +250,14 @@ const char *module_line_text(struct unit *u, size_t at, const char *line)
 
 bool module_separator(struct unit *u, size_t at, struct edit *out)
 {
-	uint32_t k = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
+	uint32_t k;
+	const TSNode *top = unit_statements(u, &k);
+	/* line starts grow with the statements' starts: the first statement from `at` on is the
+	 * only one that can start on that line */
+	for (uint32_t i = unit_statement_from(u, at); i < k; i++) {
+		TSNode s = top[i];
 		if (unit_line_start(u, ts_node_start_byte(s)) != at)
-			continue;
+			return false;
 		if (!syn_is(s, "function_definition") && !syn_is(s, "class_definition") &&
 		    !syn_is(s, "decorated_definition"))
 			return false;

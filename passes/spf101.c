@@ -173,10 +173,13 @@ static bool is_immutable_literal(TSNode v)
  * for, while, with, match), so that a binding inside it may not happen? */
 static bool bound_conditionally(struct unit *u, int line)
 {
-	uint32_t n = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < n; i++) {
-		TSNode c = ts_node_named_child(u->root, i);
-		if ((int)ts_node_start_point(c).row + 1 > line || (int)ts_node_end_point(c).row + 1 < line)
+	uint32_t n;
+	const TSNode *top = unit_statements(u, &n);
+	for (uint32_t i = line > 0 ? unit_statement_reaching_row(u, (uint32_t)line - 1) : 0; i < n; i++) {
+		TSNode c = top[i];
+		if ((int)ts_node_start_point(c).row + 1 > line)
+			break;
+		if ((int)ts_node_end_point(c).row + 1 < line)
 			continue;
 		static const char *const compound[] = {"if_statement", "try_statement", "for_statement",
 						       "while_statement", "with_statement", "match_statement"};

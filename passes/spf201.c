@@ -628,9 +628,10 @@ static const char *constant_name(struct unit *u, struct finding *f, const struct
 static const char *existing_constant(struct unit *u, const struct code_info *code, const char *call_text,
 				     size_t before)
 {
-	uint32_t k = ts_node_named_child_count(u->root);
+	uint32_t k;
+	const TSNode *top = unit_statements(u, &k);
 	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
+		TSNode s = top[i];
 		if (ts_node_start_byte(s) >= before)
 			break;
 		if (!syn_is(s, "expression_statement") || ts_node_named_child_count(s) != 1)

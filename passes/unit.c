@@ -46,11 +46,31 @@ static int build_line_starts(struct unit *u)
 	return 0;
 }
 
+/* The line table, built on first use; false when it cannot be (the callers scan instead). */
+static bool have_lines(const struct unit *u)
+{
+	return u->line_starts || (u->len <= UINT32_MAX && build_line_starts((struct unit *)u) == 0);
+}
+
+/* Index of the last line starting at or before off (off <= u->len; the table is built). */
+static size_t line_of(const struct unit *u, size_t off)
+{
+	size_t lo = 0, hi = u->nlines;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->line_starts[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col)
 {
 	if (off > u->len)
 		off = u->len;
-	if (!u->line_starts && (u->len > UINT32_MAX || build_line_starts((struct unit *)u) < 0)) {
+	if (!have_lines(u)) {
 		uint32_t r = 0;
 		size_t ls = 0;
 		for (size_t i = 0; i < off; i++)
@@ -62,21 +82,17 @@ void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *co
 		*col = (uint32_t)(off - ls);
 		return;
 	}
-	/* the last line starting at or before off */
-	size_t lo = 0, hi = u->nlines;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u->line_starts[mid] <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	size_t lo = line_of(u, off);
 	*row = (uint32_t)lo;
 	*col = (uint32_t)(off - u->line_starts[lo]);
 }
 
 size_t unit_line_start(const struct unit *u, size_t off)
 {
+	if (off > u->len)
+		off = u->len;
+	if (have_lines(u))
+		return u->line_starts[line_of(u, off)];
 	while (off > 0 && u->src[off - 1] != '\n')
 		off--;
 	return off;
@@ -84,9 +100,71 @@ size_t unit_line_start(const struct unit *u, size_t off)
 
 size_t unit_line_end(const struct unit *u, size_t off)
 {
+	if (off >= u->len)
+		return u->len;
+	if (have_lines(u)) {
+		size_t l = line_of(u, off);
+		return l + 1 < u->nlines ? u->line_starts[l + 1] : u->len;
+	}
 	while (off < u->len && u->src[off] != '\n')
 		off++;
 	return off < u->len ? off + 1 : off;
+}
+
+const TSNode *unit_statements(struct unit *u, uint32_t *n)
+{
+	if (!u->statements) {
+		uint32_t k = ts_node_named_child_count(u->root);
+		TSNode *v = arena_alloc(&u->arena, ((size_t)k + 1) * sizeof *v);
+		if (!v) {
+			*n = 0;
+			return NULL;
+		}
+		uint32_t i = 0;
+		TSTreeCursor c = ts_tree_cursor_new(u->root);
+		if (ts_tree_cursor_goto_first_child(&c)) {
+			do {
+				TSNode x = ts_tree_cursor_current_node(&c);
+				if (ts_node_is_named(x) && i < k)
+					v[i++] = x;
+			} while (ts_tree_cursor_goto_next_sibling(&c));
+		}
+		ts_tree_cursor_delete(&c);
+		u->statements = v;
+		u->nstatements = i;
+	}
+	*n = u->nstatements;
+	return u->statements;
+}
+
+uint32_t unit_statement_from(struct unit *u, size_t off)
+{
+	uint32_t n;
+	const TSNode *s = unit_statements(u, &n);
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ts_node_start_byte(s[mid]) < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t unit_statement_reaching_row(struct unit *u, uint32_t row)
+{
+	uint32_t n;
+	const TSNode *s = unit_statements(u, &n);
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ts_node_end_point(s[mid]).row < row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at)
@@ -157,9 +235,16 @@ static int collect_ident(TSNode n, void *vctx)
 
 bool unit_has_identifier(struct unit *u, const char *name)
 {
-	/* an identifier's text is in the source: a name found nowhere needs no table */
-	if (!*name || !memmem(u->src, u->len, name, strlen(name)))
+	if (!*name)
 		return false;
+	/* an identifier's text is in the source: the first few names are looked for there, which
+	 * is cheaper than the table; past that, the table answers (a scan per name would cost the
+	 * file's length for each of them) */
+	if (!u->idents && u->ident_probes < 4) {
+		u->ident_probes++;
+		if (!memmem(u->src, u->len, name, strlen(name)))
+			return false;
+	}
 	if (!u->idents) {
 		struct ident_ctx c = {u, NULL, 0, 0, false};
 		syn_walk(u->root, collect_ident, &c);
@@ -168,6 +253,8 @@ bool unit_has_identifier(struct unit *u, const char *name)
 		if (c.n > 1)
 			qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
 		u->idents = c.v ? c.v : arena_alloc(&u->arena, sizeof *c.v);
+		if (!u->idents)
+			return true;
 		u->nidents = c.n;
 	}
 	return bsearch(&name, u->idents, u->nidents, sizeof *u->idents, cmp_cstr) != NULL;
@@ -195,23 +282,58 @@ bool unit_has_global_statement(struct unit *u)
 	return u->has_global_stmt;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603u; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* The slot of `name` in the reserved set: where it is, or the empty slot it would go to. */
+static size_t reserved_slot(const struct unit *u, const char *name)
+{
+	size_t mask = u->cap_reserved - 1, i = name_hash(name) & mask;
+	while (u->reserved[i] && strcmp(u->reserved[i], name) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static bool reserved_has(const struct unit *u, const char *name)
+{
+	return u->cap_reserved && u->reserved[reserved_slot(u, name)];
+}
+
+static int reserved_add(struct unit *u, const char *name)
+{
+	if (2 * (u->nreserved + 1) > u->cap_reserved) {
+		size_t cap = u->cap_reserved ? 2 * u->cap_reserved : 64;
+		const char **old = u->reserved, **nv = arena_alloc(&u->arena, cap * sizeof *nv);
+		if (!nv)
+			return -1;
+		size_t oldcap = u->cap_reserved;
+		u->reserved = nv;
+		u->cap_reserved = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				u->reserved[reserved_slot(u, old[i])] = old[i];
+	}
+	u->reserved[reserved_slot(u, name)] = name;
+	u->nreserved++;
+	return 0;
+}
+
 const char *unit_reserve_name(struct unit *u, const char *base)
 {
+	if (!base)
+		return NULL;
 	for (int k = 1; k < 10000; k++) {
 		const char *cand = k == 1 ? base : arena_printf(&u->arena, "%s_%d", base, k);
 		if (!cand)
 			return NULL;
-		bool taken = unit_has_identifier(u, cand) || bridge_is_builtin(cand);
-		for (size_t i = 0; !taken && i < u->nreserved; i++)
-			taken = strcmp(u->reserved[i], cand) == 0;
-		if (taken)
+		if (reserved_has(u, cand) || unit_has_identifier(u, cand) || bridge_is_builtin(cand))
 			continue;
-		const char **nr = arena_grow(&u->arena, u->reserved, sizeof *nr, u->nreserved, u->nreserved + 1);
-		if (!nr)
-			return NULL;
-		nr[u->nreserved++] = cand;
-		u->reserved = nr;
-		return cand;
+		return reserved_add(u, cand) == 0 ? cand : NULL;
 	}
 	return NULL;
 }

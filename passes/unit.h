@@ -76,10 +76,14 @@ struct unit {
 	void *module_code;      /* PyObject* module code object (new reference, released by arena) */
 	struct code_info *codes;
 	size_t ncodes;
+	uint32_t *code_order;   /* indices of codes sorted by first line (bridge_find), on first use */
 	struct finding *findings;
 	size_t nfindings, capfindings;
 	const char **idents;    /* sorted identifiers of the file, built on first use */
 	size_t nidents;
+	unsigned ident_probes;  /* unit_has_identifier calls answered by a scan of the text */
+	TSNode *statements;     /* the module's top-level named nodes, built on first use */
+	uint32_t nstatements;
 	bool globals_known, has_global_stmt;
 	const void *cand_query; /* TSQuery whose @candidate captures are in cands */
 	TSNode *cands;
@@ -92,8 +96,9 @@ struct unit {
 	size_t nroots[16];
 	uint32_t *line_starts;  /* byte offset of each line, built on first use */
 	size_t nlines;
-	const char **reserved;  /* module-level names chosen by rewrites in this unit */
-	size_t nreserved;
+	const char **reserved;  /* module-level names chosen by rewrites in this unit: an open
+				 * hash set of cap_reserved slots (a power of two), nreserved used */
+	size_t nreserved, cap_reserved;
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
 	const struct engine_config *config; /* the settings of the analysis (engine.h), or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
@@ -145,9 +150,18 @@ bool unit_has_identifier(struct unit *u, const char *name);
 /* A module-level name starting from `base` that no identifier of the file, no builtin and no
  * earlier reservation uses: base, base_2, base_3, ... Returns an arena string or NULL. */
 const char *unit_reserve_name(struct unit *u, const char *base);
-/* Start of the line holding byte offset off, and the end of that line (past its newline). */
+/* Start of the line holding byte offset off, and the end of that line (past its newline), from
+ * the line table (no scan of the line). */
 size_t unit_line_start(const struct unit *u, size_t off);
 size_t unit_line_end(const struct unit *u, size_t off);
+/* The module's top-level named nodes (statements and comments) in source order, built once:
+ * ts_node_named_child(root, i) walks the children from the first each time, so a loop over it
+ * costs the square of the module's length. Sets *n; NULL (and *n = 0) when out of memory. */
+const TSNode *unit_statements(struct unit *u, uint32_t *n);
+/* Index in unit_statements of the first one starting at or after byte off, or the count. */
+uint32_t unit_statement_from(struct unit *u, size_t off);
+/* Index in unit_statements of the first one whose last row is row (0-based) or later. */
+uint32_t unit_statement_reaching_row(struct unit *u, uint32_t row);
 /* Print to stderr when --debug names this pass. */
 void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
