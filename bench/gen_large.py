@@ -6,7 +6,7 @@ with its number of findings.
 Kinds (every function is 10 lines, so LINES/10 functions):
   lift    each top-level function holds a closure-free nested def (one SPF101 safe fix each)
   hoist   each function calls re.compile with a constant (one SPF201 safe fix each)
-  clean   the same functions with nothing to report
+  clean   functions of the same size with nothing to report
   nested  one chain of defs nested DEPTH deep (--depth), each calling the next
 """
 import argparse
@@ -47,8 +47,8 @@ def clean(i):
             f"    if total > {i * 3}:\n"
             f"        total -= 1\n"
             f"    t = total * 2\n"
-            f"    u = t + 1\n"
-            f"    return u\n"
+            f"    xs.append(t)\n"
+            f"    return t\n"
             f"\n")
 
 

@@ -1220,9 +1220,12 @@ int lift_rewrite(struct unit *u, struct finding *f)
 			return fail(u, f, "the def shares its line with other code");
 		size_t from = attached_comments_start(u, stmt);
 		size_t to = unit_line_end(u, ts_node_end_byte(stmt) > 0 ? ts_node_end_byte(stmt) - 1 : 0);
-		struct strings *strs = arena_alloc(&u->arena, sizeof *strs);
+		/* one scratch table per pass run (32 KiB), not one per finding */
+		struct strings *strs = u->pass_state ? u->pass_state : arena_alloc(&u->arena, sizeof *strs);
 		if (!strs)
 			return -1;
+		u->pass_state = strs;
+		strs->count = 0;
 		syn_walk(stmt, find_strings, strs);
 		if (strs->count == 1024)
 			return fail(u, f, "too many multi-line strings to preserve");
