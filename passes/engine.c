@@ -124,10 +124,136 @@ const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap
 	return NULL;
 }
 
-static int text_stage(struct unit *u)
+/* How deeply src nests: the most brackets open at once and the most levels of indentation (as
+ * Python's tokenizer counts them: an indentation stack, lines inside brackets or strings not
+ * counted), outside strings and comments, with the position where the deeper one was reached.
+ * One pass over the bytes, before anything is parsed. */
+struct nesting {
+	unsigned brackets, indents;
+	size_t at;
+};
+
+static size_t skip_string(const char *s, size_t n, size_t i)
 {
-	char why[160];
+	char q = s[i];
+	bool triple = i + 2 < n && s[i + 1] == q && s[i + 2] == q;
+	i += triple ? 3 : 1;
+	while (i < n) {
+		if (s[i] == '\\') {
+			i += 2;
+			continue;
+		}
+		if (s[i] == q && (!triple || (i + 2 < n && s[i + 1] == q && s[i + 2] == q)))
+			return i + (triple ? 3 : 1);
+		if (s[i] == '\n' && !triple)
+			return i; /* an unterminated string ends at its line */
+		i++;
+	}
+	return n;
+}
+
+static int measure_nesting(const char *s, size_t n, unsigned limit, struct nesting *out)
+{
+	unsigned depth = 0, top = 0, cap = 0;
+	size_t *widths = NULL; /* the indentation stack */
+	memset(out, 0, sizeof *out);
+	bool line_start = true;
+	for (size_t i = 0; i < n;) {
+		if (line_start && depth == 0) {
+			size_t w = 0, k = i;
+			for (; k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'); k++)
+				w = s[k] == '\t' ? (w / 8 + 1) * 8 : s[k] == ' ' ? w + 1 : 0;
+			line_start = false;
+			bool blank = k >= n || s[k] == '\n' || s[k] == '\r' || s[k] == '#' || s[k] == '\\';
+			if (!blank) {
+				while (top > 0 && widths[top - 1] > w)
+					top--;
+				if (w > 0 && (top == 0 || widths[top - 1] < w)) {
+					if (top == cap) {
+						size_t *nw = realloc(widths, (cap ? 2 * (size_t)cap : 64) * sizeof *nw);
+						if (!nw) {
+							free(widths);
+							return -1;
+						}
+						widths = nw;
+						cap = cap ? 2 * cap : 64;
+					}
+					widths[top++] = w;
+				}
+				if (top > out->indents) {
+					out->indents = top;
+					if (top > limit) {
+						out->at = k;
+						break;
+					}
+				}
+			}
+			i = k;
+			continue;
+		}
+		char c = s[i];
+		if (c == '\n') {
+			line_start = true;
+			i++;
+		} else if (c == '#') {
+			while (i < n && s[i] != '\n')
+				i++;
+		} else if (c == '"' || c == '\'') {
+			i = skip_string(s, n, i);
+		} else if (c == '\\' && i + 1 < n && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+			i += s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n' ? 3 : 2; /* joined line */
+		} else {
+			if (c == '(' || c == '[' || c == '{') {
+				if (++depth > out->brackets) {
+					out->brackets = depth;
+					if (depth > limit) {
+						out->at = i;
+						break;
+					}
+				}
+			} else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+				depth--;
+			}
+			i++;
+		}
+	}
+	free(widths);
+	return 0;
+}
+
+/* The configured limits (engine.h); a message in why when the unit is past one. */
+static bool over_limits(const struct engine_config *c, struct unit *u, char *why, size_t cap)
+{
+	size_t max = c->max_bytes ? c->max_bytes : ENGINE_MAX_BYTES;
+	unsigned deep = c->max_nesting ? c->max_nesting : ENGINE_MAX_NESTING;
+	if (u->buflen > max) {
+		snprintf(why, cap, "%.1f MiB, larger than the limit of %.1f MiB (--max-file-size, or max-file-size in "
+			 "[tool.spipfix]); skipped", u->buflen / 1048576.0, max / 1048576.0);
+		return true;
+	}
+	struct nesting ns;
+	if (measure_nesting(u->src, u->len, deep, &ns) < 0) {
+		snprintf(why, cap, "out of memory");
+		return true;
+	}
+	if (ns.brackets <= deep && ns.indents <= deep)
+		return false;
+	snprintf(why, cap, "%s nested more than %u deep, the limit (--max-nesting, or max-nesting in [tool.spipfix]); "
+		 "skipped", ns.brackets > deep ? "brackets" : "indentation", deep);
+	uint32_t r, col;
+	unit_position(u, ns.at, &r, &col);
+	u->error_row = r;
+	u->error_col = col;
+	u->error_has_pos = true;
+	return true;
+}
+
+static int text_stage(const struct engine_config *c, struct unit *u)
+{
+	char why[200];
 	const char *e = engine_unreadable(u->buf, u->buflen, why, sizeof why);
+	if (!e && over_limits(c, u, why, sizeof why))
+		e = why;
 	if (!e)
 		return 0;
 	u->error = arena_strdup(&u->arena, e);
@@ -139,6 +265,19 @@ static int text_stage(struct unit *u)
 
 /* ---- the bytecode stage ---------------------------------------------------------------------- */
 
+/* Is a compile error CPython's own limit rather than syntax it does not know? */
+static bool compiler_limit(const char *error)
+{
+	static const char *const limits[] = {
+		"(RecursionError", "(MemoryError", "(IndentationError: too many levels of indentation",
+		"too many nested parentheses", "too many statically nested blocks", "too complex",
+	};
+	for (size_t i = 0; error && i < sizeof limits / sizeof *limits; i++)
+		if (strstr(error, limits[i]))
+			return true;
+	return false;
+}
+
 static int compile_stage(struct unit *u)
 {
 	if (bridge_init() < 0) {
@@ -149,8 +288,9 @@ static int compile_stage(struct unit *u)
 	if (bridge_compile(u) == 0)
 		return 0;
 	/* the grammar accepts what the embedded CPython rejects: most likely newer syntax, which is
-	 * a note, not an error of the user's */
-	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)))
+	 * a note, not an error of the user's -- unless CPython gave up on a limit of its own (the
+	 * file nests too deeply for its parser or its compiler), which is the file's */
+	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)) && !compiler_limit(u->error))
 		u->error_kind = UE_NEWER;
 	return -1;
 }
@@ -292,7 +432,7 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 	/* test code introspects names and frames and is not where time goes: no findings there
 	 * unless asked for (include-tests) */
 	const char *const *select = !c->include_tests && testcode_path(u->path) ? no_rule : c->select;
-	if (text_stage(u) < 0 ||          /* UTF-8, no NUL, no foreign coding cookie */
+	if (text_stage(c, u) < 0 ||       /* UTF-8, no NUL, no foreign coding cookie, limits */
 	    unit_parse(u) < 0 ||           /* tree-sitter */
 	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
 	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */

@@ -6,6 +6,8 @@
  *   unsafe-fixes, respect-gitignore, force-exclude, include-tests   booleans
  *   min-executions            integer >= 0: with --trace-profile, fix only what ran that often
  *   lift-name                 the template of lifted names ("_{scope}_{name}")
+ *   max-file-size             the largest file analysed: bytes, or a string such as "8M"
+ *   max-nesting               the deepest nesting of brackets or indentation analysed
  * and the line length fixes write to, from [tool.black] (else [tool.ruff]) `line-length` of the
  * same file, or of the nearest pyproject.toml when no file has a [tool.spipfix] table.
  * An unknown key or a value of the wrong type is an error naming the file and the key. */
@@ -23,7 +25,7 @@
 
 static const char *const known_keys =
 	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude, "
-	"min-executions, include-tests, lift-name";
+	"min-executions, include-tests, lift-name, max-file-size, max-nesting";
 
 void config_free(struct config *c)
 {
@@ -106,6 +108,34 @@ static int to_count(PyObject *v, long long *out, const char *file, const char *k
 	}
 	*out = n;
 	return 0;
+}
+
+/* Borrows v: an integer, or (sizes) a string such as "8M". Values as --max-file-size and
+ * --max-nesting take them. */
+static int to_limit(PyObject *v, bool size, size_t *bytes, unsigned *count, const char *file, const char *key)
+{
+	char where[600], num[32];
+	snprintf(where, sizeof where, "%s: [tool.spipfix] `%s`", file, key);
+	const char *arg = NULL;
+	if (PyLong_Check(v) && !PyBool_Check(v)) {
+		long long n = PyLong_AsLongLong(v);
+		if (n == -1 && PyErr_Occurred()) {
+			PyErr_Clear();
+			n = -1;
+		}
+		snprintf(num, sizeof num, "%lld", n);
+		arg = num;
+	} else if (size && PyUnicode_Check(v)) {
+		arg = PyUnicode_AsUTF8(v);
+		if (!arg)
+			PyErr_Clear();
+	}
+	if (!arg) {
+		fprintf(stderr, "error: %s must be %s, not %s\n", where,
+			size ? "a number of bytes or a string such as \"8M\"" : "a number", Py_TYPE(v)->tp_name);
+		return -1;
+	}
+	return size ? cli_size(where, arg, CLI_MAX_FILE, bytes) : cli_count(where, arg, 100000, count);
 }
 
 /* Borrows v: the per-file-ignores table. */
@@ -221,6 +251,10 @@ static int load_table(PyObject *tbl, struct config *c)
 			rc = to_bool(v, &c->include_tests, file, key);
 		else if (!strcmp(key, "lift-name"))
 			rc = to_template(v, &c->lift_name, file, key);
+		else if (!strcmp(key, "max-file-size"))
+			rc = to_limit(v, true, &c->max_bytes, NULL, file, key);
+		else if (!strcmp(key, "max-nesting"))
+			rc = to_limit(v, false, NULL, &c->max_nesting, file, key);
 		else {
 			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
 			rc = -1;

@@ -16,6 +16,8 @@ struct config {
 	int include_tests;      /* -1 unset, else 0 / 1 */
 	int line_length;        /* [tool.black] or [tool.ruff] line-length; 0 unset */
 	char *lift_name;        /* lift-name template, or NULL */
+	size_t max_bytes;       /* max-file-size, 0 unset */
+	unsigned max_nesting;   /* max-nesting, 0 unset */
 };
 
 /* Load explicit_path (which must have a [tool.spipfix] table), or else the nearest

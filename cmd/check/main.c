@@ -77,6 +77,8 @@ static void usage(FILE *out)
 	      "      --no-cache               Neither read nor write the cache (.spipfix_cache in the project root)\n"
 	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
 	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
+	      "      --max-file-size SIZE     Skip larger files, with an error (default 4M; K, M, G suffixes)\n"
+	      "      --max-nesting N          Skip files nesting brackets or indentation deeper (default 200)\n"
 	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
 	      "      --min-executions N       With --trace-profile: fix only findings whose site ran at least N times\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
@@ -285,6 +287,10 @@ int options_resolve(struct options *o, const struct cli *c, const struct config 
 	char cwd[4096];
 	o->root = cfg->found ? strdup(cfg->dir) : getcwd(cwd, sizeof cwd) ? strdup(cwd) : NULL;
 	o->config_path = cfg->path;
+	if (!o->max_bytes)
+		o->max_bytes = cfg->max_bytes;
+	if (!o->max_nesting)
+		o->max_nesting = cfg->max_nesting;
 	return o->root ? 0 : -1;
 }
 
@@ -537,6 +543,8 @@ int check_main(int argc, char **argv)
 		OPT_INCLUDE_TESTS,
 		OPT_NO_INCLUDE_TESTS,
 		OPT_LINE_LENGTH,
+		OPT_MAX_FILE_SIZE,
+		OPT_MAX_NESTING,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -573,6 +581,8 @@ int check_main(int argc, char **argv)
 		{"include-tests", no_argument, NULL, OPT_INCLUDE_TESTS},
 		{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
 		{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
+		{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
+		{"max-nesting", required_argument, NULL, OPT_MAX_NESTING},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -639,6 +649,14 @@ int check_main(int argc, char **argv)
 		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
 		case OPT_FORMAT:
 			if (!(o.format = parse_format(optarg)))
+				goto out;
+			break;
+		case OPT_MAX_FILE_SIZE:
+			if (cli_size("--max-file-size", optarg, CLI_MAX_FILE, &o.max_bytes) < 0)
+				goto out;
+			break;
+		case OPT_MAX_NESTING:
+			if (cli_count("--max-nesting", optarg, 100000, &o.max_nesting) < 0)
 				goto out;
 			break;
 		case OPT_TRACE_PROFILE: {
