@@ -115,12 +115,14 @@ const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap
 		return "larger than 64 MiB; skipped";
 	if (memchr(buf, 0, len))
 		return "contains NUL bytes; skipped";
-	if (!valid_utf8(buf, len))
-		return "is not valid UTF-8; skipped";
+	/* a file in another declared encoding is refused as such (its bytes are most likely valid
+	 * in that encoding, not invalid UTF-8); in ASCII it reads the same as UTF-8 */
 	if (foreign_cookie(buf, len, cookie, sizeof cookie) && !is_ascii(buf, len)) {
 		snprintf(why, cap, "declares the encoding `%s`; only UTF-8 files are handled; skipped", cookie);
 		return why;
 	}
+	if (!valid_utf8(buf, len))
+		return "is not valid UTF-8; skipped";
 	return NULL;
 }
 
@@ -265,17 +267,22 @@ static int text_stage(const struct engine_config *c, struct unit *u)
 
 /* ---- the bytecode stage ---------------------------------------------------------------------- */
 
-/* Is a compile error CPython's own limit rather than syntax it does not know? */
-static bool compiler_limit(const char *error)
+/* Can a compile error of a file that tree-sitter parsed cleanly be syntax newer than the
+ * embedded CPython? Only a plain SyntaxError can: an IndentationError or TabError is the
+ * file's, and so are CPython's own limits (the file nests too deeply for its parser or its
+ * compiler: RecursionError, MemoryError, "too many ..."). */
+static bool maybe_newer_syntax(const char *error)
 {
 	static const char *const limits[] = {
-		"(RecursionError", "(MemoryError", "(IndentationError: too many levels of indentation",
-		"too many nested parentheses", "too many statically nested blocks", "too complex",
+		"too many nested parentheses", "too many levels of indentation", "too many statically nested blocks",
+		"too complex", "too many nested",
 	};
-	for (size_t i = 0; error && i < sizeof limits / sizeof *limits; i++)
+	if (!error || !strstr(error, "(SyntaxError: "))
+		return false;
+	for (size_t i = 0; i < sizeof limits / sizeof *limits; i++)
 		if (strstr(error, limits[i]))
-			return true;
-	return false;
+			return false;
+	return true;
 }
 
 static int compile_stage(struct unit *u)
@@ -290,7 +297,7 @@ static int compile_stage(struct unit *u)
 	/* the grammar accepts what the embedded CPython rejects: most likely newer syntax, which is
 	 * a note, not an error of the user's -- unless CPython gave up on a limit of its own (the
 	 * file nests too deeply for its parser or its compiler), which is the file's */
-	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)) && !compiler_limit(u->error))
+	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)) && maybe_newer_syntax(u->error))
 		u->error_kind = UE_NEWER;
 	return -1;
 }
