@@ -5,7 +5,7 @@
 #
 #   bench/fuzz.sh [--build DIR] [--seconds N] [--corpus DIR] [--nice N] [HARNESS...]
 #
-# HARNESS: engine, config, trace_profile (default: all). --seconds is per harness (default 60).
+# HARNESS: engine, config, trace_profile, lsp_message (default: all). --seconds is per harness (default 60).
 # --corpus (default $SPIPFIX_FUZZ_CORPUS, else ~/.cache/spipfix-fuzz) holds <harness>/ (the
 # corpus, seeded on first use: golden/*/*/input.py and small standard-library files for the
 # engine, tests/fuzz/regressions/<harness>/ for every harness) and artifacts/<harness>/ (crashes,
@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
     *) harnesses+=("$1"); shift ;;
   esac
 done
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(engine config trace_profile)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(engine config trace_profile lsp_message)
 case $corpus in "$here"/*) echo "the corpus must be outside the repository: $corpus" >&2; exit 2 ;; esac
 
 seed() { # $1 = harness, $2 = corpus folder

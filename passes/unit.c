@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
+
 #include "bridge.h"
 #include "pass.h"
 #include "scope.h"
@@ -282,44 +284,44 @@ bool unit_has_global_statement(struct unit *u)
 	return u->has_global_stmt;
 }
 
-static size_t name_hash(const char *s)
-{
-	size_t h = 1469598103934665603u; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211u;
-	return h;
-}
+/* The reserved names: uthash entries in the arena; the table's buckets (uthash's malloc) are
+ * freed by the arena. */
+struct reserved_name {
+	UT_hash_handle hh;
+	const char *name;
+};
 
-/* The slot of `name` in the reserved set: where it is, or the empty slot it would go to. */
-static size_t reserved_slot(const struct unit *u, const char *name)
+struct reserved_names {
+	struct reserved_name *set;
+};
+
+static void reserved_clear(void *p)
 {
-	size_t mask = u->cap_reserved - 1, i = name_hash(name) & mask;
-	while (u->reserved[i] && strcmp(u->reserved[i], name) != 0)
-		i = (i + 1) & mask;
-	return i;
+	struct reserved_names *r = p;
+	HASH_CLEAR(hh, r->set);
 }
 
 static bool reserved_has(const struct unit *u, const char *name)
 {
-	return u->cap_reserved && u->reserved[reserved_slot(u, name)];
+	struct reserved_name *hit = NULL;
+	if (u->reserved)
+		HASH_FIND_STR(u->reserved->set, name, hit);
+	return hit != NULL;
 }
 
 static int reserved_add(struct unit *u, const char *name)
 {
-	if (2 * (u->nreserved + 1) > u->cap_reserved) {
-		size_t cap = u->cap_reserved ? 2 * u->cap_reserved : 64;
-		const char **old = u->reserved, **nv = arena_alloc(&u->arena, cap * sizeof *nv);
-		if (!nv)
+	if (!u->reserved) {
+		struct reserved_names *r = arena_alloc(&u->arena, sizeof *r);
+		if (!r || arena_defer(&u->arena, reserved_clear, r) < 0)
 			return -1;
-		size_t oldcap = u->cap_reserved;
-		u->reserved = nv;
-		u->cap_reserved = cap;
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i])
-				u->reserved[reserved_slot(u, old[i])] = old[i];
+		u->reserved = r;
 	}
-	u->reserved[reserved_slot(u, name)] = name;
-	u->nreserved++;
+	struct reserved_name *e = arena_alloc(&u->arena, sizeof *e);
+	if (!e)
+		return -1;
+	e->name = name;
+	HASH_ADD_KEYPTR(hh, u->reserved->set, e->name, strlen(e->name), e);
 	return 0;
 }
 

@@ -96,9 +96,8 @@ struct unit {
 	size_t nroots[16];
 	uint32_t *line_starts;  /* byte offset of each line, built on first use */
 	size_t nlines;
-	const char **reserved;  /* module-level names chosen by rewrites in this unit: an open
-				 * hash set of cap_reserved slots (a power of two), nreserved used */
-	size_t nreserved, cap_reserved;
+	struct reserved_names *reserved; /* module-level names chosen by rewrites in this unit
+				 * (a uthash set in the arena), NULL until the first */
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
 	const struct engine_config *config; /* the settings of the analysis (engine.h), or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
