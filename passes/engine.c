@@ -821,16 +821,18 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 			free(edits);
 			break;
 		}
+		if (round >= MAX_ROUNDS) {
+			/* defs nested deeper than the rounds (each round lifts one level): what the rounds
+			 * made so far stands (every round passed the safety net, and none brought a fixed
+			 * finding back); the rest is reported as remaining, and another --fix goes on */
+			free(took);
+			free(edits);
+			break;
+		}
 		for (size_t i = 0; i < u->nfindings; i++)
 			if (took[i] && pass_index(u->findings[i].pass) < ENGINE_MAX_PASSES)
 				r->applied_by_pass[pass_index(u->findings[i].pass)]++;
 		free(took);
-		if (round >= MAX_ROUNDS) {
-			free(edits);
-			r->error = "refusing to fix: fixes did not converge";
-			r->refused = true;
-			goto out;
-		}
 		for (size_t i = 0; i < u->nfindings; i++) {
 			const struct finding *f = &u->findings[i];
 			if (engine_wants(f, c->unsafe) && f->code) {
