@@ -223,14 +223,33 @@ static int measure_nesting(const char *s, size_t n, unsigned limit, struct nesti
 	return 0;
 }
 
+/* "812 bytes", "64.0 KiB", "4.0 MiB" */
+static const char *human_size(size_t n, char *buf, size_t cap)
+{
+	if (n < 1024)
+		snprintf(buf, cap, "%zu bytes", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, cap, "%.1f KiB", n / 1024.0);
+	else
+		snprintf(buf, cap, "%.1f MiB", n / 1048576.0);
+	return buf;
+}
+
 /* The configured limits (engine.h); a message in why when the unit is past one. */
 static bool over_limits(const struct engine_config *c, struct unit *u, char *why, size_t cap)
 {
 	size_t max = c->max_bytes ? c->max_bytes : ENGINE_MAX_BYTES;
 	unsigned deep = c->max_nesting ? c->max_nesting : ENGINE_MAX_NESTING;
 	if (u->buflen > max) {
-		snprintf(why, cap, "%.1f MiB, larger than the limit of %.1f MiB (--max-file-size, or max-file-size in "
-			 "[tool.spipfix]); skipped", u->buflen / 1048576.0, max / 1048576.0);
+		char have[32], limit[32];
+		human_size(u->buflen, have, sizeof have);
+		human_size(max, limit, sizeof limit);
+		if (!strcmp(have, limit)) { /* just over: in bytes, so that they differ */
+			snprintf(have, sizeof have, "%zu bytes", u->buflen);
+			snprintf(limit, sizeof limit, "%zu bytes", max);
+		}
+		snprintf(why, cap, "%s, larger than the limit of %s (--max-file-size, or max-file-size in [tool.spipfix]); "
+			 "skipped", have, limit);
 		return true;
 	}
 	struct nesting ns;

@@ -166,8 +166,9 @@ def content_cases():
     simple("syntax newer than the target (PEP 695)", "type X = int\n\n\n" + GOOD, 0,
            r"warning: .*bad\.py:1:\d+: Python 3\.11 cannot compile")
     big = ("x = 1\n" * (4 * 1024 * 1024 // 6 + 100)).encode()
-    simple("larger than the limit (4 MiB)", big, 2, r"error: .*bad\.py: 4\.0 MiB, larger than the limit of 4\.0 MiB")
-    simple("--max-file-size 1K", "x = 1\n" * 300, 2, r"larger than the limit of 0\.0 MiB", args=("--max-file-size", "1K"))
+    simple("larger than the limit (4 MiB)", big, 2, r"error: .*bad\.py: 4194\d\d\d bytes, larger than the limit of 4194304 bytes")
+    simple("--max-file-size 1K", "x = 1\n" * 300, 2, r"bad\.py: 1\.8 KiB, larger than the limit of 1\.0 KiB",
+           args=("--max-file-size", "1K"))
     simple("--max-nesting 3", "x = [[[[1]]]]\n", 2, r"brackets nested more than 3 deep", args=("--max-nesting", "3"))
     # the analysis-time evaluation of a constant call must be bounded (the value issue)
     simple("math.factorial(10**7) evaluated at analysis time", "import math\n\n\ndef f():\n"
@@ -176,6 +177,23 @@ def content_cases():
     big_bytes = "def f():\n    return bytes(10**10)\n"
     simple("bytes(10**10) is not hoisted (10 GB at import)", big_bytes, (0, 1), None,
            kept_check=lambda b: b == big_bytes.encode(), known="analysis-time evaluation is not bounded yet")
+
+
+def config_cases():
+    """The limits from [tool.spipfix], and a wrong value named with its key."""
+    with tempfile.TemporaryDirectory() as d:
+        write(os.path.join(d, "pyproject.toml"), '[tool.spipfix]\nmax-nesting = 3\nmax-file-size = "64K"\n')
+        bad = write(os.path.join(d, "deep.py"), "x = [[[[1]]]]\n")
+        big = write(os.path.join(d, "big.py"), "x = 1\n" * 20000)
+        gs = goods(d)
+        rc, out, err = spipfix(["--fix", "--no-cache", "."], d)
+        record("max-nesting and max-file-size in pyproject.toml", rc, message(err, "deep.py"),
+               read(bad) == b"x = [[[[1]]]]\n" and "big.py: 117.2 KiB, larger than the limit of 64.0 KiB" in err,
+               fixed(gs), 2, r"deep\.py:1:\d+: brackets nested more than 3 deep")
+        write(os.path.join(d, "pyproject.toml"), '[tool.spipfix]\nmax-file-size = "lots"\n')
+        rc, out, err = spipfix(["--fix", "--no-cache", "."], d)
+        record("a wrong max-file-size in pyproject.toml", rc, message(err, "max-file-size"), None, None, 2,
+               r"pyproject\.toml: \[tool\.spipfix\] `max-file-size`: expected a size")
 
 
 def fs_cases():
@@ -440,6 +458,7 @@ def concurrent_case():
 
 def main():
     content_cases()
+    config_cases()
     fs_cases()
     race_cases()
     readonly_case()
