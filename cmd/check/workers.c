@@ -143,10 +143,6 @@ static void worker_loop(struct runner *rn, int tasks, int results)
 static pid_t live[MAX_WORKERS];
 static volatile sig_atomic_t nlive;
 
-/* SIGINT, SIGTERM, SIGHUP or SIGQUIT to the parent while workers run: pass it on, wait until
- * every worker has ended (a worker replacing a file holds the signal until the rename is done,
- * so that no half-written file or temporary file stays), then end as the signal says.
- * Async-signal-safe: kill, waitpid, signal, raise. */
 struct worker {
 	pid_t pid;
 	int tasks, results; /* parent's ends; -1 when closed */
@@ -203,6 +199,10 @@ static bool send_task(struct worker *w, size_t idx)
 static pid_t exiting[MAX_WORKERS];
 static int nexiting;
 
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT to the parent while workers run: pass it on, wait until
+ * every worker has ended (a worker replacing a file holds the signal until the rename is done,
+ * so that no half-written file or temporary file stays), then end as the signal says.
+ * Async-signal-safe: kill, waitpid, signal, raise. */
 static void on_stop(int sig)
 {
 	for (int k = 0; k < nlive; k++)
