@@ -11,6 +11,7 @@
 #include "bridge.h"
 #include "pass.h"
 #include "scope.h"
+#include "vec.h"
 
 static void tree_delete(void *t) { ts_tree_delete(t); }
 
@@ -207,32 +208,96 @@ void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...
 	va_end(ap);
 }
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-struct ident_ctx {
-	struct unit *u;
-	const char **v;
-	size_t n, cap;
-	bool oom;
-};
-
-static int collect_ident(TSNode n, void *vctx)
+/* (text, start): each name's identifiers together, in source order */
+static int cmp_ident(const void *pa, const void *pb)
 {
-	struct ident_ctx *c = vctx;
-	if (!syn_is(n, "identifier"))
-		return 1;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		const char **nv = arena_grow(&c->u->arena, c->v, sizeof *nv, c->n, cap);
-		if (!nv) {
-			c->oom = true;
-			return -1;
+	const struct unit_ident *a = pa, *b = pb;
+	int c = strcmp(a->text, b->text);
+	if (c)
+		return c;
+	uint32_t x = ts_node_start_byte(a->node), y = ts_node_start_byte(b->node);
+	return x < y ? -1 : x > y;
+}
+
+/* The identifier table: one cursor walk (no recursion), each identifier with whether it is a
+ * use (not the attribute of `obj.attr`, not the keyword of `f(k=v)`). Returns 0 / -1. */
+static int build_identifiers(struct unit *u)
+{
+	struct unit_ident *v = NULL;
+	size_t n = 0, cap = 0;
+	const TSLanguage *lang = syn_language();
+	TSSymbol ident = ts_language_symbol_for_name(lang, "identifier", 10, true);
+	TSFieldId f_attr = ts_language_field_id_for_name(lang, "attribute", 9);
+	TSFieldId f_name = ts_language_field_id_for_name(lang, "name", 4);
+	TSSymbol attr = ts_language_symbol_for_name(lang, "attribute", 9, true);
+	TSSymbol kwarg = ts_language_symbol_for_name(lang, "keyword_argument", 16, true);
+	TSTreeCursor c = ts_tree_cursor_new(u->root);
+	/* the symbols of the open nodes: the last is the parent an identifier's field refers to */
+	VEC(TSSymbol) stack = {0};
+	uint32_t depth = 0;
+	int rc = 0;
+	for (;;) {
+		TSNode x = ts_tree_cursor_current_node(&c);
+		if (ts_node_symbol(x) == ident) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				struct unit_ident *nv = arena_grow(&u->arena, v, sizeof *nv, n, cap);
+				if (!nv) {
+					rc = -1;
+					break;
+				}
+				v = nv;
+			}
+			TSSymbol parent = depth > 0 ? stack.v[depth - 1] : 0;
+			TSFieldId field = ts_tree_cursor_current_field_id(&c);
+			v[n].text = arena_strndup(&u->arena, u->src + ts_node_start_byte(x), syn_len(x));
+			v[n].node = x;
+			v[n].use = !((parent == attr && field == f_attr) || (parent == kwarg && field == f_name));
+			if (!v[n].text) {
+				rc = -1;
+				break;
+			}
+			n++;
+		} else if (ts_tree_cursor_goto_first_child(&c)) {
+			stack.n = depth;
+			if (vec_push(&stack, ts_node_symbol(x)) < 0) {
+				rc = -1;
+				break;
+			}
+			depth++;
+			continue;
 		}
-		c->v = nv;
-		c->cap = cap;
+		while (!ts_tree_cursor_goto_next_sibling(&c)) {
+			if (depth == 0 || !ts_tree_cursor_goto_parent(&c))
+				goto done;
+			depth--;
+		}
 	}
-	c->v[c->n++] = arena_strndup(&c->u->arena, c->u->src + ts_node_start_byte(n), syn_len(n));
-	return 0;
+done:
+	ts_tree_cursor_delete(&c);
+	vec_free(&stack);
+	if (rc < 0)
+		return -1;
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_ident);
+	u->idents = v ? v : arena_alloc(&u->arena, sizeof *v);
+	u->nidents = n;
+	return u->idents ? 0 : -1;
+}
+
+/* First entry of the table at or after (name, off). */
+static size_t ident_lower(const struct unit *u, const char *name, uint32_t off)
+{
+	size_t lo = 0, hi = u->nidents;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(u->idents[mid].text, name);
+		if (c < 0 || (c == 0 && ts_node_start_byte(u->idents[mid].node) < off))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 bool unit_has_identifier(struct unit *u, const char *name)
@@ -247,19 +312,22 @@ bool unit_has_identifier(struct unit *u, const char *name)
 		if (!memmem(u->src, u->len, name, strlen(name)))
 			return false;
 	}
-	if (!u->idents) {
-		struct ident_ctx c = {u, NULL, 0, 0, false};
-		syn_walk(u->root, collect_ident, &c);
-		if (c.oom)
-			return true; /* unknown: treat as taken */
-		if (c.n > 1)
-			qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
-		u->idents = c.v ? c.v : arena_alloc(&u->arena, sizeof *c.v);
-		if (!u->idents)
-			return true;
-		u->nidents = c.n;
-	}
-	return bsearch(&name, u->idents, u->nidents, sizeof *u->idents, cmp_cstr) != NULL;
+	if (!u->idents && build_identifiers(u) < 0)
+		return true; /* unknown: treat as taken */
+	size_t i = ident_lower(u, name, 0);
+	return i < u->nidents && !strcmp(u->idents[i].text, name);
+}
+
+long unit_identifiers(struct unit *u, const char *name, uint32_t from, uint32_t to, const struct unit_ident **first)
+{
+	*first = NULL;
+	if (!u->idents && build_identifiers(u) < 0)
+		return -1;
+	size_t i = ident_lower(u, name, from), e = i;
+	while (e < u->nidents && !strcmp(u->idents[e].text, name) && ts_node_start_byte(u->idents[e].node) < to)
+		e++;
+	*first = e > i ? &u->idents[i] : NULL;
+	return (long)(e - i);
 }
 
 static int find_global_stmt(TSNode n, void *vctx)

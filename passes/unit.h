@@ -59,6 +59,15 @@ struct unit_scope {
 	const char *qualname;      /* memo of scope_qualname */
 };
 
+/* An identifier of the file (unit_identifiers): its text and node, and whether it names a
+ * variable (a use, as scope_each_use counts them) rather than an attribute (`obj.name`) or a
+ * keyword (`f(name=...)`). */
+struct unit_ident {
+	const char *text;
+	TSNode node;
+	bool use;
+};
+
 struct unit {
 	const char *path;       /* as given by the user */
 	struct arena arena;
@@ -79,9 +88,10 @@ struct unit {
 	uint32_t *code_order;   /* indices of codes sorted by first line (bridge_find), on first use */
 	struct finding *findings;
 	size_t nfindings, capfindings;
-	const char **idents;    /* sorted identifiers of the file, built on first use */
+	struct unit_ident *idents; /* the file's identifiers by text, built on first use */
 	size_t nidents;
 	unsigned ident_probes;  /* unit_has_identifier calls answered by a scan of the text */
+	struct module_memo *module_memo; /* module.c's tables of the module, made on first use */
 	TSNode *statements;     /* the module's top-level named nodes, built on first use */
 	uint32_t nstatements;
 	bool globals_known, has_global_stmt;
@@ -146,6 +156,10 @@ int unit_scope_index(const struct unit *u, TSNode n);
 bool unit_has_global_statement(struct unit *u);
 /* Is `name` the text of any identifier in the file? */
 bool unit_has_identifier(struct unit *u, const char *name);
+/* The identifiers of the file whose text is `name` and that start in [from, to), in source
+ * order, from a table made in one walk on first use: *first and the count (0 and NULL when
+ * none, or -1 when the table cannot be made: the caller walks the tree). */
+long unit_identifiers(struct unit *u, const char *name, uint32_t from, uint32_t to, const struct unit_ident **first);
 /* A module-level name starting from `base` that no identifier of the file, no builtin and no
  * earlier reservation uses: base, base_2, base_3, ... Returns an arena string or NULL. */
 const char *unit_reserve_name(struct unit *u, const char *base);
