@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,19 @@ int fd_read_all(int fd, void *p, size_t n)
 	}
 	return 0;
 }
+
+void cli_signals_hold(sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+void cli_signals_restore(const sigset_t *old) { sigprocmask(SIG_SETMASK, old, NULL); }
 
 char *path_absolute(const char *path)
 {
@@ -247,6 +261,43 @@ int cli_rule_list(const char *opt, const char *arg, struct strlist *l)
 			fputc('\n', stderr);
 			return -1;
 		}
+	return 0;
+}
+
+int cli_size(const char *where, const char *arg, size_t max, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(arg, &end, 10);
+	unsigned long long mul = 1;
+	if (end != arg && *end) {
+		char k = (char)(*end | 0x20);
+		mul = k == 'k' ? 1ull << 10 : k == 'm' ? 1ull << 20 : k == 'g' ? 1ull << 30 : 0;
+		end++;
+		if (*end == 'i' && end[1] == 'B')
+			end += 2;
+		else if (*end == 'B' || *end == 'b')
+			end++;
+	}
+	if (end == arg || *end || !mul || errno || arg[0] == '-' || v == 0 || v > max / mul) {
+		fprintf(stderr, "error: %s: expected a size from 1 byte to %zu MiB (a number, optionally with K, M or G), "
+			"got `%s`\n", where, max >> 20, arg);
+		return -1;
+	}
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+int cli_count(const char *where, const char *arg, unsigned max, unsigned *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (end == arg || *end || errno || arg[0] == '-' || v == 0 || v > max) {
+		fprintf(stderr, "error: %s: expected a number from 1 to %u, got `%s`\n", where, max, arg);
+		return -1;
+	}
+	*out = (unsigned)v;
 	return 0;
 }
 

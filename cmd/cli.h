@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -35,6 +36,12 @@ int fd_write_all(int fd, const void *p, size_t n);
 /* Read exactly n bytes from fd. Returns 0, or -1 at end of file or on error. */
 int fd_read_all(int fd, void *p, size_t n);
 
+/* Hold back the signals that end a run (SIGINT, SIGTERM, SIGHUP, SIGQUIT) while a file is being
+ * replaced, so that its temporary file is renamed or removed before one acts; *old receives the
+ * mask to give back to cli_signals_restore. */
+void cli_signals_hold(sigset_t *old);
+void cli_signals_restore(const sigset_t *old);
+
 /* Lexically normalised absolute form of a path (symlinks not resolved); malloc'd or NULL. */
 char *path_absolute(const char *path);
 
@@ -59,6 +66,13 @@ void strlist_free(struct strlist *l);
 /* A comma-separated list of rule selectors for option `opt`, each checked against the registry
  * (unknown ones are an error on stderr with the nearest known code). Returns 0 / -1. */
 int cli_rule_list(const char *opt, const char *arg, struct strlist *l);
+
+/* A size in bytes for option (or key) `opt`: digits with an optional K, M or G suffix (KiB,
+ * MiB, GiB; "4M", "512KiB"), from 1 up to `max`. Returns 0, or -1 after an error on stderr
+ * naming `where` (the option, or the file and key). */
+int cli_size(const char *where, const char *arg, size_t max, size_t *out);
+/* A count for `where`: digits, from 1 up to max. Returns 0 / -1 after an error on stderr. */
+int cli_count(const char *where, const char *arg, unsigned max, unsigned *out);
 
 /* The index of `arg` among the NULL-terminated `choices`, or -1 after an error on stderr naming
  * the option and the choices. */

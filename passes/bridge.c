@@ -359,13 +359,65 @@ const char *bridge_insn_name(struct unit *u, const struct code_info *ci, const s
 	return NULL;
 }
 
+struct code_line {
+	int line;
+	uint32_t idx;
+};
+
+static int cmp_code_line(const void *pa, const void *pb)
+{
+	const struct code_line *a = pa, *b = pb;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The code objects with this first line, as a range of u->code_order (built on first use, so
+ * that a lookup does not scan every code object of the file). */
+static size_t codes_on_line(struct unit *u, int firstlineno, size_t *end)
+{
+	if (!u->code_order && u->ncodes) {
+		uint32_t *o = arena_alloc(&u->arena, u->ncodes * sizeof *o);
+		if (!o) {
+			*end = 0;
+			return 0;
+		}
+		struct code_line *cl = malloc(u->ncodes * sizeof *cl);
+		if (!cl) {
+			*end = 0;
+			return 0;
+		}
+		for (size_t i = 0; i < u->ncodes; i++)
+			cl[i] = (struct code_line){u->codes[i].firstlineno, (uint32_t)i};
+		qsort(cl, u->ncodes, sizeof *cl, cmp_code_line);
+		for (size_t i = 0; i < u->ncodes; i++)
+			o[i] = cl[i].idx;
+		free(cl);
+		u->code_order = o;
+	}
+	size_t lo = 0, hi = u->ncodes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->codes[u->code_order[mid]].firstlineno < firstlineno)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t e = lo;
+	while (e < u->ncodes && u->codes[u->code_order[e]].firstlineno == firstlineno)
+		e++;
+	*end = e;
+	return lo;
+}
+
 struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col)
 {
 	struct code_info *hit = NULL;
 	int n = 0;
-	for (size_t i = 0; i < u->ncodes; i++) {
-		struct code_info *ci = &u->codes[i];
-		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+	size_t end, from = codes_on_line(u, firstlineno, &end);
+	for (size_t k = from; k < end; k++) {
+		struct code_info *ci = &u->codes[u->code_order[k]];
+		if (strcmp(ci->qualname, qualname) != 0)
 			continue;
 		hit = ci;
 		n++;
@@ -375,9 +427,9 @@ struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlin
 	/* several code objects share (qualname, first line): the site position decides */
 	hit = NULL;
 	n = 0;
-	for (size_t i = 0; i < u->ncodes; i++) {
-		struct code_info *ci = &u->codes[i];
-		if (ci->firstlineno != firstlineno || strcmp(ci->qualname, qualname) != 0)
+	for (size_t k = from; k < end; k++) {
+		struct code_info *ci = &u->codes[u->code_order[k]];
+		if (strcmp(ci->qualname, qualname) != 0)
 			continue;
 		if (ci->site_line == line && ci->site_col == col) {
 			hit = ci;

@@ -115,19 +115,166 @@ const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap
 		return "larger than 64 MiB; skipped";
 	if (memchr(buf, 0, len))
 		return "contains NUL bytes; skipped";
-	if (!valid_utf8(buf, len))
-		return "is not valid UTF-8; skipped";
+	/* a file in another declared encoding is refused as such (its bytes are most likely valid
+	 * in that encoding, not invalid UTF-8); in ASCII it reads the same as UTF-8 */
 	if (foreign_cookie(buf, len, cookie, sizeof cookie) && !is_ascii(buf, len)) {
 		snprintf(why, cap, "declares the encoding `%s`; only UTF-8 files are handled; skipped", cookie);
 		return why;
 	}
+	if (!valid_utf8(buf, len))
+		return "is not valid UTF-8; skipped";
 	return NULL;
 }
 
-static int text_stage(struct unit *u)
+/* How deeply src nests: the most brackets open at once and the most levels of indentation (as
+ * Python's tokenizer counts them: an indentation stack, lines inside brackets or strings not
+ * counted), outside strings and comments, with the position where the deeper one was reached.
+ * One pass over the bytes, before anything is parsed. */
+struct nesting {
+	unsigned brackets, indents;
+	size_t at;
+};
+
+static size_t skip_string(const char *s, size_t n, size_t i)
 {
-	char why[160];
+	char q = s[i];
+	bool triple = i + 2 < n && s[i + 1] == q && s[i + 2] == q;
+	i += triple ? 3 : 1;
+	while (i < n) {
+		if (s[i] == '\\') {
+			i += 2;
+			continue;
+		}
+		if (s[i] == q && (!triple || (i + 2 < n && s[i + 1] == q && s[i + 2] == q)))
+			return i + (triple ? 3 : 1);
+		if (s[i] == '\n' && !triple)
+			return i; /* an unterminated string ends at its line */
+		i++;
+	}
+	return n;
+}
+
+static int measure_nesting(const char *s, size_t n, unsigned limit, struct nesting *out)
+{
+	unsigned depth = 0, top = 0, cap = 0;
+	size_t *widths = NULL; /* the indentation stack */
+	memset(out, 0, sizeof *out);
+	bool line_start = true;
+	for (size_t i = 0; i < n;) {
+		if (line_start && depth == 0) {
+			size_t w = 0, k = i;
+			for (; k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'); k++)
+				w = s[k] == '\t' ? (w / 8 + 1) * 8 : s[k] == ' ' ? w + 1 : 0;
+			line_start = false;
+			bool blank = k >= n || s[k] == '\n' || s[k] == '\r' || s[k] == '#' || s[k] == '\\';
+			if (!blank) {
+				while (top > 0 && widths[top - 1] > w)
+					top--;
+				if (w > 0 && (top == 0 || widths[top - 1] < w)) {
+					if (top == cap) {
+						size_t *nw = realloc(widths, (cap ? 2 * (size_t)cap : 64) * sizeof *nw);
+						if (!nw) {
+							free(widths);
+							return -1;
+						}
+						widths = nw;
+						cap = cap ? 2 * cap : 64;
+					}
+					widths[top++] = w;
+				}
+				if (top > out->indents) {
+					out->indents = top;
+					if (top > limit) {
+						out->at = k;
+						break;
+					}
+				}
+			}
+			i = k;
+			continue;
+		}
+		char c = s[i];
+		if (c == '\n') {
+			line_start = true;
+			i++;
+		} else if (c == '#') {
+			while (i < n && s[i] != '\n')
+				i++;
+		} else if (c == '"' || c == '\'') {
+			i = skip_string(s, n, i);
+		} else if (c == '\\' && i + 1 < n && (s[i + 1] == '\n' || s[i + 1] == '\r')) {
+			i += s[i + 1] == '\r' && i + 2 < n && s[i + 2] == '\n' ? 3 : 2; /* joined line */
+		} else {
+			if (c == '(' || c == '[' || c == '{') {
+				if (++depth > out->brackets) {
+					out->brackets = depth;
+					if (depth > limit) {
+						out->at = i;
+						break;
+					}
+				}
+			} else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+				depth--;
+			}
+			i++;
+		}
+	}
+	free(widths);
+	return 0;
+}
+
+/* "812 bytes", "64.0 KiB", "4.0 MiB" */
+static const char *human_size(size_t n, char *buf, size_t cap)
+{
+	if (n < 1024)
+		snprintf(buf, cap, "%zu bytes", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, cap, "%.1f KiB", n / 1024.0);
+	else
+		snprintf(buf, cap, "%.1f MiB", n / 1048576.0);
+	return buf;
+}
+
+/* The configured limits (engine.h); a message in why when the unit is past one. */
+static bool over_limits(const struct engine_config *c, struct unit *u, char *why, size_t cap)
+{
+	size_t max = c->max_bytes ? c->max_bytes : ENGINE_MAX_BYTES;
+	unsigned deep = c->max_nesting ? c->max_nesting : ENGINE_MAX_NESTING;
+	if (u->buflen > max) {
+		char have[32], limit[32];
+		human_size(u->buflen, have, sizeof have);
+		human_size(max, limit, sizeof limit);
+		if (!strcmp(have, limit)) { /* just over: in bytes, so that they differ */
+			snprintf(have, sizeof have, "%zu bytes", u->buflen);
+			snprintf(limit, sizeof limit, "%zu bytes", max);
+		}
+		snprintf(why, cap, "%s, larger than the limit of %s (--max-file-size, or max-file-size in [tool.spipfix]); "
+			 "skipped", have, limit);
+		return true;
+	}
+	struct nesting ns;
+	if (measure_nesting(u->src, u->len, deep, &ns) < 0) {
+		snprintf(why, cap, "out of memory");
+		return true;
+	}
+	if (ns.brackets <= deep && ns.indents <= deep)
+		return false;
+	snprintf(why, cap, "%s nested more than %u deep, the limit (--max-nesting, or max-nesting in [tool.spipfix]); "
+		 "skipped", ns.brackets > deep ? "brackets" : "indentation", deep);
+	uint32_t r, col;
+	unit_position(u, ns.at, &r, &col);
+	u->error_row = r;
+	u->error_col = col;
+	u->error_has_pos = true;
+	return true;
+}
+
+static int text_stage(const struct engine_config *c, struct unit *u)
+{
+	char why[200];
 	const char *e = engine_unreadable(u->buf, u->buflen, why, sizeof why);
+	if (!e && over_limits(c, u, why, sizeof why))
+		e = why;
 	if (!e)
 		return 0;
 	u->error = arena_strdup(&u->arena, e);
@@ -359,7 +506,7 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 	/* test code introspects names and frames and is not where time goes: no findings there
 	 * unless asked for (include-tests) */
 	const char *const *select = !c->include_tests && testcode_path(u->path) ? no_rule : c->select;
-	if (text_stage(u) < 0 ||          /* UTF-8, no NUL, no foreign coding cookie */
+	if (text_stage(c, u) < 0 ||       /* UTF-8, no NUL, no foreign coding cookie, limits */
 	    unit_parse(u) < 0 ||           /* tree-sitter */
 	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
 	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */
@@ -741,16 +888,18 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 			free(edits);
 			break;
 		}
+		if (round >= MAX_ROUNDS) {
+			/* defs nested deeper than the rounds (each round lifts one level): what the rounds
+			 * made so far stands (every round passed the safety net, and none brought a fixed
+			 * finding back); the rest is reported as remaining, and another --fix goes on */
+			free(took);
+			free(edits);
+			break;
+		}
 		for (size_t i = 0; i < u->nfindings; i++)
 			if (took[i] && pass_index(u->findings[i].pass) < ENGINE_MAX_PASSES)
 				r->applied_by_pass[pass_index(u->findings[i].pass)]++;
 		free(took);
-		if (round >= MAX_ROUNDS) {
-			free(edits);
-			r->error = "refusing to fix: fixes did not converge";
-			r->refused = true;
-			goto out;
-		}
 		for (size_t i = 0; i < u->nfindings; i++) {
 			const struct finding *f = &u->findings[i];
 			if (engine_wants(f, c->unsafe) && f->code) {
@@ -759,7 +908,13 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 				keys_add(&fixed, key);
 			}
 		}
-		assert(edits_ordered(edits, nedits, u->len));
+		if (!edits_ordered(edits, nedits, u->len)) {
+			/* the applier would write outside the text: never apply */
+			free(edits);
+			r->error = "refusing to fix: internal error (the fixes' edits overlap)";
+			r->refused = true;
+			goto out;
+		}
 		size_t nextlen = 0;
 		char *next = engine_apply(u, edits, nedits, &nextlen);
 		TSTree *reuse = next ? edited_tree(u, edits, nedits) : NULL;

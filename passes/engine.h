@@ -27,8 +27,16 @@ struct engine_counts {
 	void *ctx;
 };
 
+/* Per-file limits, below the point where memory or time get out of hand (CPython's compiler
+ * alone takes 200 to 500 times a file's size in memory, and a flat 2 MiB list takes it seven
+ * seconds). A file past one is refused with a message before it is parsed. */
+#define ENGINE_MAX_BYTES (4u * 1024 * 1024) /* bytes in a file */
+#define ENGINE_MAX_NESTING 200              /* brackets open at once, or levels of indentation */
+
 struct engine_config {
 	const char *const *select;   /* rule codes/prefixes to run, NULL = every rule */
+	size_t max_bytes;            /* 0: ENGINE_MAX_BYTES */
+	unsigned max_nesting;        /* 0: ENGINE_MAX_NESTING */
 	bool unsafe;                 /* engine_fix applies unsafe fixes too */
 	const char *debug;           /* --debug=CODE: one pass's details on stderr */
 	const struct engine_counts *counts; /* NULL: no trace given */

@@ -110,11 +110,12 @@ int module_resolve(struct unit *u, const char *name, struct global_ref *out)
 	out->kind = GK_CONDITIONAL;
 	if (!line) /* only a `global` store inside a function */
 		return 0;
-	uint32_t row = (uint32_t)line - 1, k = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
-		if (ts_node_start_point(s).row > row || ts_node_end_point(s).row < row)
-			continue;
+	uint32_t row = (uint32_t)line - 1, k;
+	const TSNode *top = unit_statements(u, &k);
+	for (uint32_t i = unit_statement_reaching_row(u, row); i < k; i++) {
+		TSNode s = top[i];
+		if (ts_node_start_point(s).row > row)
+			break;
 		if (is_import(s)) {
 			bool relative;
 			if (import_binds(u, s, name, out, &relative)) {
@@ -210,9 +211,10 @@ size_t module_head_end(const struct unit *u, bool with_imports)
 {
 	TSNode last = {{0}, 0, 0}, stop = {{0}, 0, 0};
 	bool first = true, plain = false;
-	uint32_t k = ts_node_named_child_count(u->root);
+	uint32_t k;
+	const TSNode *top = unit_statements((struct unit *)u, &k);
 	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
+		TSNode s = top[i];
 		if (syn_is(s, "comment"))
 			continue;
 		if (first && is_docstring(s)) {
@@ -248,11 +250,14 @@ const char *module_line_text(struct unit *u, size_t at, const char *line)
 
 bool module_separator(struct unit *u, size_t at, struct edit *out)
 {
-	uint32_t k = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
+	uint32_t k;
+	const TSNode *top = unit_statements(u, &k);
+	/* line starts grow with the statements' starts: the first statement from `at` on is the
+	 * only one that can start on that line */
+	for (uint32_t i = unit_statement_from(u, at); i < k; i++) {
+		TSNode s = top[i];
 		if (unit_line_start(u, ts_node_start_byte(s)) != at)
-			continue;
+			return false;
 		if (!syn_is(s, "function_definition") && !syn_is(s, "class_definition") &&
 		    !syn_is(s, "decorated_definition"))
 			return false;
@@ -310,48 +315,84 @@ bool module_patches(struct unit *u)
 	       (unit_has_identifier(u, "patch") && unit_has_identifier(u, "mock"));
 }
 
-struct string_scan {
-	struct unit *u;
-	const char *name;
-	bool found;
+/* module.c's tables of one unit, each made on first use by one walk of the module, so that a
+ * question asked for each finding costs a search, not a walk (which is quadratic in the file):
+ * the statements that rebind names in bulk, and the last names of the dotted names that the
+ * module's strings spell ("os.path.join" gives "join"). */
+struct module_memo {
+	struct module_bulk *bulk;
+	const char **spelled; /* sorted */
+	size_t nspelled;
+	bool have_spelled;
 };
 
-static bool dotted_ends_with(const char *s, size_t n, const char *name)
+static struct module_memo *memo(struct unit *u)
 {
-	size_t k = strlen(name);
-	if (n < k || memcmp(s + n - k, name, k) != 0)
-		return false;
-	if (n > k && s[n - k - 1] != '.')
-		return false;
-	for (size_t i = 0; i + k < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')))
-			return false;
-	}
-	return true;
+	if (!u->module_memo)
+		u->module_memo = arena_alloc(&u->arena, sizeof *u->module_memo);
+	return u->module_memo;
 }
 
-static int scan_string(TSNode n, void *vctx)
+struct spelled_scan {
+	struct unit *u;
+	const char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static int scan_spelled(TSNode n, void *vctx)
 {
-	struct string_scan *s = vctx;
+	struct spelled_scan *s = vctx;
 	if (!syn_is(n, "string_content"))
 		return 1;
 	const char *t = s->u->src + ts_node_start_byte(n);
-	if (dotted_ends_with(t, syn_len(n), s->name)) {
-		s->found = true;
-		return -1;
+	size_t len = syn_len(n), last = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c == '.')
+			last = i + 1;
+		else if (!(c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')))
+			return 0; /* not a dotted name */
 	}
-	return 0;
+	if (last == len)
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		const char **nv = arena_grow(&s->u->arena, s->v, sizeof *nv, s->n, cap);
+		if (!nv) {
+			s->oom = true;
+			return -1;
+		}
+		s->v = nv;
+		s->cap = cap;
+	}
+	if (!(s->v[s->n++] = arena_strndup(&s->u->arena, t + last, len - last)))
+		s->oom = true;
+	return s->oom ? -1 : 0;
 }
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 bool module_names_in_string(struct unit *u, const char *name)
 {
-	/* most files never spell the name at all: only then is the walk needed */
+	/* most files never spell the name at all: only then are the strings read */
 	if (!strstr(u->src, name))
 		return false;
-	struct string_scan s = {u, name, false};
-	syn_walk(u->root, scan_string, &s);
-	return s.found;
+	struct module_memo *m = memo(u);
+	if (!m)
+		return true; /* unknown: the cautious answer */
+	if (!m->have_spelled) {
+		struct spelled_scan s = {u, NULL, 0, 0, false};
+		syn_walk(u->root, scan_spelled, &s);
+		if (s.oom)
+			return true;
+		if (s.n > 1)
+			qsort(s.v, s.n, sizeof *s.v, cmp_str);
+		m->spelled = s.v;
+		m->nspelled = s.n;
+		m->have_spelled = true;
+	}
+	return m->nspelled && bsearch(&name, m->spelled, m->nspelled, sizeof *m->spelled, cmp_str) != NULL;
 }
 
 /* The first name a `del` statement deletes that a module-level def or class binds (a helper). */
@@ -371,9 +412,10 @@ static int scan_helper(TSNode n, void *vctx)
 	struct global_ref r;
 	if (name && module_resolve(h->u, name, &r) == 0 && r.kind == GK_REBOUND) {
 		/* a `del` is a binding: the def/class and the del make two */
-		uint32_t k = ts_node_named_child_count(h->u->root);
+		uint32_t k;
+		const TSNode *top = unit_statements(h->u, &k);
 		for (uint32_t i = 0; i < k && !h->name; i++) {
-			TSNode s = ts_node_named_child(h->u->root, i);
+			TSNode s = top[i];
 			TSNode d = syn_is(s, "decorated_definition") ? syn_field(s, "definition") : s;
 			if ((syn_is(d, "function_definition") || syn_is(d, "class_definition")) &&
 			    syn_text_eq(syn_field(d, "name"), h->u->src, name))
@@ -383,36 +425,64 @@ static int scan_helper(TSNode n, void *vctx)
 	return h->name ? -1 : 0;
 }
 
-struct bulk_scan {
-	struct unit *u;
-	size_t after;
+/* The module-level statements that rebind names in bulk (a `del` of helpers, `from ... import
+ * *`), in source order, found in one walk of the module on first use: each query is a search,
+ * not a walk of the module (one per fix would be quadratic in the file). */
+struct bulk_stmt {
+	size_t start;
 	const char *what;
 };
+
+struct module_bulk {
+	struct bulk_stmt *v;
+	size_t n, cap;
+	bool oom;
+};
+
+struct bulk_scan {
+	struct unit *u;
+	struct module_bulk *b;
+};
+
+static void bulk_add(struct bulk_scan *s, TSNode n, const char *what)
+{
+	struct module_bulk *b = s->b;
+	if (!what || b->oom)
+		return;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 8;
+		struct bulk_stmt *nv = arena_grow(&s->u->arena, b->v, sizeof *nv, b->n, cap);
+		if (!nv) {
+			b->oom = true;
+			return;
+		}
+		b->v = nv;
+		b->cap = cap;
+	}
+	b->v[b->n++] = (struct bulk_stmt){ts_node_start_byte(n), what};
+}
 
 static int scan_bulk(TSNode n, void *vctx)
 {
 	struct bulk_scan *b = vctx;
 	if (syn_is(n, "function_definition") || syn_is(n, "class_definition") || syn_is(n, "decorated_definition"))
 		return 0; /* their bodies are not module level */
-	if (ts_node_end_byte(n) <= b->after)
-		return 0;
 	TSPoint at = ts_node_start_point(n);
-	if (syn_is(n, "delete_statement") && ts_node_start_byte(n) >= b->after) {
+	if (syn_is(n, "delete_statement")) {
 		struct helper_scan h = {b->u, NULL};
 		syn_walk(n, scan_helper, &h);
-		if (!h.name)
-			return 0;
-		b->what = arena_printf(&b->u->arena, "the module deletes its helpers at line %u (`del %s`, ...)",
-				       at.row + 1, h.name);
-		return -1;
+		if (h.name)
+			bulk_add(b, n, arena_printf(&b->u->arena, "the module deletes its helpers at line %u (`del %s`, ...)",
+						    at.row + 1, h.name));
+		return 0;
 	}
-	if (syn_is(n, "import_from_statement") && ts_node_start_byte(n) >= b->after) {
+	if (syn_is(n, "import_from_statement")) {
 		uint32_t k = ts_node_named_child_count(n);
 		for (uint32_t i = 0; i < k; i++)
 			if (syn_is(ts_node_named_child(n, i), "wildcard_import")) {
-				b->what = arena_printf(&b->u->arena, "the module does `from ... import *` at line %u",
-						       at.row + 1);
-				return -1;
+				bulk_add(b, n, arena_printf(&b->u->arena, "the module does `from ... import *` at line %u",
+							    at.row + 1));
+				break;
 			}
 		return 0;
 	}
@@ -421,9 +491,29 @@ static int scan_bulk(TSNode n, void *vctx)
 
 const char *module_bulk_rebind_after(struct unit *u, size_t after)
 {
-	struct bulk_scan b = {u, after, NULL};
-	syn_walk(u->root, scan_bulk, &b);
-	return b.what;
+	struct module_memo *m = memo(u);
+	if (!m)
+		return "out of memory";
+	if (!m->bulk) {
+		struct module_bulk *b = arena_alloc(&u->arena, sizeof *b);
+		if (!b)
+			return "out of memory";
+		struct bulk_scan s = {u, b};
+		syn_walk(u->root, scan_bulk, &s);
+		if (b->oom)
+			return "out of memory";
+		m->bulk = b;
+	}
+	/* the first one starting at or after `after` */
+	size_t lo = 0, hi = m->bulk->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (m->bulk->v[mid].start < after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->bulk->n ? m->bulk->v[lo].what : NULL;
 }
 
 struct guess_scan {

@@ -263,7 +263,20 @@ static int visit_use(TSNode n, void *vctx)
 void scope_each_use(struct unit *u, TSNode root, const char *name, void (*fn)(TSNode, void *), void *ctx)
 {
 	struct uses s = {u, name, fn, ctx};
-	if (*name && text_has(u, root, name))
+	if (!*name)
+		return;
+	/* from the unit's identifier table when root is in its tree: the cost of the uses found,
+	 * not of the subtree (a walk of the module for each name is quadratic in the file) */
+	const struct unit_ident *id;
+	long n = root.tree == u->tree ? unit_identifiers(u, name, ts_node_start_byte(root), ts_node_end_byte(root), &id)
+				      : -1;
+	if (n >= 0) {
+		for (long i = 0; i < n; i++)
+			if (id[i].use)
+				fn(id[i].node, ctx);
+		return;
+	}
+	if (text_has(u, root, name))
 		syn_walk(root, visit_use, &s);
 }
 

@@ -173,10 +173,13 @@ static bool is_immutable_literal(TSNode v)
  * for, while, with, match), so that a binding inside it may not happen? */
 static bool bound_conditionally(struct unit *u, int line)
 {
-	uint32_t n = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < n; i++) {
-		TSNode c = ts_node_named_child(u->root, i);
-		if ((int)ts_node_start_point(c).row + 1 > line || (int)ts_node_end_point(c).row + 1 < line)
+	uint32_t n;
+	const TSNode *top = unit_statements(u, &n);
+	for (uint32_t i = line > 0 ? unit_statement_reaching_row(u, (uint32_t)line - 1) : 0; i < n; i++) {
+		TSNode c = top[i];
+		if ((int)ts_node_start_point(c).row + 1 > line)
+			break;
+		if ((int)ts_node_end_point(c).row + 1 < line)
 			continue;
 		static const char *const compound[] = {"if_statement", "try_statement", "for_statement",
 						       "while_statement", "with_statement", "match_statement"};
@@ -1217,9 +1220,12 @@ int lift_rewrite(struct unit *u, struct finding *f)
 			return fail(u, f, "the def shares its line with other code");
 		size_t from = attached_comments_start(u, stmt);
 		size_t to = unit_line_end(u, ts_node_end_byte(stmt) > 0 ? ts_node_end_byte(stmt) - 1 : 0);
-		struct strings *strs = arena_alloc(&u->arena, sizeof *strs);
+		/* one scratch table per pass run (32 KiB), not one per finding */
+		struct strings *strs = u->pass_state ? u->pass_state : arena_alloc(&u->arena, sizeof *strs);
 		if (!strs)
 			return -1;
+		u->pass_state = strs;
+		strs->count = 0;
 		syn_walk(stmt, find_strings, strs);
 		if (strs->count == 1024)
 			return fail(u, f, "too many multi-line strings to preserve");

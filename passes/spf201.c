@@ -4,6 +4,7 @@
  * whose name is the module's own import, never rebound, and whose call evaluated without error
  * at analysis time. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bridge.h"
@@ -623,23 +624,100 @@ static const char *constant_name(struct unit *u, struct finding *f, const struct
 	return arena_strdup(&u->arena, w.buf);
 }
 
+/* The module's top-level `NAME = <value>` statements, sorted by the value's text (then by
+ * position), made once per run of the pass: a hoist looks its call text up instead of reading
+ * every statement before it. */
+struct assigns {
+	const char *src;
+	TSNode *stmt; /* expression_statement; its assignment's right side is the value */
+	size_t n;
+};
+
+static TSNode value_of(TSNode stmt) { return syn_field(ts_node_named_child(stmt, 0), "right"); }
+
+static int cmp_value(const char *src, TSNode a, TSNode b)
+{
+	TSNode va = value_of(a), vb = value_of(b);
+	size_t la = syn_len(va), lb = syn_len(vb);
+	int c = memcmp(src + ts_node_start_byte(va), src + ts_node_start_byte(vb), la < lb ? la : lb);
+	if (c)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	return ts_node_start_byte(a) < ts_node_start_byte(b) ? -1 : ts_node_start_byte(a) > ts_node_start_byte(b);
+}
+
+/* merge sort (qsort has no context for the source text) */
+static void sort_assigns(const char *src, TSNode *v, TSNode *tmp, size_t n)
+{
+	if (n < 2)
+		return;
+	size_t h = n / 2;
+	sort_assigns(src, v, tmp, h);
+	sort_assigns(src, v + h, tmp, n - h);
+	size_t i = 0, j = h, k = 0;
+	while (i < h && j < n)
+		tmp[k++] = cmp_value(src, v[i], v[j]) <= 0 ? v[i++] : v[j++];
+	while (i < h)
+		tmp[k++] = v[i++];
+	while (j < n)
+		tmp[k++] = v[j++];
+	memcpy(v, tmp, n * sizeof *v);
+}
+
+static struct assigns *assigns_of(struct unit *u)
+{
+	if (u->pass_state)
+		return u->pass_state;
+	struct assigns *as = arena_alloc(&u->arena, sizeof *as);
+	uint32_t k;
+	const TSNode *top = unit_statements(u, &k);
+	TSNode *v = as ? arena_alloc(&u->arena, ((size_t)k + 1) * sizeof *v) : NULL;
+	TSNode *tmp = v ? malloc(((size_t)k + 1) * sizeof *tmp) : NULL;
+	if (!tmp)
+		return NULL;
+	as->src = u->src;
+	as->stmt = v;
+	for (uint32_t i = 0; i < k; i++) {
+		TSNode s = top[i];
+		if (!syn_is(s, "expression_statement") || ts_node_named_child_count(s) != 1)
+			continue;
+		TSNode a = ts_node_named_child(s, 0);
+		TSNode left = syn_field(a, "left"), right = syn_field(a, "right");
+		if (syn_is(a, "assignment") && syn_is(left, "identifier") && !ts_node_is_null(right))
+			v[as->n++] = s;
+	}
+	sort_assigns(u->src, v, tmp, as->n);
+	free(tmp);
+	u->pass_state = as;
+	return as;
+}
+
 /* An existing top-level `NAME = <the same call text>` bound once, before `before`, that no
  * local of `code` or its enclosing functions shadows: reuse it. */
 static const char *existing_constant(struct unit *u, const struct code_info *code, const char *call_text,
 				     size_t before)
 {
-	uint32_t k = ts_node_named_child_count(u->root);
-	for (uint32_t i = 0; i < k; i++) {
-		TSNode s = ts_node_named_child(u->root, i);
-		if (ts_node_start_byte(s) >= before)
-			break;
-		if (!syn_is(s, "expression_statement") || ts_node_named_child_count(s) != 1)
-			continue;
-		TSNode a = ts_node_named_child(s, 0);
-		TSNode left = syn_field(a, "left"), right = syn_field(a, "right");
-		if (!syn_is(a, "assignment") || !syn_is(left, "identifier") || ts_node_is_null(right) ||
-		    !syn_text_eq(right, u->src, call_text))
-			continue;
+	struct assigns *as = assigns_of(u);
+	if (!as)
+		return NULL;
+	size_t cl = strlen(call_text), lo = 0, hi = as->n;
+	/* the first statement whose value's text is not below call_text */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		TSNode v = value_of(as->stmt[mid]);
+		size_t vl = syn_len(v);
+		int c = memcmp(u->src + ts_node_start_byte(v), call_text, vl < cl ? vl : cl);
+		if (c < 0 || (c == 0 && vl < cl))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < as->n; i++) {
+		TSNode s = as->stmt[i], a = ts_node_named_child(s, 0);
+		TSNode left = syn_field(a, "left");
+		if (!syn_text_eq(value_of(s), u->src, call_text) || ts_node_start_byte(s) >= before)
+			break; /* past the equal values, or past `before` (equal values are in position order) */
 		const char *name = text_of(u, left);
 		struct global_ref ref;
 		if (!name || module_resolve(u, name, &ref) < 0 || ref.kind != GK_OTHER || ref.bindings != 1)

@@ -76,18 +76,6 @@ static struct memo *memo_of(struct unit *u)
 	return m;
 }
 
-/* The undecorated module-level def that the global `name` is bound to, once. */
-static struct fn *module_fn(struct unit *u, struct memo *m, const char *name)
-{
-	struct global_ref ref;
-	if (module_resolve(u, name, &ref) < 0 || ref.kind != GK_OTHER || !syn_is(ref.stmt, "function_definition"))
-		return NULL;
-	for (size_t i = 0; i < m->n; i++)
-		if (ts_node_eq(m->v[i].def, ref.stmt))
-			return &m->v[i];
-	return NULL;
-}
-
 /* Is the code object c the function's or nested in it? */
 static bool in_fn(const struct code_info *c, const struct code_info *fcode)
 {
@@ -97,12 +85,49 @@ static bool in_fn(const struct code_info *c, const struct code_info *fcode)
 	return false;
 }
 
+/* The code objects of the function: u->codes is in pre-order, so they are the ones from its
+ * own up to the first that is not nested in it (not every code object of the file). */
+static size_t fn_codes_end(const struct unit *u, const struct code_info *fcode)
+{
+	size_t c = (size_t)(fcode - u->codes);
+	while (c < u->ncodes && in_fn(&u->codes[c], fcode))
+		c++;
+	return c;
+}
+
+/* The memo entry of a module-level def (m->v is in source order: looked up by position). */
+static struct fn *fn_of(struct memo *m, TSNode def)
+{
+	uint32_t st = ts_node_start_byte(def);
+	size_t lo = 0, hi = m->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ts_node_start_byte(m->v[mid].def) < st)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < m->n && ts_node_start_byte(m->v[i].def) == st; i++)
+		if (ts_node_eq(m->v[i].def, def))
+			return &m->v[i];
+	return NULL;
+}
+
+/* The undecorated module-level def that the global `name` is bound to, once. */
+static struct fn *module_fn(struct unit *u, struct memo *m, const char *name)
+{
+	struct global_ref ref;
+	if (module_resolve(u, name, &ref) < 0 || ref.kind != GK_OTHER || !syn_is(ref.stmt, "function_definition"))
+		return NULL;
+	return fn_of(m, ref.stmt);
+}
+
 /* The first instruction positioned exactly on node n, in the function's code objects. */
 static const struct insn *insn_at(struct unit *u, const struct fn *f, TSNode n, const struct code_info **where)
 {
-	for (size_t c = 0; c < u->ncodes; c++) {
-		if (!in_fn(&u->codes[c], f->code))
-			continue;
+	if (!f->code)
+		return NULL;
+	for (size_t c = (size_t)(f->code - u->codes), end = fn_codes_end(u, f->code); c < end; c++) {
 		int i = bridge_next_insn_in(&u->codes[c], 0, ts_node_start_point(n), ts_node_end_point(n));
 		if (i >= 0) {
 			*where = &u->codes[c];
@@ -262,10 +287,10 @@ static bool inside(const struct insn *in, TSNode n)
  * pure, or NULL. */
 static const char *cross_check(struct unit *u, struct fn *f)
 {
-	for (size_t c = 0; c < u->ncodes; c++) {
+	if (!f->code)
+		return NULL;
+	for (size_t c = (size_t)(f->code - u->codes), end = fn_codes_end(u, f->code); c < end; c++) {
 		const struct code_info *ci = &u->codes[c];
-		if (!in_fn(ci, f->code))
-			continue;
 		for (size_t i = 0; i < ci->ninsns; i++) {
 			const struct insn *in = &ci->insns[i];
 			const char *bad = bridge_op_impure(in->op);
@@ -593,10 +618,7 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	struct memo *m = memo_of(u);
 	if (!m)
 		return -1;
-	struct fn *f = NULL;
-	for (size_t i = 0; i < m->n && !f; i++)
-		if (ts_node_eq(m->v[i].def, node))
-			f = &m->v[i];
+	struct fn *f = fn_of(m, node);
 	if (!f || analyse(u, m, f) < 0)
 		return f ? -1 : 0;
 	TSNode nm = syn_field(node, "name");

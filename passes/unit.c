@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uthash.h>
+
 #include "bridge.h"
 #include "pass.h"
 #include "scope.h"
+#include "vec.h"
 
 static void tree_delete(void *t) { ts_tree_delete(t); }
 
@@ -46,11 +49,31 @@ static int build_line_starts(struct unit *u)
 	return 0;
 }
 
+/* The line table, built on first use; false when it cannot be (the callers scan instead). */
+static bool have_lines(const struct unit *u)
+{
+	return u->line_starts || (u->len <= UINT32_MAX && build_line_starts((struct unit *)u) == 0);
+}
+
+/* Index of the last line starting at or before off (off <= u->len; the table is built). */
+static size_t line_of(const struct unit *u, size_t off)
+{
+	size_t lo = 0, hi = u->nlines;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (u->line_starts[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *col)
 {
 	if (off > u->len)
 		off = u->len;
-	if (!u->line_starts && (u->len > UINT32_MAX || build_line_starts((struct unit *)u) < 0)) {
+	if (!have_lines(u)) {
 		uint32_t r = 0;
 		size_t ls = 0;
 		for (size_t i = 0; i < off; i++)
@@ -62,21 +85,17 @@ void unit_position(const struct unit *u, size_t off, uint32_t *row, uint32_t *co
 		*col = (uint32_t)(off - ls);
 		return;
 	}
-	/* the last line starting at or before off */
-	size_t lo = 0, hi = u->nlines;
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (u->line_starts[mid] <= off)
-			lo = mid;
-		else
-			hi = mid;
-	}
+	size_t lo = line_of(u, off);
 	*row = (uint32_t)lo;
 	*col = (uint32_t)(off - u->line_starts[lo]);
 }
 
 size_t unit_line_start(const struct unit *u, size_t off)
 {
+	if (off > u->len)
+		off = u->len;
+	if (have_lines(u))
+		return u->line_starts[line_of(u, off)];
 	while (off > 0 && u->src[off - 1] != '\n')
 		off--;
 	return off;
@@ -84,9 +103,71 @@ size_t unit_line_start(const struct unit *u, size_t off)
 
 size_t unit_line_end(const struct unit *u, size_t off)
 {
+	if (off >= u->len)
+		return u->len;
+	if (have_lines(u)) {
+		size_t l = line_of(u, off);
+		return l + 1 < u->nlines ? u->line_starts[l + 1] : u->len;
+	}
 	while (off < u->len && u->src[off] != '\n')
 		off++;
 	return off < u->len ? off + 1 : off;
+}
+
+const TSNode *unit_statements(struct unit *u, uint32_t *n)
+{
+	if (!u->statements) {
+		uint32_t k = ts_node_named_child_count(u->root);
+		TSNode *v = arena_alloc(&u->arena, ((size_t)k + 1) * sizeof *v);
+		if (!v) {
+			*n = 0;
+			return NULL;
+		}
+		uint32_t i = 0;
+		TSTreeCursor c = ts_tree_cursor_new(u->root);
+		if (ts_tree_cursor_goto_first_child(&c)) {
+			do {
+				TSNode x = ts_tree_cursor_current_node(&c);
+				if (ts_node_is_named(x) && i < k)
+					v[i++] = x;
+			} while (ts_tree_cursor_goto_next_sibling(&c));
+		}
+		ts_tree_cursor_delete(&c);
+		u->statements = v;
+		u->nstatements = i;
+	}
+	*n = u->nstatements;
+	return u->statements;
+}
+
+uint32_t unit_statement_from(struct unit *u, size_t off)
+{
+	uint32_t n;
+	const TSNode *s = unit_statements(u, &n);
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ts_node_start_byte(s[mid]) < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+uint32_t unit_statement_reaching_row(struct unit *u, uint32_t row)
+{
+	uint32_t n;
+	const TSNode *s = unit_statements(u, &n);
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ts_node_end_point(s[mid]).row < row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 struct finding *unit_add_finding(struct unit *u, const struct pass *p, TSNode at)
@@ -127,50 +208,126 @@ void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...
 	va_end(ap);
 }
 
-static int cmp_cstr(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
-struct ident_ctx {
-	struct unit *u;
-	const char **v;
-	size_t n, cap;
-	bool oom;
-};
-
-static int collect_ident(TSNode n, void *vctx)
+/* (text, start): each name's identifiers together, in source order */
+static int cmp_ident(const void *pa, const void *pb)
 {
-	struct ident_ctx *c = vctx;
-	if (!syn_is(n, "identifier"))
-		return 1;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 256;
-		const char **nv = arena_grow(&c->u->arena, c->v, sizeof *nv, c->n, cap);
-		if (!nv) {
-			c->oom = true;
-			return -1;
+	const struct unit_ident *a = pa, *b = pb;
+	int c = strcmp(a->text, b->text);
+	if (c)
+		return c;
+	uint32_t x = ts_node_start_byte(a->node), y = ts_node_start_byte(b->node);
+	return x < y ? -1 : x > y;
+}
+
+/* The identifier table: one cursor walk (no recursion), each identifier with whether it is a
+ * use (not the attribute of `obj.attr`, not the keyword of `f(k=v)`). Returns 0 / -1. */
+static int build_identifiers(struct unit *u)
+{
+	struct unit_ident *v = NULL;
+	size_t n = 0, cap = 0;
+	const TSLanguage *lang = syn_language();
+	TSSymbol ident = ts_language_symbol_for_name(lang, "identifier", 10, true);
+	TSFieldId f_attr = ts_language_field_id_for_name(lang, "attribute", 9);
+	TSFieldId f_name = ts_language_field_id_for_name(lang, "name", 4);
+	TSSymbol attr = ts_language_symbol_for_name(lang, "attribute", 9, true);
+	TSSymbol kwarg = ts_language_symbol_for_name(lang, "keyword_argument", 16, true);
+	TSTreeCursor c = ts_tree_cursor_new(u->root);
+	/* the symbols of the open nodes: the last is the parent an identifier's field refers to */
+	VEC(TSSymbol) stack = {0};
+	uint32_t depth = 0;
+	int rc = 0;
+	for (;;) {
+		TSNode x = ts_tree_cursor_current_node(&c);
+		if (ts_node_symbol(x) == ident) {
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				struct unit_ident *nv = arena_grow(&u->arena, v, sizeof *nv, n, cap);
+				if (!nv) {
+					rc = -1;
+					break;
+				}
+				v = nv;
+			}
+			TSSymbol parent = depth > 0 ? stack.v[depth - 1] : 0;
+			TSFieldId field = ts_tree_cursor_current_field_id(&c);
+			v[n].text = arena_strndup(&u->arena, u->src + ts_node_start_byte(x), syn_len(x));
+			v[n].node = x;
+			v[n].use = !((parent == attr && field == f_attr) || (parent == kwarg && field == f_name));
+			if (!v[n].text) {
+				rc = -1;
+				break;
+			}
+			n++;
+		} else if (ts_tree_cursor_goto_first_child(&c)) {
+			stack.n = depth;
+			if (vec_push(&stack, ts_node_symbol(x)) < 0) {
+				rc = -1;
+				break;
+			}
+			depth++;
+			continue;
 		}
-		c->v = nv;
-		c->cap = cap;
+		while (!ts_tree_cursor_goto_next_sibling(&c)) {
+			if (depth == 0 || !ts_tree_cursor_goto_parent(&c))
+				goto done;
+			depth--;
+		}
 	}
-	c->v[c->n++] = arena_strndup(&c->u->arena, c->u->src + ts_node_start_byte(n), syn_len(n));
-	return 0;
+done:
+	ts_tree_cursor_delete(&c);
+	vec_free(&stack);
+	if (rc < 0)
+		return -1;
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_ident);
+	u->idents = v ? v : arena_alloc(&u->arena, sizeof *v);
+	u->nidents = n;
+	return u->idents ? 0 : -1;
+}
+
+/* First entry of the table at or after (name, off). */
+static size_t ident_lower(const struct unit *u, const char *name, uint32_t off)
+{
+	size_t lo = 0, hi = u->nidents;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(u->idents[mid].text, name);
+		if (c < 0 || (c == 0 && ts_node_start_byte(u->idents[mid].node) < off))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 bool unit_has_identifier(struct unit *u, const char *name)
 {
-	/* an identifier's text is in the source: a name found nowhere needs no table */
-	if (!*name || !memmem(u->src, u->len, name, strlen(name)))
+	if (!*name)
 		return false;
-	if (!u->idents) {
-		struct ident_ctx c = {u, NULL, 0, 0, false};
-		syn_walk(u->root, collect_ident, &c);
-		if (c.oom)
-			return true; /* unknown: treat as taken */
-		if (c.n > 1)
-			qsort(c.v, c.n, sizeof *c.v, cmp_cstr);
-		u->idents = c.v ? c.v : arena_alloc(&u->arena, sizeof *c.v);
-		u->nidents = c.n;
+	/* an identifier's text is in the source: the first few names are looked for there, which
+	 * is cheaper than the table; past that, the table answers (a scan per name would cost the
+	 * file's length for each of them) */
+	if (!u->idents && u->ident_probes < 4) {
+		u->ident_probes++;
+		if (!memmem(u->src, u->len, name, strlen(name)))
+			return false;
 	}
-	return bsearch(&name, u->idents, u->nidents, sizeof *u->idents, cmp_cstr) != NULL;
+	if (!u->idents && build_identifiers(u) < 0)
+		return true; /* unknown: treat as taken */
+	size_t i = ident_lower(u, name, 0);
+	return i < u->nidents && !strcmp(u->idents[i].text, name);
+}
+
+long unit_identifiers(struct unit *u, const char *name, uint32_t from, uint32_t to, const struct unit_ident **first)
+{
+	*first = NULL;
+	if (!u->idents && build_identifiers(u) < 0)
+		return -1;
+	size_t i = ident_lower(u, name, from), e = i;
+	while (e < u->nidents && !strcmp(u->idents[e].text, name) && ts_node_start_byte(u->idents[e].node) < to)
+		e++;
+	*first = e > i ? &u->idents[i] : NULL;
+	return (long)(e - i);
 }
 
 static int find_global_stmt(TSNode n, void *vctx)
@@ -195,23 +352,58 @@ bool unit_has_global_statement(struct unit *u)
 	return u->has_global_stmt;
 }
 
+/* The reserved names: uthash entries in the arena; the table's buckets (uthash's malloc) are
+ * freed by the arena. */
+struct reserved_name {
+	UT_hash_handle hh;
+	const char *name;
+};
+
+struct reserved_names {
+	struct reserved_name *set;
+};
+
+static void reserved_clear(void *p)
+{
+	struct reserved_names *r = p;
+	HASH_CLEAR(hh, r->set);
+}
+
+static bool reserved_has(const struct unit *u, const char *name)
+{
+	struct reserved_name *hit = NULL;
+	if (u->reserved)
+		HASH_FIND_STR(u->reserved->set, name, hit);
+	return hit != NULL;
+}
+
+static int reserved_add(struct unit *u, const char *name)
+{
+	if (!u->reserved) {
+		struct reserved_names *r = arena_alloc(&u->arena, sizeof *r);
+		if (!r || arena_defer(&u->arena, reserved_clear, r) < 0)
+			return -1;
+		u->reserved = r;
+	}
+	struct reserved_name *e = arena_alloc(&u->arena, sizeof *e);
+	if (!e)
+		return -1;
+	e->name = name;
+	HASH_ADD_KEYPTR(hh, u->reserved->set, e->name, strlen(e->name), e);
+	return 0;
+}
+
 const char *unit_reserve_name(struct unit *u, const char *base)
 {
+	if (!base)
+		return NULL;
 	for (int k = 1; k < 10000; k++) {
 		const char *cand = k == 1 ? base : arena_printf(&u->arena, "%s_%d", base, k);
 		if (!cand)
 			return NULL;
-		bool taken = unit_has_identifier(u, cand) || bridge_is_builtin(cand);
-		for (size_t i = 0; !taken && i < u->nreserved; i++)
-			taken = strcmp(u->reserved[i], cand) == 0;
-		if (taken)
+		if (reserved_has(u, cand) || unit_has_identifier(u, cand) || bridge_is_builtin(cand))
 			continue;
-		const char **nr = arena_grow(&u->arena, u->reserved, sizeof *nr, u->nreserved, u->nreserved + 1);
-		if (!nr)
-			return NULL;
-		nr[u->nreserved++] = cand;
-		u->reserved = nr;
-		return cand;
+		return reserved_add(u, cand) == 0 ? cand : NULL;
 	}
 	return NULL;
 }

@@ -59,6 +59,15 @@ struct unit_scope {
 	const char *qualname;      /* memo of scope_qualname */
 };
 
+/* An identifier of the file (unit_identifiers): its text and node, and whether it names a
+ * variable (a use, as scope_each_use counts them) rather than an attribute (`obj.name`) or a
+ * keyword (`f(name=...)`). */
+struct unit_ident {
+	const char *text;
+	TSNode node;
+	bool use;
+};
+
 struct unit {
 	const char *path;       /* as given by the user */
 	struct arena arena;
@@ -76,10 +85,15 @@ struct unit {
 	void *module_code;      /* PyObject* module code object (new reference, released by arena) */
 	struct code_info *codes;
 	size_t ncodes;
+	uint32_t *code_order;   /* indices of codes sorted by first line (bridge_find), on first use */
 	struct finding *findings;
 	size_t nfindings, capfindings;
-	const char **idents;    /* sorted identifiers of the file, built on first use */
+	struct unit_ident *idents; /* the file's identifiers by text, built on first use */
 	size_t nidents;
+	unsigned ident_probes;  /* unit_has_identifier calls answered by a scan of the text */
+	struct module_memo *module_memo; /* module.c's tables of the module, made on first use */
+	TSNode *statements;     /* the module's top-level named nodes, built on first use */
+	uint32_t nstatements;
 	bool globals_known, has_global_stmt;
 	const void *cand_query; /* TSQuery whose @candidate captures are in cands */
 	TSNode *cands;
@@ -92,8 +106,8 @@ struct unit {
 	size_t nroots[16];
 	uint32_t *line_starts;  /* byte offset of each line, built on first use */
 	size_t nlines;
-	const char **reserved;  /* module-level names chosen by rewrites in this unit */
-	size_t nreserved;
+	struct reserved_names *reserved; /* module-level names chosen by rewrites in this unit
+				 * (a uthash set in the arena), NULL until the first */
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
 	const struct engine_config *config; /* the settings of the analysis (engine.h), or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
@@ -142,12 +156,25 @@ int unit_scope_index(const struct unit *u, TSNode n);
 bool unit_has_global_statement(struct unit *u);
 /* Is `name` the text of any identifier in the file? */
 bool unit_has_identifier(struct unit *u, const char *name);
+/* The identifiers of the file whose text is `name` and that start in [from, to), in source
+ * order, from a table made in one walk on first use: *first and the count (0 and NULL when
+ * none, or -1 when the table cannot be made: the caller walks the tree). */
+long unit_identifiers(struct unit *u, const char *name, uint32_t from, uint32_t to, const struct unit_ident **first);
 /* A module-level name starting from `base` that no identifier of the file, no builtin and no
  * earlier reservation uses: base, base_2, base_3, ... Returns an arena string or NULL. */
 const char *unit_reserve_name(struct unit *u, const char *base);
-/* Start of the line holding byte offset off, and the end of that line (past its newline). */
+/* Start of the line holding byte offset off, and the end of that line (past its newline), from
+ * the line table (no scan of the line). */
 size_t unit_line_start(const struct unit *u, size_t off);
 size_t unit_line_end(const struct unit *u, size_t off);
+/* The module's top-level named nodes (statements and comments) in source order, built once:
+ * ts_node_named_child(root, i) walks the children from the first each time, so a loop over it
+ * costs the square of the module's length. Sets *n; NULL (and *n = 0) when out of memory. */
+const TSNode *unit_statements(struct unit *u, uint32_t *n);
+/* Index in unit_statements of the first one starting at or after byte off, or the count. */
+uint32_t unit_statement_from(struct unit *u, size_t off);
+/* Index in unit_statements of the first one whose last row is row (0-based) or later. */
+uint32_t unit_statement_reaching_row(struct unit *u, uint32_t row);
 /* Print to stderr when --debug names this pass. */
 void unit_debug(const struct unit *u, const struct pass *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

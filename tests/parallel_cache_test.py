@@ -2,12 +2,14 @@
 served without analysis, never stale, keyed by settings; the progress line on a terminal only.
 Run with Debian's /usr/bin/python3."""
 import argparse
+import ctypes
 import os
 import pty
 import re
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -134,8 +136,31 @@ def main():
         check("one cache file for these settings", len(bins) == 1, bins)
         data = open(bins[0], "rb").read()
         check("cache holds the diff text", b"+def _outer0_key(x):" in data)
+        # damaged cache files are ignored: the output is what an uncached run prints
+        altered = data.replace(b"+def _outer0_key(x):", b"+def _OUTER0_KEY(x):")
+        for what, bad in [("an altered entry (its checksum differs)", altered),
+                          ("a cache file cut short", data[:len(data) // 2]),
+                          ("a cache file of garbage", os.urandom(len(data))),
+                          ("an empty cache file", b"")]:
+            with open(bins[0], "wb") as f:
+                f.write(bad)
+            check(f"{what} never changes the output", run(["--diff", "tree"], d) == nocache)
+        os.unlink(bins[0])
+        os.mkfifo(bins[0])
+        p = subprocess.run([SPIPFIX, "--diff", "tree"], cwd=d, capture_output=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        check("a FIFO in the cache file's place neither blocks nor changes the output",
+              (p.returncode, p.stdout) == nocache[:2], p.stderr[-300:])
+        if stat.S_ISFIFO(os.lstat(bins[0]).st_mode):
+            os.unlink(bins[0])
+        # prove that a hit is served from the cache, not analysed: an altered entry with its
+        # checksum made again (XXH3-64 of the rest, by libxxhash itself) is printed as stored
+        xxh = ctypes.CDLL("libxxhash.so.0")
+        xxh.XXH3_64bits.restype = ctypes.c_uint64
+        xxh.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+        body = altered[:-8]
         with open(bins[0], "wb") as f:
-            f.write(data.replace(b"+def _outer0_key(x):", b"+def _OUTER0_KEY(x):"))
+            f.write(body + xxh.XXH3_64bits(body, len(body)).to_bytes(8, "little"))
         rc, out, err = run(["--diff", "tree"], d)
         check("a warm run only reads and hashes (the altered entry is printed)", b"_OUTER0_KEY" in out, out[:300])
         # never stale: the file's bytes are in the key

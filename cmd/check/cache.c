@@ -3,7 +3,8 @@
  * (<cache dir>/<version>/<hash of version, build, mode, format, unsafe-fixes, cwd>.bin), so
  * that a run over an unchanged tree only reads and hashes. Entries of a path superseded by a
  * newer content are dropped when the file is written, and the files of other settings or builds
- * unused for 30 days are removed; a damaged cache file is ignored. */
+ * unused for 30 days are removed; a damaged cache file (its checksum differs, or it is cut
+ * short) is ignored, so it can only cost a cold run, never change what is printed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,7 +21,7 @@
 #include "cache.h"
 #include "render.h"
 
-#define MAGIC "SPFCACHE"
+#define MAGIC "SPFCACH2" /* then the size of struct totals, the entries, and an XXH3-64 of all that */
 
 struct centry {
 	uint8_t key[16];
@@ -180,20 +181,15 @@ struct cache *cache_open(const struct options *o)
 	XXH3_freeState(st);
 	snprintf(c->file, need + 32, "%s/%s/%016llx.bin", c->dir, SPIPFIX_VERSION, (unsigned long long)c->settings);
 
-	int fd = open(c->file, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		struct stat fst;
-		if (fstat(fd, &fst) == 0 && fst.st_size > 0 && (c->loaded = malloc((size_t)fst.st_size))) {
-			size_t got = 0;
-			while (got < (size_t)fst.st_size) {
-				ssize_t r = read(fd, c->loaded + got, (size_t)fst.st_size - got);
-				if (r <= 0)
-					break;
-				got += (size_t)r;
-			}
-			parse_loaded(c, got);
-		}
-		close(fd);
+	/* the shared reader: a FIFO or device in the cache's place is refused, never opened for
+	 * reading; a file that is not whole (its checksum differs) is ignored: a cold run */
+	size_t len;
+	c->loaded = read_whole_file(c->file, &len, NULL);
+	if (c->loaded && len >= 20) {
+		uint64_t sum;
+		memcpy(&sum, c->loaded + len - 8, 8);
+		if (XXH3_64bits(c->loaded, len - 8) == sum)
+			parse_loaded(c, len - 8);
 	}
 	return c;
 }
@@ -318,6 +314,13 @@ static void prune_old(const char *sub, const char *keep)
 	closedir(d);
 }
 
+/* Write n bytes to f and into the running checksum. */
+static void put(FILE *f, XXH3_state_t *sum, const void *p, size_t n)
+{
+	fwrite(p, 1, n, f);
+	XXH3_64bits_update(sum, p, n);
+}
+
 /* Write the table: atomic (temp file + rename); entries of a path that has a used entry are kept
  * only when used themselves. Returns 0 / -1. */
 static int save(struct cache *c)
@@ -353,8 +356,11 @@ static int save(struct cache *c)
 		qsort(v, n, sizeof *v, cmp_path);
 	char tmp[4300];
 	snprintf(tmp, sizeof tmp, "%s.XXXXXX", c->file);
+	sigset_t held; /* a signal acts once the temp file is renamed or removed */
+	cli_signals_hold(&held);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
+		cli_signals_restore(&held);
 		free(v);
 		return -1;
 	}
@@ -362,20 +368,24 @@ static int save(struct cache *c)
 	size_t bufsize = 1 << 20;
 	char *buf = malloc(bufsize);
 	FILE *f = fdopen(fd, "wb");
-	if (!f || !buf) {
+	XXH3_state_t *sum = XXH3_createState();
+	if (!f || !buf || !sum) {
 		if (f)
 			fclose(f);
 		else
 			close(fd);
 		unlink(tmp);
+		cli_signals_restore(&held);
+		XXH3_freeState(sum);
 		free(buf);
 		free(v);
 		return -1;
 	}
 	setvbuf(f, buf, _IOFBF, bufsize);
+	XXH3_64bits_reset(sum);
 	uint32_t tsize = sizeof(struct totals);
-	fwrite(MAGIC, 1, 8, f);
-	fwrite(&tsize, 1, 4, f);
+	put(f, sum, MAGIC, 8);
+	put(f, sum, &tsize, 4);
 	for (size_t i = 0; i < n && !ferror(f); i++) {
 		const struct centry *e = v[i];
 		/* a path with a used entry: its unused entries are older contents */
@@ -385,26 +395,32 @@ static int save(struct cache *c)
 			v[i] = v[i - 1]; /* so that a third entry of the path compares with a used one */
 			continue;
 		}
-		fwrite(e->key, 1, 16, f);
-		fwrite(&e->pathlen, 1, 4, f);
-		fwrite(&e->outlen, 1, 4, f);
-		fwrite(&e->errlen, 1, 4, f);
-		fwrite(&e->t, 1, sizeof e->t, f);
-		fwrite(e->path, 1, e->pathlen, f);
-		fwrite(e->out, 1, e->outlen, f);
-		fwrite(e->err, 1, e->errlen, f);
+		put(f, sum, e->key, 16);
+		put(f, sum, &e->pathlen, 4);
+		put(f, sum, &e->outlen, 4);
+		put(f, sum, &e->errlen, 4);
+		put(f, sum, &e->t, sizeof e->t);
+		put(f, sum, e->path, e->pathlen);
+		put(f, sum, e->out, e->outlen);
+		put(f, sum, e->err, e->errlen);
 	}
 	free(v);
+	uint64_t digest = XXH3_64bits_digest(sum);
+	XXH3_freeState(sum);
+	fwrite(&digest, 1, 8, f);
 	int rc = ferror(f) ? -1 : 0;
 	if (fclose(f) != 0)
 		rc = -1;
 	free(buf);
+	int e = errno;
 	if (rc == 0 && rename(tmp, c->file) < 0)
-		rc = -1;
+		rc = -1, e = errno;
 	if (rc != 0)
 		unlink(tmp);
-	else
+	cli_signals_restore(&held);
+	if (rc == 0)
 		prune_old(sub, c->file);
+	errno = e;
 	return rc ? -1 : 0;
 }
 

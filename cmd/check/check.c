@@ -35,9 +35,12 @@ static int write_atomic(FILE *err, const char *path, const char *old, size_t old
 	if (!tmp)
 		return -1;
 	snprintf(tmp, plen + 32, "%s.spipfix-XXXXXX", path);
+	sigset_t held; /* a signal now acts once the temp file is renamed or removed */
+	cli_signals_hold(&held);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		fprintf(err, "error: %s: cannot create a temporary file: %s\n", path, strerror(errno));
+		cli_signals_restore(&held);
 		free(tmp);
 		return -1;
 	}
@@ -50,6 +53,7 @@ static int write_atomic(FILE *err, const char *path, const char *old, size_t old
 		fprintf(err, "error: %s: cannot write: %s\n", path, strerror(errno));
 		unlink(tmp);
 	}
+	cli_signals_restore(&held);
 	free(tmp);
 	return ok ? 0 : -1;
 }
@@ -59,7 +63,8 @@ struct engine_config check_engine_config(const struct options *o, const char **s
 	return (struct engine_config){.select = sel, .unsafe = o->unsafe_fixes, .debug = o->debug, .counts = o->counts,
 				      .min_executions = o->min_executions,
 				      .include_tests = o->include_tests, .line_length = o->line_length,
-				      .lift_name = o->lift_name};
+				      .lift_name = o->lift_name,
+				      .max_bytes = o->max_bytes, .max_nesting = o->max_nesting};
 }
 
 /* Render one finding in the run's format: after the format's separator when the file already

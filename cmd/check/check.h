@@ -48,6 +48,8 @@ struct options {
 	struct held_lines *held;    /* --trace-profile with text output: diagnostics held back and
 				     * printed at the end, most executed first (one process) */
 	int jobs;                   /* worker processes; 0 = one per core */
+	size_t max_bytes;           /* --max-file-size / max-file-size; 0 = the engine's default */
+	unsigned max_nesting;       /* --max-nesting / max-nesting; 0 = the engine's default */
 	const char *debug;
 	const char *stdin_filename; /* name used for the buffer read from stdin, or NULL */
 	bool use_stdin;

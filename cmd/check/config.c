@@ -8,6 +8,8 @@
  *   min-executions            integer >= 0: with --trace-profile, fix only what ran that often
  *   lift-name                 the template of lifted names ("_{scope}_{name}")
  *   target-version            "py311", "py312" or "py313"
+ *   max-file-size             the largest file analysed: bytes, or a string such as "8M"
+ *   max-nesting               the deepest nesting of brackets or indentation analysed
  * and `requires-python` of the [project] table, whose lower bound is the default target version,
  * and the line length fixes write to, from [tool.black] (else [tool.ruff]) `line-length` of the
  * same file, or of the nearest pyproject.toml when no file has a [tool.spipfix] table.
@@ -25,7 +27,7 @@
 
 static const char *const known_keys =
 	"select, ignore, exclude, extend-exclude, per-file-ignores, unsafe-fixes, respect-gitignore, force-exclude, "
-	"min-executions, include-tests, lift-name, target-version";
+	"min-executions, include-tests, lift-name, target-version, max-file-size, max-nesting";
 
 /* The Python type name of a value of bridge_toml's JSON: what tomllib gave. */
 static const char *type_name(const json_t *v)
@@ -45,7 +47,6 @@ static const char *type_name(const json_t *v)
 }
 
 static bool is_table(const json_t *v) { return json_is_object(v) && !json_object_get(v, "\001type"); }
-
 void config_free(struct config *c)
 {
 	free(c->path);
@@ -125,6 +126,27 @@ static int to_count(const json_t *v, long long *out, const char *file, const cha
 	}
 	*out = n;
 	return 0;
+}
+
+/* An integer, or (sizes) a string such as "8M": values as --max-file-size and --max-nesting
+ * take them. */
+static int to_limit(const json_t *v, bool size, size_t *bytes, unsigned *count, const char *file, const char *key)
+{
+	char where[600], num[32];
+	snprintf(where, sizeof where, "%s: [tool.spipfix] `%s`", file, key);
+	const char *arg = NULL;
+	if (json_is_integer(v)) {
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+		arg = num;
+	} else if (size && json_is_string(v)) {
+		arg = json_string_value(v);
+	}
+	if (!arg) {
+		fprintf(stderr, "error: %s must be %s, not %s\n", where,
+			size ? "a number of bytes or a string such as \"8M\"" : "a number", type_name(v));
+		return -1;
+	}
+	return size ? cli_size(where, arg, CLI_MAX_FILE, bytes) : cli_count(where, arg, 100000, count);
 }
 
 /* the per-file-ignores table */
@@ -247,6 +269,10 @@ static int load_table(const json_t *tbl, struct config *c)
 			rc = to_template(v, &c->lift_name, file, key);
 		else if (!strcmp(key, "target-version"))
 			rc = to_version(v, &c->target_minor, file, key);
+		else if (!strcmp(key, "max-file-size"))
+			rc = to_limit(v, true, &c->max_bytes, NULL, file, key);
+		else if (!strcmp(key, "max-nesting"))
+			rc = to_limit(v, false, NULL, &c->max_nesting, file, key);
 		else {
 			fprintf(stderr, "error: %s: [tool.spipfix]: unknown key `%s` (known: %s)\n", file, key, known_keys);
 			rc = -1;

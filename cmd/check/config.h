@@ -22,6 +22,8 @@ struct config {
 	 * Python 3) */
 	char *requires_python, *requires_path;
 	int requires_minor;
+	size_t max_bytes;       /* max-file-size, 0 unset */
+	unsigned max_nesting;   /* max-nesting, 0 unset */
 };
 
 /* The lower bound of a PEP 440 specifier set (">=3.12", ">=3.10,<4", "~=3.11.2", "==3.12.*"):

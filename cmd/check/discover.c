@@ -1,7 +1,9 @@
 /* File discovery: folders are walked for *.py files, skipping the exclude patterns (by default
  * the usual build, cache and virtualenv folders) and, inside a git work tree, what git ignores
  * (.gitignore, .git/info/exclude, core.excludesFile; matched by libgit2). Paths named explicitly
- * are analysed unless --force-exclude. */
+ * are analysed unless --force-exclude. Only regular files and folders: FIFOs, sockets and devices
+ * are skipped in walks and refused when named (never opened), and symlinks inside folders are not
+ * followed (no loop can trap the walk). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fnmatch.h>
@@ -199,6 +201,10 @@ static int visit(const char *path, const struct stat *st, int flag, struct FTW *
 		size_t n = strlen(base);
 		if (n <= 3 || strcmp(base + n - 3, ".py") != 0)
 			return FTW_CONTINUE;
+		/* FIFOs, sockets and devices are never opened (a FIFO would block the run), as Ruff
+		 * skips anything that is not a regular file */
+		if (!S_ISREG(st->st_mode))
+			return FTW_CONTINUE;
 	}
 	/* the absolute form of this entry: the argument's plus what nftw added */
 	char abs[8192];
@@ -259,6 +265,12 @@ char **discover(char *const *paths, int npaths, const struct options *o, size_t 
 		if (o->force_exclude && force_excluded(o, paths[i], isdir))
 			continue;
 		if (!isdir) {
+			if (!S_ISREG(st.st_mode)) {
+				fprintf(stderr, "error: %s: not a regular file (a FIFO, socket or device); skipped\n",
+					paths[i]);
+				l.errors++;
+				continue;
+			}
 			/* a file named explicitly is analysed whatever its name */
 			if (push(&l, paths[i], st.st_size) < 0)
 				l.errors++;

@@ -78,6 +78,8 @@ static void usage(FILE *out)
 	      "      --cache-dir DIR          Keep the cache in DIR (also: SPIPFIX_CACHE_DIR)\n"
 	      "  -j, --jobs N                 Worker processes (default: one per core)\n"
 	      "      --target-version VERSION  Prove on this CPython: py311, py312, py313 (default: target-version, requires-python, py311)\n"
+	      "      --max-file-size SIZE     Skip larger files, with an error (default 4M; K, M, G suffixes)\n"
+	      "      --max-nesting N          Skip files nesting brackets or indentation deeper (default 200)\n"
 	      "      --trace-profile FILE     Order the findings by how often their site ran in a `spipfix trace --format json` trace\n"
 	      "      --min-executions N       With --trace-profile: fix only findings whose site ran at least N times\n"
 	      "      --debug=CODE             Show one rule's candidates, cross-check verdicts and edits on stderr\n"
@@ -286,6 +288,10 @@ int options_resolve(struct options *o, const struct cli *c, const struct config 
 	char cwd[4096];
 	o->root = cfg->found ? strdup(cfg->dir) : getcwd(cwd, sizeof cwd) ? strdup(cwd) : NULL;
 	o->config_path = cfg->path;
+	if (!o->max_bytes)
+		o->max_bytes = cfg->max_bytes;
+	if (!o->max_nesting)
+		o->max_nesting = cfg->max_nesting;
 	return o->root ? 0 : -1;
 }
 
@@ -580,6 +586,8 @@ int check_main(int argc, char **argv)
 		OPT_NO_INCLUDE_TESTS,
 		OPT_LINE_LENGTH,
 		OPT_TARGET_VERSION,
+		OPT_MAX_FILE_SIZE,
+		OPT_MAX_NESTING,
 	};
 	static const struct option longopts[] = {
 		{"diff", no_argument, NULL, OPT_DIFF},
@@ -617,6 +625,8 @@ int check_main(int argc, char **argv)
 		{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
 		{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
 		{"target-version", required_argument, NULL, OPT_TARGET_VERSION},
+		{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
+		{"max-nesting", required_argument, NULL, OPT_MAX_NESTING},
 		{"jobs", required_argument, NULL, 'j'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"silent", no_argument, NULL, 's'},
@@ -683,6 +693,14 @@ int check_main(int argc, char **argv)
 		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
 		case OPT_FORMAT:
 			if (!(o.format = parse_format(optarg)))
+				goto out;
+			break;
+		case OPT_MAX_FILE_SIZE:
+			if (cli_size("--max-file-size", optarg, CLI_MAX_FILE, &o.max_bytes) < 0)
+				goto out;
+			break;
+		case OPT_MAX_NESTING:
+			if (cli_count("--max-nesting", optarg, 100000, &o.max_nesting) < 0)
 				goto out;
 			break;
 		case OPT_TRACE_PROFILE: {

@@ -4,7 +4,9 @@
  * the worker, or inherited through PyOS_BeforeFork/AfterFork when the configuration needed it
  * first). Files are handed out largest first, a couple queued per worker, and each file's
  * output is printed in file order, byte for byte what the sequential run prints. A worker that
- * dies costs only its files, which are reported as errors. On a terminal, a progress line on
+ * dies costs only its files, which are reported as errors. Workers end with the run that started
+ * them: a stop signal to the parent is passed on and waited for, and a parent that dies any
+ * other way takes its workers with it (PR_SET_PDEATHSIG). On a terminal, a progress line on
  * stderr once the run takes > 1 s. */
 #define PY_SSIZE_T_CLEAN
 
@@ -14,6 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -135,6 +138,11 @@ static void worker_loop(struct runner *rn, int tasks, int results)
 	}
 }
 
+/* The workers of the running run_workers, for the signal handler below (a handler has no other
+ * way to reach them). */
+static pid_t live[MAX_WORKERS];
+static volatile sig_atomic_t nlive;
+
 struct worker {
 	pid_t pid;
 	int tasks, results; /* parent's ends; -1 when closed */
@@ -145,8 +153,16 @@ struct worker {
 static void dead_worker(struct runner *rn, struct worker *w)
 {
 	int status = 0;
-	if (w->pid > 0)
+	if (w->pid > 0) {
 		waitpid(w->pid, &status, 0);
+		/* the stop handler must not signal a pid the system may give to another process */
+		sigset_t held;
+		cli_signals_hold(&held);
+		for (int k = 0; k < nlive; k++)
+			if (live[k] == w->pid)
+				live[k] = 0;
+		cli_signals_restore(&held);
+	}
 	w->pid = -1;
 	for (size_t k = 0; k < w->ninflight; k++) {
 		size_t idx = w->inflight[k];
@@ -183,6 +199,39 @@ static bool send_task(struct worker *w, size_t idx)
 static pid_t exiting[MAX_WORKERS];
 static int nexiting;
 
+/* SIGINT, SIGTERM, SIGHUP or SIGQUIT to the parent while workers run: pass it on, wait until
+ * every worker has ended (a worker replacing a file holds the signal until the rename is done,
+ * so that no half-written file or temporary file stays), then end as the signal says.
+ * Async-signal-safe: kill, waitpid, signal, raise. */
+static void on_stop(int sig)
+{
+	for (int k = 0; k < nlive; k++)
+		if (live[k] > 0)
+			kill(live[k], SIGTERM);
+	for (int k = 0; k < nlive; k++)
+		if (live[k] > 0)
+			while (waitpid(live[k], NULL, 0) < 0 && errno == EINTR)
+				;
+	signal(sig, SIG_DFL);
+	raise(sig); /* acts when the handler returns */
+}
+
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+#define NSTOP (sizeof stop_signals / sizeof *stop_signals)
+
+/* In a new worker: the parent's handlers are not its own, and it ends when the parent does,
+ * whatever ends it (SIGKILL included), instead of finishing its files for nobody. A worker in
+ * the middle of replacing a file holds SIGTERM until the rename (cli_signals_hold). */
+static void worker_signals(pid_t parent)
+{
+	for (size_t i = 0; i < NSTOP; i++)
+		signal(stop_signals[i], SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent) /* the parent died before prctl */
+		_exit(1);
+}
+
 /* Returns the number of todo entries handed out (the rest, if any, is for the caller). */
 static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, int jobs)
 {
@@ -190,8 +239,16 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 	int nw = 0;
 	/* a running interpreter (it read pyproject.toml) is forked the way CPython wants */
 	bool py = bridge_loaded();
+	pid_t self = getpid();
 	fflush(stdout);
 	fflush(stderr);
+	struct sigaction stop = {.sa_handler = on_stop}, old[NSTOP];
+	sigemptyset(&stop.sa_mask);
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaddset(&stop.sa_mask, stop_signals[i]);
+	nlive = 0;
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &stop, &old[i]);
 	for (int k = 0; k < jobs && k < MAX_WORKERS; k++) {
 		int tp[2], rp[2];
 		if (pipe(tp) < 0)
@@ -203,8 +260,13 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 		}
 		if (py)
 			bridge_before_fork();
+		/* no stop signal between the fork and the worker's table entry */
+		sigset_t held;
+		cli_signals_hold(&held);
 		pid_t pid = fork();
 		if (pid == 0) {
+			worker_signals(self);
+			cli_signals_restore(&held);
 			if (py)
 				bridge_after_fork_child();
 			signal(SIGPIPE, SIG_DFL);
@@ -218,6 +280,11 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			fflush(NULL);
 			_exit(0);
 		}
+		if (pid > 0) {
+			live[nlive] = pid;
+			nlive = nlive + 1;
+		}
+		cli_signals_restore(&held);
 		if (py)
 			bridge_after_fork_parent();
 		close(tp[0]);
@@ -292,7 +359,14 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 		}
 	}
 	/* every result is in: the workers are exiting (freeing their memory takes a few ms), and
-	 * are waited for by run_files_reap */
+	 * are waited for by run_files_reap; a signal from now on ends the parent as usual, and
+	 * each worker through its parent-death signal */
+	sigset_t held;
+	cli_signals_hold(&held);
+	nlive = 0;
+	for (size_t i = 0; i < NSTOP; i++)
+		sigaction(stop_signals[i], &old[i], NULL);
+	cli_signals_restore(&held);
 	for (int k = 0; k < nw; k++) {
 		if (ws[k].tasks >= 0)
 			close(ws[k].tasks);

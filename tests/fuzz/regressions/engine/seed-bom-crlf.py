@@ -1,0 +1,4 @@
+﻿def outer(xs):
+    def key(x):
+        return -x
+    return sorted(xs, key=key)
