@@ -506,8 +506,14 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 	/* test code introspects names and frames and is not where time goes: no findings there
 	 * unless asked for (include-tests) */
 	const char *const *select = !c->include_tests && testcode_path(u->path) ? no_rule : c->select;
-	if (text_stage(c, u) < 0 ||       /* UTF-8, no NUL, no foreign coding cookie, limits */
-	    unit_parse(u) < 0 ||           /* tree-sitter */
+	if (text_stage(c, u) < 0)          /* UTF-8, no NUL, no foreign coding cookie, limits */
+		return -1;
+	if (select && !select[0]) {
+		/* no rule runs on the file: nothing can be found, so nothing is parsed or compiled */
+		u->unanalysed = true;
+		return 0;
+	}
+	if (unit_parse(u) < 0 ||           /* tree-sitter */
 	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
 	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */
 	    unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */

@@ -111,6 +111,8 @@ struct unit {
 	const char *debug;      /* pass code whose details go to stderr, or NULL */
 	const struct engine_config *config; /* the settings of the analysis (engine.h), or NULL */
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
+	bool unanalysed;        /* no rule runs on the file (test code by default): its text was
+				 * checked, nothing was parsed or compiled, no finding */
 	/* the reason the unit could not be analysed (set by the failing stage) */
 	const char *error;
 	enum unit_error error_kind;

@@ -700,7 +700,7 @@ static int check_node(TSNode n, void *vctx)
 static void assert_table_agrees(const char *path, const char *src, size_t len)
 {
 	struct unit u;
-	if (engine_analyse(&(struct engine_config){0}, &u, path, src, len) < 0) {
+	if (engine_analyse(&(struct engine_config){.include_tests = true}, &u, path, src, len) < 0) {
 		unit_free(&u);
 		return;
 	}
