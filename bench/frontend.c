@@ -7,7 +7,9 @@
  *     SPIPFIX_TARGET_VERSION=py312 build/bench_frontend ...   (another built version)
  *
  * Files come NUL-separated on stdin. Arguments name the stages to run (parse, compile, analyse,
- * fix, reparse-check); none runs them all. Each stage runs over all files before the next starts;
+ * fix, reparse-check); none runs them all; `include-tests` analyses test code too (as
+ * --include-tests). The first round says how many files and bytes it compiled: a file is
+ * compiled when a rule finds a candidate in it. Each stage runs over all files before the next starts;
  * figures are CPU seconds of this process (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)) and MB/s.
  * Compare stages with each other within one run: the machine may be shared. */
 #include <stdbool.h>
@@ -65,12 +67,15 @@ static void report(const char *stage, double secs, size_t bytes, size_t nok, siz
 
 static bool want(int argc, char **argv, const char *stage)
 {
-	if (argc < 2)
-		return true;
-	for (int i = 1; i < argc; i++)
+	bool any = false;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "include-tests"))
+			continue;
+		any = true;
 		if (!strcmp(argv[i], stage))
 			return true;
-	return false;
+	}
+	return !any;
 }
 
 int main(int argc, char **argv)
@@ -126,19 +131,35 @@ int main(int argc, char **argv)
 	}
 	report("CPython compile", cpu_now() - t, bytes, ok, n);
 
+	bool tests = false;
+	for (int i = 1; i < argc; i++)
+		tests |= !strcmp(argv[i], "include-tests");
 	ok = 0;
-	size_t nfind = 0;
+	size_t nfind = 0, ncompiled = 0, bcompiled = 0, nskipped = 0, bskipped = 0;
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "analyse"); i++) {
 		struct unit u;
-		if (engine_analyse(&(struct engine_config){0}, &u, fs[i].path, fs[i].buf, fs[i].len) == 0) {
+		if (engine_analyse(&(struct engine_config){.include_tests = tests}, &u, fs[i].path, fs[i].buf, fs[i].len) == 0) {
 			ok++;
 			nfind += u.nfindings;
 		}
+		if (u.compiled) {
+			ncompiled++;
+			bcompiled += fs[i].len;
+		}
+		if (u.unanalysed) {
+			nskipped++;
+			bskipped += fs[i].len;
+		}
 		unit_free(&u);
 	}
-	report("first round (parse+compile+passes)", cpu_now() - t, bytes, ok, n);
+	report(tests ? "first round, test code included" : "first round (test code skipped)", cpu_now() - t, bytes,
+	       ok, n);
 	printf("%-34s %zu\n", "findings in the first round", nfind);
+	printf("%-34s %zu files (%.1f %%), %.1f MB (%.1f %%)\n", "  compiled", ncompiled, n ? 100.0 * ncompiled / n : 0.0,
+	       bcompiled / 1e6, bytes ? 100.0 * bcompiled / bytes : 0.0);
+	printf("%-34s %zu files (%.1f %%), %.1f MB (%.1f %%)\n", "  test code, neither parsed nor compiled", nskipped,
+	       n ? 100.0 * nskipped / n : 0.0, bskipped / 1e6, bytes ? 100.0 * bskipped / bytes : 0.0);
 
 	ok = 0;
 	size_t fixed = 0;

@@ -299,9 +299,19 @@ int bridge_compile(struct unit *u)
 	if (bridge_init() < 0) {
 		u->error = "cannot start Python";
 		u->error_kind = UE_INTERNAL;
+		u->compiled = -1;
 		return -1;
 	}
-	return R.ops->compile(u);
+	int rc = R.ops->compile(u);
+	u->compiled = rc == 0 ? 1 : -1;
+	return rc;
+}
+
+int bridge_need_code(struct unit *u)
+{
+	if (!u->compiled)
+		bridge_compile(u);
+	return u->compiled > 0 ? 0 : -1;
 }
 
 size_t bridge_positions(const void *code, int *out, size_t n)
@@ -412,6 +422,8 @@ static size_t codes_on_line(struct unit *u, int firstlineno, size_t *end)
 
 struct code_info *bridge_find(struct unit *u, const char *qualname, int firstlineno, int line, int col)
 {
+	if (bridge_need_code(u) < 0)
+		return NULL;
 	struct code_info *hit = NULL;
 	int n = 0;
 	size_t end, from = codes_on_line(u, firstlineno, &end);
@@ -547,6 +559,8 @@ static struct bridge_globals *globals_build(struct unit *u)
 int bridge_global_bindings(struct unit *u, const char *name, int *first_line)
 {
 	*first_line = 0;
+	if (bridge_need_code(u) < 0)
+		return -1; /* unknown: as a rebindable name */
 	if (!u->ncodes)
 		return 0;
 	struct bridge_globals *g = u->codes[0].globals;
@@ -594,6 +608,8 @@ bool bridge_is_stdlib_module(const char *name)
 
 struct code_info *bridge_code_of(struct unit *u, TSNode scope)
 {
+	if (bridge_need_code(u) < 0)
+		return NULL;
 	/* 3.12+: a list, set or dict comprehension runs inline, in the code of its scope */
 	while (!ts_node_is_null(scope) && bridge_inlines_comprehensions() && syn_is_comprehension(scope) &&
 	       !syn_is(scope, "generator_expression"))

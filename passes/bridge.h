@@ -128,6 +128,11 @@ const struct pyrt_ops *bridge_ops(void);
  * position) set; nothing is executed. */
 int bridge_compile(struct unit *u);
 
+/* The code objects of u, compiled on first use (u->compiled): 0, or -1 when the file does not
+ * compile (u->error set; the engine then fails the analysis). bridge_find, bridge_code_of and
+ * bridge_global_bindings ask for them. */
+int bridge_need_code(struct unit *u);
+
 /* The source positions of the first n code units of a code object (PyCodeObject*), decoded from
  * its location table: out[4*i .. 4*i+3] = line, end line, column, end column of code unit i,
  * exactly what co_positions() yields with None as -1 (and -1 past the table's end). Returns the

@@ -302,13 +302,39 @@ struct newer {
 	int minor;         /* the first version that compiles what was found, 0 none */
 	const char *what;  /* which syntax */
 	char outer_quote;  /* inside an f-string's replacement field: the f-string's quote */
+	bool want_python2; /* look for Python 2 syntax too */
+	bool python2;      /* Python 2 syntax the grammar still accepts was found */
 };
+
+/* Python 2 forms the grammar accepts and no Python 3 compiles: print and exec statements, `<>`,
+ * integers with an L suffix or a leading zero (0777). */
+static bool python2_syntax(const struct unit *u, TSNode n)
+{
+	const char *t = ts_node_type(n);
+	if (!strcmp(t, "print_statement") || !strcmp(t, "exec_statement") || !strcmp(t, "<>"))
+		return true;
+	if (strcmp(t, "integer"))
+		return false;
+	uint32_t a = ts_node_start_byte(n), e = ts_node_end_byte(n);
+	if (e > a && (u->src[e - 1] == 'l' || u->src[e - 1] == 'L'))
+		return true;
+	if (e - a < 2 || u->src[a] != '0' || !(u->src[a + 1] >= '0' && u->src[a + 1] <= '9'))
+		return false;
+	for (uint32_t i = a; i < e; i++) /* 00 and 0_0 are zero in Python 3 too */
+		if (u->src[i] != '0' && u->src[i] != '_')
+			return true;
+	return false;
+}
 
 /* Syntax that only a newer Python compiles: PEP 695 (3.12: `type X = ...`, `def f[T]()`), and
  * PEP 701 (3.12: an f-string's replacement field with a string in the f-string's own quote). */
 static int newer_syntax(TSNode n, void *ctx)
 {
 	struct newer *w = ctx;
+	if (w->want_python2 && python2_syntax(w->u, n)) {
+		w->python2 = true;
+		return -1;
+	}
 	if (syn_is(n, "type_alias_statement") || syn_is(n, "type_parameter")) {
 		w->minor = 12;
 		w->what = "PEP 695 type parameter syntax";
@@ -353,6 +379,15 @@ static void newer_than_target(struct unit *u)
 		u->error = e;
 }
 
+/* After CPython rejected the file: the grammar accepts what the target CPython rejects -- an
+ * error all the same, exit 2, and when it is syntax of a newer Python the error says so. */
+static void compile_failed(struct unit *u)
+{
+	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)))
+		newer_than_target(u);
+}
+
+/* CPython's compile of the whole file, now (when a pass has not asked for it already). */
 static int compile_stage(struct unit *u)
 {
 	if (bridge_init() < 0) {
@@ -360,13 +395,27 @@ static int compile_stage(struct unit *u)
 		u->error_kind = UE_INTERNAL;
 		return -1;
 	}
-	if (bridge_compile(u) == 0)
+	if (bridge_need_code(u) == 0)
 		return 0;
-	/* the grammar accepts what the target CPython rejects: an error all the same, exit 2 --
-	 * a file the target version cannot compile is never a pass */
-	if (u->error_kind == UE_INPUT && ts_node_is_null(syn_first_error(u->root)))
-		newer_than_target(u);
+	compile_failed(u);
 	return -1;
+}
+
+/* A file no pass compiled (no candidate in it) is still an error when the tree shows what the
+ * target CPython rejects although the grammar accepts it -- syntax of a newer Python, Python 2
+ * syntax, an encoding declared but not UTF-8 (CPython may not know it) -- and CPython's compile
+ * then gives the message. Any other error only CPython finds (`return` outside a function) is
+ * not looked for in a file with nothing to prove. */
+static int uncompiled_stage(struct unit *u)
+{
+	char cookie[64];
+	if (u->compiled)
+		return 0;
+	struct newer w = {.u = u, .want_python2 = true};
+	syn_walk(u->root, newer_syntax, &w);
+	if (w.minor <= bridge_target() && !w.python2 && !foreign_cookie(u->src, u->len, cookie, sizeof cookie))
+		return 0;
+	return compile_stage(u) < 0 ? -1 : 0;
 }
 
 /* ---- what the renderers and the applier rely on ------------------------------------------- */
@@ -497,8 +546,10 @@ static void cold_stage(const struct engine_config *c, struct unit *u, const stru
 /* ---- analyse ----------------------------------------------------------------------------------- */
 
 /* The stages, in order, on an initialised unit; `hot`: the first round's hot findings when this
- * is a later round of engine_fix. */
-static int analyse_round(const struct engine_config *c, struct unit *u, const struct hot_set *hot)
+ * is a later round of engine_fix; `whole`: the text is a rewrite (the safety net), compiled whole
+ * whatever the passes ask for. Otherwise the file is compiled when a pass first asks for a code
+ * object: a file without a candidate is parsed, never compiled. */
+static int analyse_round(const struct engine_config *c, struct unit *u, const struct hot_set *hot, bool whole)
 {
 	static const char *const no_rule[] = {NULL};
 	u->debug = c->debug;
@@ -514,10 +565,31 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 		return 0;
 	}
 	if (unit_parse(u) < 0 ||           /* tree-sitter */
-	    compile_stage(u) < 0 ||        /* CPython: the code objects every finding is proven on */
-	    unit_check_tree(u) < 0 ||      /* never fix from a tree with ERROR or MISSING nodes */
-	    unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */
-	    unit_run_passes(u, select) < 0 ||  /* find, check on the bytecode, rewrite */
+	    (whole && compile_stage(u) < 0)) /* CPython: the rewrite compiles whole */
+		return -1;
+	if (unit_check_tree(u) < 0) {      /* never fix from a tree with ERROR or MISSING nodes */
+		/* CPython's message is the clearer one when it rejects the file too */
+		const char *e = u->error;
+		enum unit_error k = u->error_kind;
+		uint32_t row = u->error_row, col = u->error_col;
+		bool pos = u->error_has_pos;
+		if (compile_stage(u) == 0) {
+			u->error = e;
+			u->error_kind = k;
+			u->error_row = row;
+			u->error_col = col;
+			u->error_has_pos = pos;
+		}
+		return -1;
+	}
+	if (unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */
+	    unit_run_passes(u, select) < 0)    /* find; compile and check on the bytecode; rewrite */
+		return -1;
+	if (u->compiled < 0) {             /* a pass asked for the code objects: CPython rejects the file */
+		compile_failed(u);
+		return -1;
+	}
+	if (uncompiled_stage(u) < 0 ||     /* no candidate: only newer syntax is an error */
 	    unit_suppress(u) < 0)          /* # noqa, # spipfix: ignore[...] */
 		return -1;
 	finish_findings(c, u);             /* edit order; the trace's execution counts */
@@ -526,7 +598,7 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 	return 0;
 }
 
-static int analyse(const struct engine_config *c, struct unit *u) { return analyse_round(c, u, NULL); }
+static int analyse(const struct engine_config *c, struct unit *u) { return analyse_round(c, u, NULL, false); }
 
 int engine_analyse(const struct engine_config *c, struct unit *u, const char *path, const char *buf, size_t len)
 {
@@ -967,7 +1039,7 @@ int engine_fix(const struct engine_config *c, struct unit *first, struct fix_res
 		/* parsed from the previous round's tree, told of the edits */
 		nu->reuse = reuse;
 		nu->check_reuse = c->check_reparse;
-		int arc = analyse_round(c, nu, c->counts && c->min_executions > 0 ? &hot : NULL);
+		int arc = analyse_round(c, nu, c->counts && c->min_executions > 0 ? &hot : NULL, true);
 		if (reuse)
 			ts_tree_delete(reuse);
 		owned = nu;

@@ -138,6 +138,19 @@ const struct pure_callable purity_table[] = {
 	{NULL, 0},
 };
 
+bool purity_hoistable_name(const char *name, size_t len)
+{
+	for (const struct pure_callable *p = purity_table; p->qualified; p++) {
+		if (!(p->flags & PURE_HOIST) || (p->flags & PURE_CHEAP))
+			continue;
+		const char *last = strrchr(p->qualified, '.');
+		last = last ? last + 1 : p->qualified;
+		if (strlen(last) == len && !memcmp(last, name, len))
+			return true;
+	}
+	return false;
+}
+
 const struct pure_callable *purity_lookup(const char *qualified)
 {
 	for (const struct pure_callable *p = purity_table; p->qualified; p++)

@@ -5,6 +5,7 @@
 #define SPIPFIX_PURITY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum {
 	PURE_CALL = 1,      /* no side effect, same result for the same (immutable) arguments */
@@ -24,6 +25,9 @@ struct pure_callable {
 /* The entry for a fully qualified callable, or NULL when it is not vetted. */
 const struct pure_callable *purity_lookup(const char *qualified);
 
+/* Is name[0, len) the last component of a callable SPF201 reports (PURE_HOIST, not PURE_CHEAP):
+ * "compile" for "re.compile"? A call whose callee ends in another name is never one. */
+bool purity_hoistable_name(const char *name, size_t len);
 /* The whole table, NULL-terminated (for documentation and tests). */
 extern const struct pure_callable purity_table[];
 

@@ -94,6 +94,103 @@ static const char *cross_check(struct unit *u, const struct code_info *ci, TSNod
 	return NULL;
 }
 
+/* ---- the pass's memo ------------------------------------------------------------------------ */
+
+struct assigns;
+
+/* u->pass_state while SPF201 runs */
+struct state {
+	struct assigns *assigns;  /* the module's `NAME = value` statements by value (assigns_of) */
+	bool have_aliases;
+	struct alias *aliases;    /* the names `import ... as NAME` binds anywhere in the file, sorted */
+	size_t naliases, cap;
+};
+
+struct alias {
+	const char *name;
+	size_t len;
+};
+
+static int cmp_alias(const void *pa, const void *pb)
+{
+	const struct alias *a = pa, *b = pb;
+	int c = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+static struct state *state_of(struct unit *u)
+{
+	if (!u->pass_state) {
+		struct state *st = arena_alloc(&u->arena, sizeof *st);
+		if (st)
+			memset(st, 0, sizeof *st);
+		u->pass_state = st;
+	}
+	return u->pass_state;
+}
+
+struct alias_walk {
+	struct unit *u;
+	struct state *st;
+	bool failed;
+};
+
+/* Descends statements only: an import is a statement, never inside an expression. */
+static int collect_alias(TSNode n, void *ctx)
+{
+	struct alias_walk *w = ctx;
+	const char *t = ts_node_type(n);
+	if (!strcmp(t, "aliased_import")) {
+		TSNode al = syn_field(n, "alias");
+		struct state *st = w->st;
+		if (ts_node_is_null(al))
+			return 0;
+		if (st->naliases == st->cap) {
+			size_t ncap = st->cap ? st->cap * 2 : 16;
+			struct alias *nv = arena_grow(&w->u->arena, st->aliases, sizeof *nv, st->naliases, ncap);
+			if (!nv) {
+				w->failed = true;
+				return -1;
+			}
+			st->aliases = nv;
+			st->cap = ncap;
+		}
+		st->aliases[st->naliases++] = (struct alias){w->u->src + ts_node_start_byte(al), syn_len(al)};
+		return 0;
+	}
+	return !strcmp(t, "module") || !strcmp(t, "block") || strstr(t, "statement") || strstr(t, "definition") ||
+	       strstr(t, "clause");
+}
+
+/* Could the callee resolve to a callable SPF201 reports? Its last name is the last name of such
+ * a callable, or (a bare name) an alias an import binds: `from re import compile as rc`. What
+ * fails here check would drop after resolving the name; asked before any bytecode, it keeps a
+ * file without such a call from being compiled. */
+static bool maybe_hoistable(struct unit *u, const struct hoist *h, TSNode root)
+{
+	const char *last = *h->rest ? strrchr(h->rest, '.') : NULL;
+	const char *name = *h->rest ? (last ? last + 1 : h->rest) : u->src + ts_node_start_byte(root);
+	size_t len = *h->rest ? strlen(name) : syn_len(root);
+	if (purity_hoistable_name(name, len))
+		return true;
+	if (*h->rest)
+		return false;
+	struct state *st = state_of(u);
+	if (!st)
+		return true;
+	if (!st->have_aliases) {
+		struct alias_walk w = {u, st, false};
+		syn_walk(u->root, collect_alias, &w);
+		if (w.failed)
+			return true; /* out of memory: ask the bytecode */
+		if (st->naliases > 1)
+			qsort(st->aliases, st->naliases, sizeof *st->aliases, cmp_alias);
+		st->have_aliases = true;
+	}
+	struct alias key = {name, len};
+	return st->naliases && bsearch(&key, st->aliases, st->naliases, sizeof *st->aliases, cmp_alias);
+}
+
 static int find(struct unit *u, const struct pass *self, TSNode call)
 {
 	TSNode scope = scope_parent(u, call);
@@ -112,6 +209,8 @@ static int find(struct unit *u, const struct pass *self, TSNode call)
 	int nargs = constant_args(u, h->args);
 	TSNode root;
 	if (nargs <= 0 || !module_name_chain(u, h->callee, &root, &h->rest) || !(h->root = text_of(u, root)))
+		return 0;
+	if (!maybe_hoistable(u, h, root))
 		return 0;
 	TSPoint at = ts_node_start_point(call);
 	struct code_info *ci = bridge_code_of(u, scope);
@@ -667,8 +766,11 @@ static void sort_assigns(const char *src, TSNode *v, TSNode *tmp, size_t n)
 
 static struct assigns *assigns_of(struct unit *u)
 {
-	if (u->pass_state)
-		return u->pass_state;
+	struct state *st = state_of(u);
+	if (!st)
+		return NULL;
+	if (st->assigns)
+		return st->assigns;
 	struct assigns *as = arena_alloc(&u->arena, sizeof *as);
 	uint32_t k;
 	const TSNode *top = unit_statements(u, &k);
@@ -689,7 +791,7 @@ static struct assigns *assigns_of(struct unit *u)
 	}
 	sort_assigns(u->src, v, tmp, as->n);
 	free(tmp);
-	u->pass_state = as;
+	st->assigns = as;
 	return as;
 }
 

@@ -113,6 +113,10 @@ struct unit {
 	void *pass_state;       /* the running pass's own memo (arena memory), NULL at its start */
 	bool unanalysed;        /* no rule runs on the file (test code by default): its text was
 				 * checked, nothing was parsed or compiled, no finding */
+	/* CPython's compile of the file (module_code, codes), made when a pass first asks for a code
+	 * object (bridge_need_code): a file where no rule finds a candidate is never compiled.
+	 * 0 not asked yet, 1 compiled, -1 the compile failed (error set) */
+	signed char compiled;
 	/* the reason the unit could not be analysed (set by the failing stage) */
 	const char *error;
 	enum unit_error error_kind;

@@ -141,15 +141,20 @@ def content_cases():
     simple("5,000 nested parentheses", "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n", 2,
            r"error: .*bad\.py:1:\d+: brackets nested more than 200 deep")
     simple("300 nested blocks", nested(300, "if x:\n"), 2, r"error: .*bad\.py:\d+:\d+: indentation nested more than 200")
-    simple("150 nested blocks (CPython's limit)", nested(150, "if x:\n"), 2,
+    # a file is compiled when a rule finds a candidate in it: without one, a file CPython would
+    # reject for a limit of its own is left alone and passes; with one, it is an error
+    simple("150 nested blocks (CPython's limit), no candidate: not compiled", nested(150, "if x:\n"), 0, None)
+    simple("150 nested blocks (CPython's limit), with a candidate", GOOD + "\n\n" + nested(150, "if x:\n"), 2,
            r"error: .*too many levels of indentation")
     deep_defs = "".join("    " * d + f"def f{d}(x):\n" + "    " * (d + 1) + f"y = x + {d}\n" for d in range(90))
     deep_defs += "".join("    " * (d + 1) + (f"return f{d + 1}(y)\n" if d + 1 < 90 else "return y\n")
                          for d in range(89, -1, -1))
     simple("90 nested defs, deeper than the 16 fix rounds (16 lifted, the rest reported)", deep_defs, 1, None,
            kept_check=lambda b: b.count(b"\ndef _") + b.startswith(b"def _") == 16 and compiles(b))
-    simple("a 100,000-term expression (CPython's recursion)", "x = " + " + ".join(["1"] * 100000) + "\n", 2,
-           r"error: .*RecursionError")
+    simple("a 100,000-term expression (CPython's recursion), no candidate: not compiled",
+           "x = " + " + ".join(["1"] * 100000) + "\n", 0, None)
+    simple("a 100,000-term expression (CPython's recursion), with a candidate",
+           GOOD + "\n\nx = " + " + ".join(["1"] * 100000) + "\n", 2, r"error: .*RecursionError")
     simple("tabs and spaces inconsistent", "def f(x):\n\tif x:\n\t\treturn 1\n        return 2\n", 2,
            r"error: .*TabError")
     mixed = ("def tabbed(xs):\n\tdef key(x):\n\t\treturn -x\n\treturn sorted(xs, key=key)\n\n\n"

@@ -24,6 +24,8 @@ static void analyse(struct unit *u, const char *src)
 {
 	int rc = engine_analyse(&(struct engine_config){0}, u, "t.py", src, strlen(src));
 	cr_assert_eq(rc, 0, "unit_analyse failed: %s", u->error ? u->error : "(no error)");
+	/* a file without a candidate is compiled when first asked */
+	cr_assert_eq(bridge_need_code(u), 0, "%s", u->error ? u->error : "");
 	cr_assert_gt(u->ncodes, 0);
 }
 
