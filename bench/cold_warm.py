@@ -3,7 +3,12 @@ Debian's python3 doing ast.parse of the same files and Debian's pyupgrade --py31
 measured side by side in one run: wall time and peak memory of each, rounds alternating, medians
 and ratios printed (the machine may be shared and noisy: read the ratios).
 
-    /usr/bin/python3 bench/cold_warm.py [--spipfix build/spipfix] [--rounds 3] [TREE]
+    /usr/bin/python3 bench/cold_warm.py [--spipfix build/spipfix] [--before OLD/spipfix] [--rounds 3]
+                                        [--include-tests] [TREE]
+
+--before times another build beside it (its cold and warm runs, in the same rounds);
+--include-tests passes --include-tests to spipfix (test code analysed too; by default spipfix
+neither parses nor compiles it).
 
 Goal: cold no slower than the ast.parse baseline; warm at least 10x faster than cold. Also
 timed: `compile()` of the same files in one process, the part of a cold run spipfix cannot skip.
@@ -63,6 +68,8 @@ def measure(cmd, stdin=None, cwd=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--spipfix", default="build/spipfix")
+    ap.add_argument("--before", default="", help="another spipfix build, timed beside")
+    ap.add_argument("--include-tests", action="store_true")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--pyupgrade", default=shutil.which("pyupgrade", path="/usr/bin:/bin") or "")
     ap.add_argument("tree", nargs="?", default="/usr/lib/python3.11")
@@ -74,14 +81,20 @@ def main():
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     if not a.pyupgrade:
         print("pyupgrade not found (Debian: apt-get install pyupgrade); its column is left out")
-    names = ["spipfix cold", "spipfix warm", "ast.parse", "compile", "pyupgrade"]
+    names = ["spipfix cold", "spipfix warm"] + (["before cold", "before warm"] if a.before else []) + \
+        ["ast.parse", "compile", "pyupgrade"]
     runs = {k: [] for k in names}
+    extra = ["--include-tests"] if a.include_tests else []
+    print(f"spipfix {' '.join(extra) or '(defaults: test code skipped)'}"
+          + (f"; before: {a.before}" if a.before else ""))
     with tempfile.TemporaryDirectory() as work:
         for r in range(a.rounds):
-            cache = os.path.join(work, f"cache{r}")
-            cmd = [spipfix, "--diff", "--quiet", "--cache-dir", cache, os.path.abspath(a.tree)]
-            runs["spipfix cold"].append(measure(cmd, cwd=work))
-            runs["spipfix warm"].append(measure(cmd, cwd=work))
+            for label, exe in [("spipfix", spipfix)] + ([("before", os.path.abspath(a.before))] if a.before else []):
+                cache = os.path.join(work, f"cache{r}{label}")
+                cmd = [exe, "--diff", "--quiet", *extra, "--cache-dir", cache, os.path.abspath(a.tree)]
+                runs[f"{label} cold"].append(measure(cmd, cwd=work))
+                runs[f"{label} warm"].append(measure(cmd, cwd=work))
+                shutil.rmtree(cache, ignore_errors=True)
             runs["ast.parse"].append(measure(["/usr/bin/python3", "-I", "-c", AST_SCRIPT], stdin=listing))
             runs["compile"].append(measure(["/usr/bin/python3", "-I", "-W", "ignore", "-c", COMPILE_SCRIPT],
                                            stdin=listing))
@@ -91,7 +104,6 @@ def main():
                 copied = files_of(copy)
                 runs["pyupgrade"].append(measure([a.pyupgrade, "--py311-plus", *copied]))
                 shutil.rmtree(copy)
-            shutil.rmtree(cache, ignore_errors=True)
             print(f"round {r + 1}: " + " | ".join(f"{k} {v[-1][0]:.2f} s {v[-1][1] / 1024:.0f} MiB"
                                                   for k, v in runs.items() if v))
     med = {k: statistics.median(x[0] for x in v) for k, v in runs.items() if v}
@@ -100,6 +112,9 @@ def main():
     print("peak memory (largest single process): " + ", ".join(f"{k} {v / 1024:.0f} MiB" for k, v in peak.items()))
     print(f"cold / ast.parse: {med['spipfix cold'] / med['ast.parse']:.2f}x (goal <= 1.00)")
     print(f"cold / warm:      {med['spipfix cold'] / med['spipfix warm']:.1f}x (goal >= 10)")
+    if a.before:
+        print(f"before cold / ast.parse: {med['before cold'] / med['ast.parse']:.2f}x; "
+              f"cold / before cold: {med['spipfix cold'] / med['before cold']:.2f}x")
     print(f"compile / ast.parse: {med['compile'] / med['ast.parse']:.2f}x (one process: the CPython compile "
           f"every finding is proven on, alone)")
     if "pyupgrade" in med:

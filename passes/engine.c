@@ -133,6 +133,7 @@ const char *engine_unreadable(const char *buf, size_t len, char *why, size_t cap
 struct nesting {
 	unsigned brackets, indents;
 	size_t at;
+	bool tabs; /* indentation whose meaning depends on the width of a tab: CPython's TabError */
 };
 
 static size_t skip_string(const char *s, size_t n, size_t i)
@@ -158,28 +159,42 @@ static int measure_nesting(const char *s, size_t n, unsigned limit, struct nesti
 {
 	unsigned depth = 0, top = 0, cap = 0;
 	size_t *widths = NULL; /* the indentation stack */
+	size_t *alts = NULL;   /* the same with a tab one column wide (CPython's altcol) */
 	memset(out, 0, sizeof *out);
 	bool line_start = true;
 	for (size_t i = 0; i < n;) {
 		if (line_start && depth == 0) {
-			size_t w = 0, k = i;
-			for (; k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'); k++)
+			size_t w = 0, alt = 0, k = i;
+			for (; k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f'); k++) {
 				w = s[k] == '\t' ? (w / 8 + 1) * 8 : s[k] == ' ' ? w + 1 : 0;
+				alt = s[k] == '\f' ? 0 : alt + 1;
+			}
 			line_start = false;
 			bool blank = k >= n || s[k] == '\n' || s[k] == '\r' || s[k] == '#' || s[k] == '\\';
 			if (!blank) {
 				while (top > 0 && widths[top - 1] > w)
 					top--;
+				/* as CPython's tokenizer: the same level must be the same with tabs one
+				 * column wide, a deeper one deeper */
+				size_t level = top ? widths[top - 1] : 0, alt_level = top ? alts[top - 1] : 0;
+				if ((w == level && alt != alt_level) || (w > level && alt <= alt_level))
+					out->tabs = true;
 				if (w > 0 && (top == 0 || widths[top - 1] < w)) {
 					if (top == cap) {
-						size_t *nw = realloc(widths, (cap ? 2 * (size_t)cap : 64) * sizeof *nw);
-						if (!nw) {
+						size_t ncap = cap ? 2 * (size_t)cap : 64;
+						size_t *nw = realloc(widths, ncap * sizeof *nw);
+						if (nw)
+							widths = nw;
+						size_t *na = nw ? realloc(alts, ncap * sizeof *na) : NULL;
+						if (!na) {
 							free(widths);
+							free(alts);
 							return -1;
 						}
-						widths = nw;
-						cap = cap ? 2 * cap : 64;
+						alts = na;
+						cap = (unsigned)ncap;
 					}
+					alts[top] = alt;
 					widths[top++] = w;
 				}
 				if (top > out->indents) {
@@ -220,6 +235,7 @@ static int measure_nesting(const char *s, size_t n, unsigned limit, struct nesti
 		}
 	}
 	free(widths);
+	free(alts);
 	return 0;
 }
 
@@ -257,6 +273,7 @@ static bool over_limits(const struct engine_config *c, struct unit *u, char *why
 		snprintf(why, cap, "out of memory");
 		return true;
 	}
+	u->tab_dependent = ns.tabs;
 	if (ns.brackets <= deep && ns.indents <= deep)
 		return false;
 	snprintf(why, cap, "%s nested more than %u deep, the limit (--max-nesting, or max-nesting in [tool.spipfix]); "
@@ -403,7 +420,8 @@ static int compile_stage(struct unit *u)
 
 /* A file no pass compiled (no candidate in it) is still an error when the tree shows what the
  * target CPython rejects although the grammar accepts it -- syntax of a newer Python, Python 2
- * syntax, an encoding declared but not UTF-8 (CPython may not know it) -- and CPython's compile
+ * syntax, an encoding declared but not UTF-8 (CPython may not know it), indentation that means
+ * something else with another tab width (TabError) -- and CPython's compile
  * then gives the message. Any other error only CPython finds (`return` outside a function) is
  * not looked for in a file with nothing to prove. */
 static int uncompiled_stage(struct unit *u)
@@ -413,7 +431,8 @@ static int uncompiled_stage(struct unit *u)
 		return 0;
 	struct newer w = {.u = u, .want_python2 = true};
 	syn_walk(u->root, newer_syntax, &w);
-	if (w.minor <= bridge_target() && !w.python2 && !foreign_cookie(u->src, u->len, cookie, sizeof cookie))
+	if (w.minor <= bridge_target() && !w.python2 && !u->tab_dependent &&
+	    !foreign_cookie(u->src, u->len, cookie, sizeof cookie))
 		return 0;
 	return compile_stage(u) < 0 ? -1 : 0;
 }

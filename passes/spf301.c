@@ -619,10 +619,24 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	if (!m)
 		return -1;
 	struct fn *f = fn_of(m, node);
-	if (!f || analyse(u, m, f) < 0)
-		return f ? -1 : 0;
+	if (!f)
+		return 0;
 	TSNode nm = syn_field(node, "name");
 	TSPoint at = ts_node_start_point(nm);
+	/* what the tree alone rules out first: the bytecode is asked (and the file compiled) only
+	 * for a function whose result a cache could keep and that the module calls as a cache
+	 * needs. (The proof of a function another one calls is made when that one asks.) */
+	bool gives = false;
+	syn_walk(syn_field(node, "body"), find_value_return, &gives);
+	/* a pure function that returns None computes nothing a cache could keep (what it does is
+	 * spend time: warming caches, say) */
+	const char *not_called = gives ? called_with_constants(u, f) : "it returns nothing";
+	if (not_called) {
+		unit_debug(u, self, "%u:%u: not a candidate: %s", at.row + 1, at.column + 1, not_called);
+		return 0;
+	}
+	if (analyse(u, m, f) < 0)
+		return -1;
 	if (f->state != FN_PURE) {
 		unit_debug(u, self, "%u:%u: not pure: %s", at.row + 1, at.column + 1, f->why ? f->why : "?");
 		return 0;
@@ -630,15 +644,6 @@ static int find(struct unit *u, const struct pass *self, TSNode node)
 	if (f->cost < SPF301_MIN_COST) {
 		unit_debug(u, self, "%u:%u: pure, but its estimated cost (%ld) is below %d: a cache hit would not pay",
 			   at.row + 1, at.column + 1, f->cost, SPF301_MIN_COST);
-		return 0;
-	}
-	bool gives = false;
-	syn_walk(syn_field(node, "body"), find_value_return, &gives);
-	/* a pure function that returns None computes nothing a cache could keep (what it does is
-	 * spend time: warming caches, say) */
-	const char *not_called = gives ? called_with_constants(u, f) : "it returns nothing";
-	if (not_called) {
-		unit_debug(u, self, "%u:%u: pure, but not a candidate: %s", at.row + 1, at.column + 1, not_called);
 		return 0;
 	}
 	struct finding *fd = unit_add_finding(u, self, nm);

@@ -117,6 +117,7 @@ struct unit {
 	 * object (bridge_need_code): a file where no rule finds a candidate is never compiled.
 	 * 0 not asked yet, 1 compiled, -1 the compile failed (error set) */
 	signed char compiled;
+	bool tab_dependent;     /* the text stage saw indentation CPython refuses (TabError) */
 	/* the reason the unit could not be analysed (set by the failing stage) */
 	const char *error;
 	enum unit_error error_kind;

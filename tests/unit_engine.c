@@ -326,3 +326,76 @@ Test(engine, pick_equals_pairwise_definition)
 		free(e);
 	}
 }
+
+/* What analysing src did: -1 / 0, and whether CPython compiled it. */
+static int analysed(const char *src, bool tests, signed char *compiled)
+{
+	struct unit u;
+	int rc = engine_analyse(&(struct engine_config){.include_tests = tests}, &u, "t.py", src, strlen(src));
+	*compiled = u.compiled;
+	unit_free(&u);
+	return rc;
+}
+
+Test(engine, compiled_only_when_a_pass_asks)
+{
+	signed char c;
+	/* nothing any rule looks at: parsed, not compiled */
+	cr_assert_eq(analysed("import os\n\ndef f(x):\n    return os.path.join(x, 'a')\n", false, &c), 0);
+	cr_assert_eq(c, 0);
+	/* a constant call of a name no reported callable ends in: SPF201 does not ask */
+	cr_assert_eq(analysed("import os\n\ndef f():\n    return os.getenv('HOME')\n", false, &c), 0);
+	cr_assert_eq(c, 0);
+	/* a nested def: proven on the bytecode, so compiled */
+	cr_assert_eq(analysed(SRC, false, &c), 0);
+	cr_assert_eq(c, 1);
+	/* an allow-listed call under an alias: asked for */
+	cr_assert_eq(analysed("from re import compile as rc\n\ndef f(s):\n    return rc('a+').match(s)\n", false, &c), 0);
+	cr_assert_eq(c, 1);
+}
+
+Test(engine, an_uncompiled_file_is_still_an_error_when_the_tree_shows_it)
+{
+	signed char c;
+	/* CPython-only errors are not looked for where nothing is proven ... */
+	cr_assert_eq(analysed("return 1\n", false, &c), 0);
+	cr_assert_eq(c, 0);
+	/* ... and are errors where something is */
+	size_t n;
+	char *with = append(SRC, strlen(SRC), &n, "return 1\n");
+	cr_assert_eq(analysed(with, false, &c), -1);
+	free(with);
+	/* Python 2 syntax, a declared encoding CPython may not know, newer syntax than the target */
+	static const char *const bad[] = {
+		"print 'x'\n", "exec 'x = 1'\n", "x = 0777\n", "x = 10L\n", "if 1 <> 2:\n    pass\n",
+		"# -*- coding: uft-8 -*-\nx = 1\n", "def f(x):\n\tif x:\n\t\treturn 1\n        return 2\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct unit u;
+		cr_assert_eq(engine_analyse(&(struct engine_config){0}, &u, "t.py", bad[i], strlen(bad[i])), -1, "%s", bad[i]);
+		cr_assert_not_null(strstr(u.error, "cannot compile"), "%s: %s", bad[i], u.error);
+		unit_free(&u);
+	}
+	if (bridge_target() < 12)
+		cr_assert_eq(analysed("type X = int\n", false, &c), -1);
+	/* tabs alone, or tabs and spaces the same way on every line, are fine */
+	cr_assert_eq(analysed("def f(x):\n\tif x:\n\t\treturn 1\n\treturn 2\n", false, &c), 0);
+	cr_assert_eq(analysed("def f(x):\n\tif x:\n\t    return 1\n\treturn 2\n", false, &c), 0);
+	/* zero is zero in Python 3 too */
+	cr_assert_eq(analysed("x = 00\ny = 0_0\n", false, &c), 0);
+}
+
+Test(engine, test_code_is_neither_parsed_nor_compiled_unless_asked)
+{
+	struct unit u;
+	cr_assert_eq(engine_analyse(&(struct engine_config){0}, &u, "tests/test_x.py", SRC, strlen(SRC)), 0);
+	cr_assert(u.unanalysed);
+	cr_assert_null(u.tree);
+	cr_assert_eq(u.nfindings, 0);
+	unit_free(&u);
+	cr_assert_eq(engine_analyse(&(struct engine_config){.include_tests = true}, &u, "tests/test_x.py", SRC, strlen(SRC)),
+		     0);
+	cr_assert_not(u.unanalysed);
+	cr_assert_gt(u.nfindings, 0);
+	unit_free(&u);
+}
