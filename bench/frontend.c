@@ -165,7 +165,7 @@ int main(int argc, char **argv)
 	size_t fixed = 0;
 	t = cpu_now();
 	for (size_t i = 0; i < n && want(argc, argv, "fix"); i++) {
-		struct engine_config o = {0};
+		struct engine_config o = {.include_tests = tests};
 		struct fix_result r = {0};
 		struct unit u;
 		if (engine_analyse(&o, &u, fs[i].path, fs[i].buf, fs[i].len) == 0 && engine_fix(&o, &u, &r) == 0) {

@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uthash.h>
 
 #include "bridge.h"
 #include "bridge_py.h"
@@ -654,6 +655,25 @@ struct walk {
 	size_t cap;
 };
 
+/* A child code object of the parent being indexed, by where the parent loads it. */
+struct site_key {
+	int arg, line, col; /* co_consts index, source position of the LOAD_CONST */
+};
+struct site_seen {
+	struct site_key key;
+	size_t child; /* index in u->codes */
+	UT_hash_handle hh;
+};
+
+static void sites_free(struct site_seen **sites)
+{
+	struct site_seen *e, *tmp;
+	HASH_ITER(hh, *sites, e, tmp) {
+		HASH_DEL(*sites, e);
+		free(e);
+	}
+}
+
 /* co: borrowed (the module code keeps it alive). */
 static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_info *parent, int depth)
 {
@@ -703,6 +723,7 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 		return NULL;
 	PyObject *consts = co->co_consts; /* borrowed */
 	bool *in_loop = NULL; /* loop_marks of this code object, at its first child */
+	struct site_seen *sites = NULL; /* the children indexed so far, by where they are loaded */
 	for (size_t i = 0; i < ci->ninsns; i++) {
 		struct insn *in = &ci->insns[i];
 		if (in->op != LOAD_CONST || in->arg >= PyTuple_GET_SIZE(consts))
@@ -716,16 +737,33 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 		 * with equal code share one code object in 3.12+ too, but at two positions: two
 		 * functions, indexed apart.) */
 		struct code_info *child = NULL;
-		for (size_t k = idx + 1; k < u->ncodes && !child; k++)
-			if (u->codes[k].parent == &u->codes[idx] && u->codes[k].code == (void *)c &&
-			    u->codes[k].site_line == in->line && u->codes[k].site_col == in->col)
-				child = &u->codes[k];
+		struct site_key key;
+		memset(&key, 0, sizeof key);
+		key.arg = in->arg;
+		key.line = in->line;
+		key.col = in->col;
+		struct site_seen *seen = NULL;
+		HASH_FIND(hh, sites, &key, sizeof key, seen);
+		if (seen)
+			child = &u->codes[seen->child];
 		/* children: recurse; then record where the parent builds the function */
 		if (!child && !(child = add_code(w, (PyCodeObject *)c, &u->codes[idx], depth + 1))) {
 			free(in_loop);
+			sites_free(&sites);
 			return NULL;
 		}
 		ci = &u->codes[idx]; /* the array may have moved */
+		if (!seen) {
+			struct site_seen *e = malloc(sizeof *e);
+			if (!e) {
+				free(in_loop);
+				sites_free(&sites);
+				return NULL;
+			}
+			e->key = key;
+			e->child = (size_t)(child - u->codes);
+			HASH_ADD(hh, sites, key, sizeof key, e);
+		}
 		if (!in_loop) {
 			bool *warm = NULL; /* 3.12+: which instructions run without an exception */
 #if PY_AT_LEAST(12)
@@ -737,12 +775,15 @@ static struct code_info *add_code(struct walk *w, PyCodeObject *co, struct code_
 #endif
 			in_loop = loop_marks(ci, warm);
 			free(warm);
-			if (!in_loop)
+			if (!in_loop) {
+				sites_free(&sites);
 				return NULL;
+			}
 		}
 		record_site(ci, i, child, in_loop);
 	}
 	free(in_loop);
+	sites_free(&sites);
 	return &u->codes[idx];
 }
 

@@ -26,7 +26,7 @@ struct unit;
 
 /* Bumped whenever this table or a struct it passes (unit.h, bridge.h) changes layout: a module
  * of another build is refused. */
-#define PYRT_ABI 5
+#define PYRT_ABI 6
 
 /* 3.13 passes a call's keyword names to CALL_KW with a LOAD_CONST of the names tuple, where 3.11
  * and 3.12 had KW_NAMES: the index shows that LOAD_CONST as this op, named KW_NAMES. */
