@@ -173,6 +173,15 @@ def main():
         check("other settings do not reuse the entry", b"_table_cost" in out, out[:300])
         bins = [os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs if f.endswith(".bin")]
         check("a cache file per settings", len(bins) == 2, bins)
+        # so are the input limits: a file refused under a small limit is analysed under the default
+        rc, out, err = run(["--diff", "--max-file-size", "100", "tree"], d)
+        check("a file over --max-file-size is an error", rc == 2 and b"larger than the limit" in err, err[:300])
+        rc, out, err = run(["--diff", "tree"], d)
+        check("the limit is part of the key", b"larger than the limit" not in err and b"_renamed_key" in out, err[:300])
+        rc, out, err = run(["--diff", "--max-nesting", "1", "tree"], d)
+        check("so is the nesting limit", rc == 2 and b"nested more than 1 deep" in err, err[:300])
+        for stale in [p for p in (os.path.join(dp, f) for dp, _, fs in os.walk(cache) for f in fs) if p not in bins]:
+            os.unlink(stale)
         # per-file-ignores change the rules a file runs: part of the key too
         write(os.path.join(d, "pyproject.toml"), "[tool.spipfix]\nper-file-ignores = { \"tree/pkg0/*\" = [\"SPF101\"] }\n")
         rc, out, err = run(["--diff", "tree"], d)

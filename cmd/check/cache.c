@@ -167,8 +167,8 @@ struct cache *cache_open(const struct options *o)
 	char cwd[4096];
 	if (!getcwd(cwd, sizeof cwd))
 		cwd[0] = 0;
-	int fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals), o->color_out, o->fix_only,
-			o->include_tests, o->line_length};
+	long long fields[] = {(int)o->mode, o->unsafe_fixes, (int)sizeof(struct totals), o->color_out, o->fix_only,
+			      o->include_tests, o->line_length, (long long)o->max_bytes, o->max_nesting};
 	XXH3_64bits_update(st, SPIPFIX_VERSION, sizeof SPIPFIX_VERSION);
 	XXH3_64bits_update(st, o->format->name, strlen(o->format->name) + 1);
 	XXH3_64bits_update(st, bridge_target_name(), strlen(bridge_target_name()) + 1);
