@@ -874,8 +874,25 @@ static void reflow_body(struct unit *u, TSNode def, size_t indlen, struct reflow
 	syn_walk(syn_field(def, "body"), scan_body, &b);
 }
 
+/* A line that must stay where it is, at the top of the file: the shebang on the first line, a
+ * coding declaration on the first or second (PEP 263: `coding[:=]` in a comment there). */
+static bool pinned_line(const struct unit *u, size_t at)
+{
+	size_t second = unit_line_end(u, 0);
+	if (at != 0 && at != second)
+		return false;
+	if (at == 0 && u->len >= 2 && u->src[0] == '#' && u->src[1] == '!')
+		return true;
+	size_t end = unit_line_end(u, at);
+	for (size_t i = at; i + 7 <= end; i++)
+		if (!memcmp(u->src + i, "coding", 6) && (u->src[i + 6] == ':' || u->src[i + 6] == '='))
+			return true;
+	return false;
+}
+
 /* The first line of the whole-line comments directly above statement `stmt` at the same
- * indentation (no blank line between): they move with it. */
+ * indentation (no blank line between): they move with it -- a shebang or a coding declaration
+ * at the top of the file excepted. */
 static size_t attached_comments_start(struct unit *u, TSNode stmt)
 {
 	size_t start = unit_line_start(u, ts_node_start_byte(stmt));
@@ -883,7 +900,7 @@ static size_t attached_comments_start(struct unit *u, TSNode stmt)
 	while (start > 0) {
 		size_t prev = unit_line_start(u, start - 1);
 		if (start - prev <= indent || memcmp(u->src + prev, u->src + start, indent) != 0 ||
-		    u->src[prev + indent] != '#')
+		    u->src[prev + indent] != '#' || pinned_line(u, prev))
 			break;
 		TSNode c = ts_node_descendant_for_byte_range(u->root, (uint32_t)(prev + indent), (uint32_t)(prev + indent + 1));
 		if (!syn_is(c, "comment"))

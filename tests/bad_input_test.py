@@ -130,12 +130,10 @@ def content_cases():
            r"error: .*declares the encoding `latin-1`; only UTF-8")
     cookie_ascii = b"# -*- coding: latin-1 -*-\n" + GOOD.encode()
     simple("latin-1 cookie, ASCII only (fixed as UTF-8, cookie kept first)", cookie_ascii, 0, None,
-           kept_check=lambda b: b.startswith(b"# -*- coding: latin-1 -*-\n") and FIXED_MARK in b and compiles(b),
-           known="SPF101 moves the comments right above a def with it, a coding cookie or shebang included")
+           kept_check=lambda b: b.startswith(b"# -*- coding: latin-1 -*-\n") and FIXED_MARK in b and compiles(b))
     shebang = b"#!/usr/bin/env python3\n" + GOOD.encode()
     simple("a shebang right above a def (fixed, shebang kept first)", shebang, 0, None,
-           kept_check=lambda b: b.startswith(b"#!/usr/bin/env python3\n") and FIXED_MARK in b and compiles(b),
-           known="SPF101 moves the comments right above a def with it, a coding cookie or shebang included")
+           kept_check=lambda b: b.startswith(b"#!/usr/bin/env python3\n") and FIXED_MARK in b and compiles(b))
     simple("BOM only", b"\xef\xbb\xbf", 0, None)
     simple("empty file", b"", 0, None)
     simple("5,000 nested parentheses", "x = " + "(" * 5000 + "1" + ")" * 5000 + "\n", 2,
