@@ -324,6 +324,9 @@ struct module_memo {
 	const char **spelled; /* sorted */
 	size_t nspelled;
 	bool have_spelled;
+	TSNode *imports;      /* the import statements outside functions and classes, in order */
+	size_t nimports, cap;
+	bool have_imports, imports_oom;
 };
 
 static struct module_memo *memo(struct unit *u)
@@ -516,25 +519,26 @@ const char *module_bulk_rebind_after(struct unit *u, size_t after)
 	return lo < m->bulk->n ? m->bulk->v[lo].what : NULL;
 }
 
-struct guess_scan {
-	struct unit *u;
-	const char *name;
-	const char *qualified;
-};
-
-static int scan_guess(TSNode n, void *vctx)
+/* The import statements a guess may come from (outside functions, classes and expression
+ * statements), collected once per unit. */
+static int collect_imports(TSNode n, void *vctx)
 {
-	struct guess_scan *g = vctx;
+	struct module_memo *m = ((void **)vctx)[0];
+	struct unit *u = ((void **)vctx)[1];
 	if (syn_is(n, "function_definition") || syn_is(n, "class_definition") || syn_is(n, "expression_statement"))
 		return 0;
 	if (syn_is(n, "import_statement") || syn_is(n, "import_from_statement")) {
-		struct global_ref r;
-		bool relative;
-		memset(&r, 0, sizeof r);
-		if (import_binds(g->u, n, g->name, &r, &relative) && !relative) {
-			g->qualified = r.qualified;
-			return -1;
+		if (m->nimports == m->cap) {
+			size_t ncap = m->cap ? 2 * m->cap : 16;
+			TSNode *nv = arena_grow(&u->arena, m->imports, sizeof *nv, m->nimports, ncap);
+			if (!nv) {
+				m->imports_oom = true;
+				return -1;
+			}
+			m->imports = nv;
+			m->cap = ncap;
 		}
+		m->imports[m->nimports++] = n;
 		return 0;
 	}
 	return 1;
@@ -542,9 +546,24 @@ static int scan_guess(TSNode n, void *vctx)
 
 const char *module_import_guess(struct unit *u, const char *name)
 {
-	struct guess_scan g = {u, name, NULL};
-	syn_walk(u->root, scan_guess, &g);
-	return g.qualified;
+	struct module_memo *m = memo(u);
+	if (!m)
+		return NULL;
+	if (!m->have_imports) {
+		void *ctx[2] = {m, u};
+		syn_walk(u->root, collect_imports, ctx);
+		m->have_imports = true;
+	}
+	if (m->imports_oom)
+		return NULL;
+	for (size_t i = 0; i < m->nimports; i++) {
+		struct global_ref r;
+		bool relative;
+		memset(&r, 0, sizeof r);
+		if (import_binds(u, m->imports[i], name, &r, &relative) && !relative)
+			return r.qualified;
+	}
+	return NULL;
 }
 
 const char *module_excerpt_text(struct unit *u, const char *s, size_t n, size_t max)
