@@ -483,6 +483,21 @@ static int jump_target(const struct insn *in)
 	return back ? next - 2 * in->arg : next + 2 * in->arg;
 }
 
+/* The first of ci's instructions [0, n) at or after byte offset `offset` (instructions are in
+ * offset order), or n. */
+static size_t insn_at_offset(const struct code_info *ci, size_t n, int offset)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ci->insns[mid].offset < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 #if PY_AT_LEAST(12)
 /* Does control leave instruction `op` only by its jump (or not at all)? */
 static bool no_fallthrough(int op)
@@ -513,16 +528,7 @@ static int warm_code(const struct code_info *ci, bool *warm)
 		if (!no_fallthrough(in->op) && i + 1 < n)
 			next[nn++] = i + 1;
 		if (in->op >= 0 && in->op < 256 && S.jrel[in->op]) {
-			/* the first instruction at or after the target */
-			int t = jump_target(in);
-			size_t lo = 0, hi = n;
-			while (lo < hi) {
-				size_t mid = lo + (hi - lo) / 2;
-				if (ci->insns[mid].offset < t)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
+			size_t lo = insn_at_offset(ci, n, jump_target(in));
 			if (lo < n)
 				next[nn++] = lo;
 		}
@@ -597,16 +603,7 @@ static bool *loop_marks(const struct code_info *pi, const bool *warm)
 		const struct insn *jp = &pi->insns[j];
 		if (!is_backward_jump(jp->op))
 			continue;
-		int target = jump_target(jp);
-		/* the first instruction at or after the target (instructions are in offset order) */
-		size_t lo = 0, hi = j;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (pi->insns[mid].offset < target)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		size_t lo = insn_at_offset(pi, j, jump_target(jp));
 #if PY_AT_LEAST(12)
 		if (warm && !warm[j] && lo < pi->ninsns && warm[lo])
 			continue;
