@@ -16,12 +16,12 @@
 #include <sys/wait.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_stats.h"
 #include "bridge.h"
 #include "check.h"
 #include "cli.h"
@@ -31,45 +31,6 @@
 #include "scope.h"
 
 extern const char bench_harness_py[]; /* cmd/bench_harness.py, embedded at build time */
-
-/* ---- statistics ------------------------------------------------------------------------- */
-
-static int cmp_double(const void *pa, const void *pb)
-{
-	double a = *(const double *)pa, b = *(const double *)pb;
-	return (a > b) - (a < b);
-}
-
-double bench_median(const double *v, size_t n)
-{
-	if (!n)
-		return NAN;
-	double *c = malloc(n * sizeof *c);
-	if (!c)
-		return NAN;
-	memcpy(c, v, n * sizeof *c);
-	qsort(c, n, sizeof *c, cmp_double);
-	double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-	free(c);
-	return m;
-}
-
-double bench_mad(const double *v, size_t n)
-{
-	if (!n)
-		return NAN;
-	double m = bench_median(v, n);
-	double *d = malloc(n * sizeof *d);
-	if (!d)
-		return NAN;
-	for (size_t i = 0; i < n; i++)
-		d[i] = fabs(v[i] - m);
-	double r = bench_median(d, n);
-	free(d);
-	return r;
-}
-
-bool bench_within_noise(double saved, double spread) { return fabs(saved) <= 3 * spread; }
 
 /* ---- collected work ------------------------------------------------------------------------ */
 

@@ -1,6 +1,7 @@
 /* spipfix bench: what each fix saves, timed in the user's interpreter (--python) on the real
  * module and the real rewritten text (bench.c), and what all safe fixes do to a workload (bench_run.c);
- * reports as a table, JSON or one self-contained HTML page (bench_html.c). */
+ * reports as a table, JSON or one self-contained HTML page (bench_html.c); the statistics of both
+ * are bench_stats.h's. */
 #ifndef SPIPFIX_BENCH_H
 #define SPIPFIX_BENCH_H
 
@@ -78,17 +79,6 @@ struct bench_run_report {
 	bool output_differs;
 };
 
-/* bench.c: statistics over n values (n > 0); the input is not modified. */
-double bench_median(const double *v, size_t n);
-/* Median absolute deviation from the median. */
-double bench_mad(const double *v, size_t n);
-/* Is `saved` within the noise of paired differences whose MAD is `spread`? */
-bool bench_within_noise(double saved, double spread);
-/* bench_run.c: are the paired differences d[0..n) (before - after) within the noise: does the
- * distribution-free 95 % interval of their median (order statistics, as the sign test gives it;
- * their whole range below 6 rounds) hold 0? A saving every round agrees on is not noise, however
- * unequal the rounds. */
-bool bench_noise(const double *d, size_t n);
 /* bench_html.c: the lines of text that hold [start, end), as written, at most 6 lines of at most
  * 64 characters ("..." where cut, then how many lines were left out). malloc'd. */
 char *bench_excerpt(const char *text, size_t len, size_t start, size_t end);

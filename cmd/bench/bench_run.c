@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bench_stats.h"
 #include "check.h"
 #include "engine.h"
 #include "trace.h"
@@ -378,39 +378,6 @@ const struct engine_counts *bench_trace_counts(const char *path)
 	}
 	counts = (struct engine_counts){trace_lookup, tp};
 	return &counts;
-}
-
-static int cmp_dbl(const void *pa, const void *pb)
-{
-	double a = *(const double *)pa, b = *(const double *)pb;
-	return (a > b) - (a < b);
-}
-
-bool bench_noise(const double *d, size_t n)
-{
-	if (!n)
-		return true;
-	double *v = malloc(n * sizeof *v);
-	if (!v)
-		return true;
-	memcpy(v, d, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmp_dbl);
-	/* the largest k with 2 P(Bin(n, 1/2) <= k - 1) <= 0.05; k = 1 (the range) when none */
-	size_t k = 1;
-	double tail = 0, c = 1; /* P(X <= j), C(n, j) */
-	double p = pow(0.5, (double)n);
-	for (size_t j = 0; j < n / 2; j++) {
-		tail += c * p;
-		if (2 * tail > 0.05)
-			break;
-		k = j + 2;
-		c = c * (double)(n - j) / (double)(j + 1);
-	}
-	if (k > (n + 1) / 2)
-		k = (n + 1) / 2;
-	bool noise = v[k - 1] <= 0 && v[n - k] >= 0;
-	free(v);
-	return noise;
 }
 
 void bench_run_report_free(struct bench_run_report *r)
