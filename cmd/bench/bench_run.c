@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <fts.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,10 +23,7 @@
 #include "engine.h"
 #include "trace.h"
 
-/* ---- copying and removing a tree (nftw has no context pointer) ---------------------------- */
-
-static const char *copy_from, *copy_to;
-static int copy_errors;
+/* ---- copying and removing a tree ----------------------------------------------------------- */
 
 static int copy_file(const char *from, const char *to, mode_t mode)
 {
@@ -53,72 +50,93 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	return close(out) == 0 ? rc : -1;
 }
 
-static int copy_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* caches and version control: nothing a workload imports, and possibly large */
+static bool skipped_dir(const char *name)
 {
-	const char *rel = path + strlen(copy_from);
-	char *dst = xprintf("%s%s", copy_to, rel);
-	int rc = 0;
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	/* caches and version control: nothing a workload imports, and possibly large */
 	static const char *const skip[] = {"__pycache__", ".git", ".hg", ".svn", ".tox", ".nox", ".mypy_cache",
 					   ".pytest_cache", ".spipfix_cache", "node_modules"};
-	for (size_t i = 0; flag == FTW_D && ftw->level > 0 && i < sizeof skip / sizeof *skip; i++)
-		if (!strcmp(base, skip[i])) {
-			free(dst);
-			return FTW_SKIP_SUBTREE;
-		}
-	if (flag == FTW_D)
-		rc = mkdir(dst, (st->st_mode & 0777) | 0700);
-	else if (flag == FTW_SL) {
+	for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
+		if (!strcmp(name, skip[i]))
+			return true;
+	return false;
+}
+
+/* One entry of the walk of `from`, made at the same place under `to`: folders, symbolic links
+ * (as links) and regular files; other kinds are left out. Returns 0 / -1 after a message. */
+static int copy_entry(FTS *fts, FTSENT *e, const char *from, const char *to)
+{
+	if (e->fts_info == FTS_D && e->fts_level > FTS_ROOTLEVEL && skipped_dir(e->fts_name)) {
+		fts_set(fts, e, FTS_SKIP);
+		return 0;
+	}
+	char *dst = xprintf("%s%s", to, e->fts_path + strlen(from));
+	int rc = 0;
+	switch (e->fts_info) {
+	case FTS_D: rc = mkdir(dst, (e->fts_statp->st_mode & 0777) | 0700); break;
+	case FTS_SL:
+	case FTS_SLNONE: {
 		char target[4096];
-		ssize_t n = readlink(path, target, sizeof target - 1);
+		ssize_t n = readlink(e->fts_path, target, sizeof target - 1);
 		if (n >= 0) {
 			target[n] = 0;
 			rc = symlink(target, dst);
 		} else {
 			rc = -1;
 		}
-	} else if (flag == FTW_F && S_ISREG(st->st_mode)) {
-		rc = copy_file(path, dst, st->st_mode);
-	} else if (flag == FTW_DNR || flag == FTW_NS) {
+		break;
+	}
+	case FTS_F: rc = copy_file(e->fts_path, dst, e->fts_statp->st_mode); break;
+	case FTS_DNR:
+	case FTS_NS:
+	case FTS_ERR:
+		errno = e->fts_errno;
 		rc = -1;
+		break;
+	default: break; /* a folder left (FTS_DP), a device, a fifo, a socket */
 	}
-	if (rc < 0) {
-		fprintf(stderr, "error: cannot copy %s to %s: %s\n", path, dst, strerror(errno));
-		copy_errors++;
-	}
+	if (rc < 0)
+		fprintf(stderr, "error: cannot copy %s to %s: %s\n", e->fts_path, dst, strerror(errno));
 	free(dst);
-	return FTW_CONTINUE;
+	return rc;
 }
 
+/* Copy the file or folder `from` to `to`, which does not exist yet. Returns 0 / -1. */
 static int copy_tree(const char *from, const char *to)
 {
-	copy_from = from;
-	copy_to = to;
-	copy_errors = 0;
 	struct stat st;
 	if (lstat(from, &st) < 0)
 		return -1;
 	if (!S_ISDIR(st.st_mode))
 		return copy_file(from, to, st.st_mode);
-	if (nftw(from, copy_visit, 32, FTW_PHYS | FTW_ACTIONRETVAL) != 0)
+	char *roots[] = {(char *)from, NULL};
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	if (!fts)
 		return -1;
-	return copy_errors ? -1 : 0;
+	int errors = 0;
+	FTSENT *e;
+	errno = 0;
+	while ((e = fts_read(fts)))
+		if (copy_entry(fts, e, from, to) < 0)
+			errors++;
+	if (errno) /* the walk itself failed */
+		errors++;
+	fts_close(fts);
+	return errors ? -1 : 0;
 }
 
-static int remove_visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static void remove_tree(const char *path)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
+	char *roots[] = {(char *)path, NULL};
+	FTS *fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+	if (!fts)
+		return;
+	for (FTSENT *e; (e = fts_read(fts));)
+		if (e->fts_info == FTS_DP)
+			rmdir(e->fts_path);
+		else if (e->fts_info != FTS_D)
+			unlink(e->fts_path);
+	fts_close(fts);
 }
-
-static void remove_tree(const char *path) { nftw(path, remove_visit, 32, FTW_PHYS | FTW_DEPTH); }
 
 /* ---- fixing the copy --------------------------------------------------------------------- */
 
