@@ -3,6 +3,7 @@
  * page each, inline CSS and inline SVG, no script and no external resource, laid out to fit a
  * 1400 px window: the code is the site's own source as written, a few short lines of it; every
  * figure says its unit; rows are sorted by what they save, with totals. */
+#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -206,8 +207,6 @@ static size_t common_dir(char *const *paths, size_t n)
 	return k;
 }
 
-static const struct bench_report *sort_rep;
-
 /* the estimated saving of a row over the trace, or its saving per run */
 static double row_key(const struct bench_row *w)
 {
@@ -216,9 +215,11 @@ static double row_key(const struct bench_row *w)
 	return w->executions >= 0 ? w->saved_ns * (double)w->executions : w->saved_ns;
 }
 
-static int cmp_rows(const void *pa, const void *pb)
+/* qsort_r's comparison of two row indices; ctx is the struct bench_report */
+static int cmp_rows(const void *pa, const void *pb, void *ctx)
 {
-	const struct bench_row *a = &sort_rep->rows[*(const size_t *)pa], *b = &sort_rep->rows[*(const size_t *)pb];
+	const struct bench_report *rep = ctx;
+	const struct bench_row *a = &rep->rows[*(const size_t *)pa], *b = &rep->rows[*(const size_t *)pb];
 	double x = row_key(a), y = row_key(b);
 	return (x < y) - (x > y);
 }
@@ -288,9 +289,8 @@ int bench_html_snippets(FILE *out, const struct bench_report *r)
 		paths[i] = r->rows[i].path;
 		ntimed += !r->rows[i].skip;
 	}
-	sort_rep = r;
 	if (r->nrows > 1)
-		qsort(order, r->nrows, sizeof *order, cmp_rows);
+		qsort_r(order, r->nrows, sizeof *order, cmp_rows, (void *)r);
 	size_t skip = common_dir(paths, r->nrows);
 	if (ntimed) {
 		const char **labels = xcalloc(ntimed, sizeof *labels);

@@ -3,7 +3,7 @@
  * .pyc bytes, memory after unmarshalling, findings of every registered pass, redundant opcode
  * sequences, test-code share, what -OO would save and what annotations take. The measures of a
  * file come through the Python boundary (pyrt.h profile_measure, passes/bridge_measure.c). */
-
+#define _GNU_SOURCE /* qsort_r */
 #include <errno.h>
 #include <fts.h>
 #include <getopt.h>
@@ -279,21 +279,21 @@ static uint64_t key_value(const struct stats *s, struct sortkey k)
 	}
 }
 
-static struct sortkey sort_key;
-
-static int cmp_package(const void *pa, const void *pb)
+/* qsort_r's comparison; ctx is the struct sortkey */
+static int cmp_package(const void *pa, const void *pb, void *ctx)
 {
 	const struct package *a = pa, *b = pb;
-	if (sort_key.kind == K_NAME)
+	const struct sortkey *k = ctx;
+	if (k->kind == K_NAME)
 		return strcmp(a->name, b->name);
-	if (sort_key.kind == K_TESTS) {
+	if (k->kind == K_TESTS) {
 		double x = a->s.instructions ? (double)a->s.test_instructions / (double)a->s.instructions : 0;
 		double y = b->s.instructions ? (double)b->s.test_instructions / (double)b->s.instructions : 0;
 		if (x != y)
 			return x > y ? -1 : 1;
 		return strcmp(a->name, b->name);
 	}
-	uint64_t x = key_value(&a->s, sort_key), y = key_value(&b->s, sort_key);
+	uint64_t x = key_value(&a->s, *k), y = key_value(&b->s, *k);
 	if (x != y)
 		return x > y ? -1 : 1;
 	return strcmp(a->name, b->name);
@@ -635,10 +635,8 @@ int profile_main(int argc, char **argv)
 	}
 	if (pr.progress)
 		fputs("\r\033[K", stderr);
-	if (key.kind >= 0) {
-		sort_key = key;
-		qsort(pk, n, sizeof *pk, cmp_package);
-	}
+	if (key.kind >= 0)
+		qsort_r(pk, n, sizeof *pk, cmp_package, &key);
 	if (json)
 		print_json(&pr, pk, n, &total);
 	else
