@@ -7,10 +7,12 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 
 #include "cli.h"
 #include "engine.h"
 #include "unit.h"
+#include "vec.h"
 
 #define MAX_PASSES 32
 
@@ -18,7 +20,6 @@ struct cache;
 struct config;
 struct renderer;
 struct held_lines;
-struct fix_table;
 
 enum mode { MODE_REPORT, MODE_CHECK, MODE_DIFF, MODE_FIX, MODE_ADD_NOQA };
 
@@ -38,7 +39,6 @@ struct options {
 	bool no_cache;
 	bool fix_only;              /* --fix-only: fix, report nothing else */
 	bool show_fixes;            /* --show-fixes: list the fixes applied per file and rule */
-	struct fix_table *fixes;    /* what --show-fixes lists, collected by emit_result */
 	bool color_out, color_err;  /* --color: ANSI colours on stdout / stderr */
 	bool include_tests;         /* findings in test code too */
 	int line_length;            /* fixes write lines up to this width (0: 88) */
@@ -128,17 +128,37 @@ void held_add(struct held_lines *h, FILE *to, const char *text, size_t len, long
 /* Print them, most executed first (not traced last), and free h. */
 void held_flush(struct held_lines *h);
 
-/* workers.c: process files[0..n) (process_file), answered from the cache where it can, on
- * `jobs` worker processes when there are several (the largest first, by sizes[] when not NULL);
- * prints each file's output in file order and adds its counts to *t. Returns 0 / -1. */
-int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct totals *t);
-/* Wait for the worker processes of the last run_files, which may still be exiting: called once
- * the cache is written, so that their exit overlaps it. */
-void run_files_reap(void);
+/* emit.c: the run's output so far. */
+struct fixed_file {
+	char *path;
+	size_t by_pass[MAX_PASSES];
+};
+struct emitter {
+	size_t findings;     /* written to stdout (the renderer's separator goes between them) */
+	/* --show-fixes: the files fixed (with --diff: that would be) and their fixes per rule, in
+	 * file order */
+	VEC(struct fixed_file) fixed;
+};
+/* Write what one file (`path`) produced: its diagnostics on stderr, its output on stdout (the
+ * renderer's separator between the findings of two files); with --show-fixes, keep its fixes. */
+void emit_result(struct emitter *e, const struct options *o, const char *path, const struct file_result *r);
+void emitter_free(struct emitter *e);
 
-/* main.c: write what one file (`path`) produced: its diagnostics on stderr, its output on stdout
- * (the renderer's separator between the outputs of two files). */
-void emit_result(const struct options *o, const char *path, const struct file_result *r);
+/* workers.c: the worker processes of a run that are done with their files, not yet waited for */
+#define MAX_WORKERS 64
+struct exiting_workers {
+	pid_t pid[MAX_WORKERS];
+	int n;
+};
+/* Process files[0..n) (process_file), answered from the cache where it can, on `jobs` worker
+ * processes when there are several (the largest first, by sizes[] when not NULL); prints each
+ * file's output in file order (emit_result into out) and adds its counts to *t. The workers that
+ * are still exiting are left in *exiting. Returns 0 / -1. */
+int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct emitter *out,
+	      struct totals *t, struct exiting_workers *exiting);
+/* Wait for the worker processes of run_files that may still be exiting: called once the cache is
+ * written, so that their exit overlaps it. */
+void run_files_reap(struct exiting_workers *exiting);
 
 /* What the command line (or an editor's settings) says, before it is merged with the
  * configuration file by options_resolve. */

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,68 +94,6 @@ static void usage(FILE *out)
 	fputs("\nExit status: 0 nothing found (or all fixed), 1 findings remain or the diff is not empty,\n"
 	      "2 usage error, configuration error, or a file that could not be read or analysed.\n",
 	      out);
-}
-
-/* The findings written to stdout so far (emit_result puts the renderer's separator between the
- * outputs of two files). */
-static size_t emitted;
-
-/* What --show-fixes lists: the fixes of each file, per rule, in file order. */
-struct fix_table {
-	struct fixed_file {
-		char *path;
-		size_t by_pass[MAX_PASSES];
-	} *v;
-	size_t n;
-};
-
-static void fix_table_free(struct fix_table *ft)
-{
-	if (!ft)
-		return;
-	for (size_t i = 0; i < ft->n; i++)
-		free(ft->v[i].path);
-	free(ft->v);
-	free(ft);
-}
-
-void emit_result(const struct options *o, const char *path, const struct file_result *r)
-{
-	if (o->fixes && r->t.fixed) {
-		struct fix_table *ft = o->fixes;
-		struct fixed_file *nv = realloc(ft->v, (ft->n + 1) * sizeof *nv);
-		if (nv) {
-			ft->v = nv;
-			nv[ft->n].path = xstrdup(path);
-			memcpy(nv[ft->n].by_pass, r->t.fixed_by_pass, sizeof nv->by_pass);
-			ft->n++;
-		}
-	}
-	/* the stdin filter: the buffer first, then what went wrong (an editor that merges stderr
-	 * into the buffer gets the line after the code, not before it) */
-	bool filter = o->use_stdin && o->mode == MODE_FIX;
-	if (r->errlen && !filter) {
-		fflush(stdout);
-		fwrite(r->err, 1, r->errlen, stderr);
-	}
-	/* stdout carries findings unless it carries a diff or the fixed stdin buffer */
-	bool findings = o->mode != MODE_DIFF && !filter;
-	if (r->outlen && !(findings && (o->statistics || o->silent))) {
-		if (findings && emitted && r->t.rendered)
-			fputs(o->format->separator, stdout);
-		if (findings)
-			emitted += r->t.rendered;
-		fwrite(r->out, 1, r->outlen, stdout);
-	}
-	if (ferror(stdout) && errno == EPIPE) {
-		/* the reader went away (`| head`): stop as a pipeline expects */
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-	}
-	if (r->errlen && filter) {
-		fflush(stdout);
-		fwrite(r->err, 1, r->errlen, stderr);
-	}
 }
 
 /* Does stdout carry the run's findings, framed by the renderer's begin and end? */
@@ -325,14 +262,14 @@ static char *config_start(const struct options *o, char *const *paths, int npath
 static const char *plural(size_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
 /* --show-fixes, as Ruff prints it: the fixes applied per file and rule, most frequent first. */
-static void print_fix_table(FILE *out, const struct options *o, bool color, bool would)
+static void print_fix_table(FILE *out, const struct options *o, const struct emitter *e, bool color, bool would)
 {
-	const struct fix_table *ft = o->fixes;
+	const struct fixed_file *ft = e->fixed.v;
 	size_t total = 0, most = 0;
-	for (size_t i = 0; ft && i < ft->n; i++)
+	for (size_t i = 0; i < e->fixed.n; i++)
 		for (size_t k = 0; k < o->npasses; k++) {
-			total += ft->v[i].by_pass[k];
-			most = ft->v[i].by_pass[k] > most ? ft->v[i].by_pass[k] : most;
+			total += ft[i].by_pass[k];
+			most = ft[i].by_pass[k] > most ? ft[i].by_pass[k] : most;
 		}
 	if (!total)
 		return;
@@ -340,18 +277,18 @@ static void print_fix_table(FILE *out, const struct options *o, bool color, bool
 	int width = snprintf(NULL, 0, "%zu", most);
 	fprintf(out, "\n%s%s%s %zu %s:%s\n", b, render_sgr(color, SGR_ADD), would ? "Would fix" : "Fixed", total,
 		plural(total, "finding", "findings"), r);
-	for (size_t i = 0; i < ft->n; i++) {
-		fprintf(out, "%s-%s %s%s%s%s:%s\n", sep, r, b, ft->v[i].path, r, sep, r);
+	for (size_t i = 0; i < e->fixed.n; i++) {
+		fprintf(out, "%s-%s %s%s%s%s:%s\n", sep, r, b, ft[i].path, r, sep, r);
 		bool done[MAX_PASSES] = {0};
 		for (;;) { /* most frequent first, then in registry order */
 			size_t best = MAX_PASSES;
 			for (size_t k = 0; k < o->npasses; k++)
-				if (!done[k] && ft->v[i].by_pass[k] && (best == MAX_PASSES || ft->v[i].by_pass[k] > ft->v[i].by_pass[best]))
+				if (!done[k] && ft[i].by_pass[k] && (best == MAX_PASSES || ft[i].by_pass[k] > ft[i].by_pass[best]))
 					best = k;
 			if (best == MAX_PASSES)
 				break;
 			done[best] = true;
-			fprintf(out, "    %*zu \u00d7 %s%s%s (%s)\n", width, ft->v[i].by_pass[best], render_sgr(color, SGR_CODE),
+			fprintf(out, "    %*zu \u00d7 %s%s%s (%s)\n", width, ft[i].by_pass[best], render_sgr(color, SGR_CODE),
 				pass_registry[best]->code, r, pass_registry[best]->name);
 		}
 	}
@@ -360,10 +297,10 @@ static void print_fix_table(FILE *out, const struct options *o, bool color, bool
 
 /* The last line, as Ruff prints it; never "All checks passed!" when a file could not be read or
  * analysed. */
-static void summary(FILE *out, bool color, const struct options *o, const struct totals *t)
+static void summary(FILE *out, bool color, const struct options *o, const struct emitter *e, const struct totals *t)
 {
 	if (o->show_fixes && !o->silent && !o->format->machine && (o->mode == MODE_FIX || o->mode == MODE_DIFF))
-		print_fix_table(o->mode == MODE_DIFF ? stderr : out, o, o->mode == MODE_DIFF ? o->color_err : color,
+		print_fix_table(o->mode == MODE_DIFF ? stderr : out, o, e, o->mode == MODE_DIFF ? o->color_err : color,
 				o->mode == MODE_DIFF);
 	if (o->quiet || o->mode == MODE_CHECK)
 		return;
@@ -550,6 +487,8 @@ int check_main(int argc, char **argv)
 	struct engine_counts counts = {trace_lookup, NULL};
 	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1, .include_tests = -1};
 	struct config cfg = {0};
+	struct emitter out = {0};
+	struct exiting_workers exiting = {0};
 	enum {
 		OPT_DIFF = 256,
 		OPT_FIX,
@@ -833,8 +772,6 @@ int check_main(int argc, char **argv)
 	}
 	o.color_out = !o.format->machine && color_wanted(color, STDOUT_FILENO);
 	o.color_err = color_wanted(color, STDERR_FILENO);
-	if (o.show_fixes)
-		o.fixes = xcalloc(1, sizeof *o.fixes);
 	struct render_run run = {.r = o.format, .traced = traced, .npasses = o.npasses};
 	if (findings_on_stdout(&o) && o.format->begin)
 		o.format->begin(stdout, &run);
@@ -855,7 +792,7 @@ int check_main(int argc, char **argv)
 			process_stdin(&o, &r);
 		}
 		file_result_close(&r);
-		emit_result(&o, o.stdin_filename ? o.stdin_filename : "-", &r);
+		emit_result(&out, &o, o.stdin_filename ? o.stdin_filename : "-", &r);
 		totals_add(&t, &r.t);
 		file_result_free(&r);
 	} else {
@@ -866,19 +803,19 @@ int check_main(int argc, char **argv)
 			o.cache = cache_open(&o);
 		/* --debug writes straight to stderr while analysing: keep it in file order */
 		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : available_cpus();
-		if (run_files(files, sizes, nfiles, &o, jobs, &t) < 0) {
+		if (run_files(files, sizes, nfiles, &o, jobs, &out, &t, &exiting) < 0) {
 			fputs("error: out of memory\n", stderr);
 			t.errors++;
 		}
 		cache_close(o.cache);
 		o.cache = NULL;
-		run_files_reap();
+		run_files_reap(&exiting);
 		files_free(files, nfiles);
 		free(sizes);
 	}
 	held_flush(o.held);
 	o.held = NULL;
-	run.findings = emitted;
+	run.findings = out.findings;
 	run.t = &t;
 	if (findings_on_stdout(&o) && o.format->end)
 		o.format->end(stdout, &run);
@@ -887,7 +824,7 @@ int check_main(int argc, char **argv)
 	FILE *summary_to = o.use_stdin && o.mode == MODE_FIX ? stderr : stdout;
 	if (o.statistics && !o.silent)
 		render_statistics(summary_to, &run, o.format == &render_json || o.format == &render_jsonl);
-	summary(summary_to, summary_to == stdout ? o.color_out : o.color_err, &o, &t);
+	summary(summary_to, summary_to == stdout ? o.color_out : o.color_err, &o, &out, &t);
 	bridge_fini();
 	if (t.errors)
 		rc = 2;
@@ -905,6 +842,6 @@ out:
 	cli_free(&cl);
 	config_free(&cfg);
 	options_release(&o);
-	fix_table_free(o.fixes);
+	emitter_free(&out);
 	return rc;
 }

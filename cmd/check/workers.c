@@ -26,7 +26,6 @@
 #include "cache.h"
 #include "check.h"
 
-#define MAX_WORKERS 64
 #define INFLIGHT 2 /* files queued per worker, so that none waits for the next one */
 
 struct msg_header {
@@ -41,6 +40,7 @@ struct runner {
 	char **files;
 	size_t n;
 	const struct options *o;
+	struct emitter *out;
 	struct totals *t;
 	struct file_result *res;
 	bool *ready;
@@ -79,7 +79,7 @@ static void emit_ready(struct runner *rn)
 		struct file_result *e = &rn->res[rn->next_emit];
 		if (e->errlen || e->outlen)
 			progress_clear(rn);
-		emit_result(rn->o, rn->files[rn->next_emit], e);
+		emit_result(rn->out, rn->o, rn->files[rn->next_emit], e);
 		totals_add(rn->t, &e->t);
 		file_result_free(e);
 		rn->next_emit++;
@@ -195,10 +195,6 @@ static bool send_task(struct worker *w, size_t idx)
 	return true;
 }
 
-/* workers done with their files, not yet waited for */
-static pid_t exiting[MAX_WORKERS];
-static int nexiting;
-
 /* SIGINT, SIGTERM, SIGHUP or SIGQUIT to the parent while workers run: pass it on, wait until
  * every worker has ended (a worker replacing a file holds the signal until the rename is done,
  * so that no half-written file or temporary file stays), then end as the signal says.
@@ -232,8 +228,10 @@ static void worker_signals(pid_t parent)
 		_exit(1);
 }
 
-/* Returns the number of todo entries handed out (the rest, if any, is for the caller). */
-static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, int jobs)
+/* Returns the number of todo entries handed out (the rest, if any, is for the caller); the
+ * workers that are still exiting go into *exiting. */
+static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, int jobs,
+			  struct exiting_workers *exiting)
 {
 	struct worker ws[MAX_WORKERS];
 	int nw = 0;
@@ -372,19 +370,19 @@ static size_t run_workers(struct runner *rn, const size_t *todo, size_t ntodo, i
 			close(ws[k].tasks);
 		if (ws[k].results >= 0)
 			close(ws[k].results);
-		if (ws[k].pid > 0 && nexiting < MAX_WORKERS)
-			exiting[nexiting++] = ws[k].pid;
+		if (ws[k].pid > 0 && exiting->n < MAX_WORKERS)
+			exiting->pid[exiting->n++] = ws[k].pid;
 		else if (ws[k].pid > 0)
 			waitpid(ws[k].pid, NULL, 0);
 	}
 	return next;
 }
 
-void run_files_reap(void)
+void run_files_reap(struct exiting_workers *exiting)
 {
-	for (int k = 0; k < nexiting; k++)
-		waitpid(exiting[k], NULL, 0);
-	nexiting = 0;
+	for (int k = 0; k < exiting->n; k++)
+		waitpid(exiting->pid[k], NULL, 0);
+	exiting->n = 0;
 }
 
 /* Files handed out largest first: the long ones start early, and the run ends on short ones
@@ -403,9 +401,10 @@ static int cmp_pending(const void *pa, const void *pb)
 	return a->idx < b->idx ? -1 : a->idx > b->idx;
 }
 
-int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct totals *t)
+int run_files(char **files, const off_t *sizes, size_t n, const struct options *o, int jobs, struct emitter *out,
+	      struct totals *t, struct exiting_workers *exiting)
 {
-	struct runner rn = {.files = files, .n = n, .o = o, .t = t};
+	struct runner rn = {.files = files, .n = n, .o = o, .out = out, .t = t};
 	rn.res = calloc(n + 1, sizeof *rn.res);
 	rn.ready = calloc(n + 1, sizeof *rn.ready);
 	size_t *todo = malloc((n + 1) * sizeof *todo);
@@ -462,7 +461,7 @@ int run_files(char **files, const off_t *sizes, size_t n, const struct options *
 	size_t handed = 0;
 	if (parallel && ntodo > 1) {
 		void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-		handed = run_workers(&rn, todo, ntodo, jobs < (int)ntodo ? jobs : (int)ntodo);
+		handed = run_workers(&rn, todo, ntodo, jobs < (int)ntodo ? jobs : (int)ntodo, exiting);
 		signal(SIGPIPE, old);
 	}
 	for (size_t k = handed; k < ntodo; k++)
