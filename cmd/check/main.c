@@ -480,368 +480,435 @@ static int choose_target(int argc, char **argv, const struct cli *cl, const stru
 	return -1;
 }
 
-int check_main(int argc, char **argv)
+/* ---- the steps of check_main ----------------------------------------------------------------- */
+
+/* One run of `spipfix check`, handed from step to step: the command line, the configuration and
+ * the options they make, the run over the files, the summary. */
+struct check_run {
+	int argc;
+	char **argv;
+	/* the command line */
+	struct cli cl;
+	bool diff, fix, check, add_noqa;
+	long long min_exec;         /* --min-executions; -1: not given */
+	int color;                  /* --color: 0 auto, 1 always, 2 never */
+	struct trace_profile *tp;   /* --trace-profile, or NULL */
+	char *const *paths;
+	int npaths;
+	bool answered;              /* --help or --version: nothing else to do */
+	/* the configuration, and the options of the run */
+	struct config cfg;
+	struct options o;
+	struct engine_counts counts; /* --trace-profile: what o.counts points to */
+	/* the run */
+	struct render_run run;
+	struct emitter out;
+	struct exiting_workers exiting;
+	struct totals t;
+};
+
+enum {
+	OPT_DIFF = 256,
+	OPT_FIX,
+	OPT_UNSAFE,
+	OPT_NO_UNSAFE,
+	OPT_CHECK,
+	OPT_SELECT,
+	OPT_EXTEND_SELECT,
+	OPT_IGNORE,
+	OPT_EXCLUDE,
+	OPT_EXTEND_EXCLUDE,
+	OPT_PFI,
+	OPT_FORCE_EXCLUDE,
+	OPT_NO_FORCE_EXCLUDE,
+	OPT_NO_GITIGNORE,
+	OPT_CONFIG,
+	OPT_ISOLATED,
+	OPT_DEBUG,
+	OPT_VERSION,
+	OPT_STDIN_FILENAME,
+	OPT_FORMAT,
+	OPT_STATISTICS,
+	OPT_EXIT_ZERO,
+	OPT_EXIT_NON_ZERO_ON_FIX,
+	OPT_NO_CACHE,
+	OPT_CACHE_DIR,
+	OPT_TRACE_PROFILE,
+	OPT_COLOR,
+	OPT_FIX_ONLY,
+	OPT_SHOW_FIXES,
+	OPT_ADD_NOQA,
+	OPT_MIN_EXECUTIONS,
+	OPT_INCLUDE_TESTS,
+	OPT_NO_INCLUDE_TESTS,
+	OPT_LINE_LENGTH,
+	OPT_TARGET_VERSION,
+	OPT_MAX_FILE_SIZE,
+	OPT_MAX_NESTING,
+};
+
+static const struct option longopts[] = {
+	{"diff", no_argument, NULL, OPT_DIFF},
+	{"fix", no_argument, NULL, OPT_FIX},
+	{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
+	{"no-unsafe-fixes", no_argument, NULL, OPT_NO_UNSAFE},
+	{"check", no_argument, NULL, OPT_CHECK},
+	{"select", required_argument, NULL, OPT_SELECT},
+	{"extend-select", required_argument, NULL, OPT_EXTEND_SELECT},
+	{"ignore", required_argument, NULL, OPT_IGNORE},
+	{"exclude", required_argument, NULL, OPT_EXCLUDE},
+	{"extend-exclude", required_argument, NULL, OPT_EXTEND_EXCLUDE},
+	{"per-file-ignores", required_argument, NULL, OPT_PFI},
+	{"force-exclude", no_argument, NULL, OPT_FORCE_EXCLUDE},
+	{"no-force-exclude", no_argument, NULL, OPT_NO_FORCE_EXCLUDE},
+	{"no-respect-gitignore", no_argument, NULL, OPT_NO_GITIGNORE},
+	{"config", required_argument, NULL, OPT_CONFIG},
+	{"isolated", no_argument, NULL, OPT_ISOLATED},
+	{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output-format", required_argument, NULL, OPT_FORMAT},
+	{"debug", required_argument, NULL, OPT_DEBUG},
+	{"statistics", no_argument, NULL, OPT_STATISTICS},
+	{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
+	{"exit-non-zero-on-fix", no_argument, NULL, OPT_EXIT_NON_ZERO_ON_FIX},
+	{"no-cache", no_argument, NULL, OPT_NO_CACHE},
+	{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
+	{"trace-profile", required_argument, NULL, OPT_TRACE_PROFILE},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"fix-only", no_argument, NULL, OPT_FIX_ONLY},
+	{"show-fixes", no_argument, NULL, OPT_SHOW_FIXES},
+	{"add-noqa", no_argument, NULL, OPT_ADD_NOQA},
+	{"min-executions", required_argument, NULL, OPT_MIN_EXECUTIONS},
+	{"include-tests", no_argument, NULL, OPT_INCLUDE_TESTS},
+	{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
+	{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
+	{"target-version", required_argument, NULL, OPT_TARGET_VERSION},
+	{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
+	{"max-nesting", required_argument, NULL, OPT_MAX_NESTING},
+	{"jobs", required_argument, NULL, 'j'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"silent", no_argument, NULL, 's'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
+};
+
+/* One option getopt_long returned (c), with its optarg, into the command line of cr. Returns 0,
+ * or -1 after an error message. */
+static int take_option(struct check_run *cr, int c)
 {
-	struct options o = {.mode = MODE_REPORT, .format = &render_text};
-	struct trace_profile *tp = NULL;
-	struct engine_counts counts = {trace_lookup, NULL};
-	struct cli cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1, .include_tests = -1};
-	struct config cfg = {0};
-	struct emitter out = {0};
-	struct exiting_workers exiting = {0};
-	enum {
-		OPT_DIFF = 256,
-		OPT_FIX,
-		OPT_UNSAFE,
-		OPT_NO_UNSAFE,
-		OPT_CHECK,
-		OPT_SELECT,
-		OPT_EXTEND_SELECT,
-		OPT_IGNORE,
-		OPT_EXCLUDE,
-		OPT_EXTEND_EXCLUDE,
-		OPT_PFI,
-		OPT_FORCE_EXCLUDE,
-		OPT_NO_FORCE_EXCLUDE,
-		OPT_NO_GITIGNORE,
-		OPT_CONFIG,
-		OPT_ISOLATED,
-		OPT_DEBUG,
-		OPT_VERSION,
-		OPT_STDIN_FILENAME,
-		OPT_FORMAT,
-		OPT_STATISTICS,
-		OPT_EXIT_ZERO,
-		OPT_EXIT_NON_ZERO_ON_FIX,
-		OPT_NO_CACHE,
-		OPT_CACHE_DIR,
-		OPT_TRACE_PROFILE,
-		OPT_COLOR,
-		OPT_FIX_ONLY,
-		OPT_SHOW_FIXES,
-		OPT_ADD_NOQA,
-		OPT_MIN_EXECUTIONS,
-		OPT_INCLUDE_TESTS,
-		OPT_NO_INCLUDE_TESTS,
-		OPT_LINE_LENGTH,
-		OPT_TARGET_VERSION,
-		OPT_MAX_FILE_SIZE,
-		OPT_MAX_NESTING,
-	};
-	static const struct option longopts[] = {
-		{"diff", no_argument, NULL, OPT_DIFF},
-		{"fix", no_argument, NULL, OPT_FIX},
-		{"unsafe-fixes", no_argument, NULL, OPT_UNSAFE},
-		{"no-unsafe-fixes", no_argument, NULL, OPT_NO_UNSAFE},
-		{"check", no_argument, NULL, OPT_CHECK},
-		{"select", required_argument, NULL, OPT_SELECT},
-		{"extend-select", required_argument, NULL, OPT_EXTEND_SELECT},
-		{"ignore", required_argument, NULL, OPT_IGNORE},
-		{"exclude", required_argument, NULL, OPT_EXCLUDE},
-		{"extend-exclude", required_argument, NULL, OPT_EXTEND_EXCLUDE},
-		{"per-file-ignores", required_argument, NULL, OPT_PFI},
-		{"force-exclude", no_argument, NULL, OPT_FORCE_EXCLUDE},
-		{"no-force-exclude", no_argument, NULL, OPT_NO_FORCE_EXCLUDE},
-		{"no-respect-gitignore", no_argument, NULL, OPT_NO_GITIGNORE},
-		{"config", required_argument, NULL, OPT_CONFIG},
-		{"isolated", no_argument, NULL, OPT_ISOLATED},
-		{"stdin-filename", required_argument, NULL, OPT_STDIN_FILENAME},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"output-format", required_argument, NULL, OPT_FORMAT},
-		{"debug", required_argument, NULL, OPT_DEBUG},
-		{"statistics", no_argument, NULL, OPT_STATISTICS},
-		{"exit-zero", no_argument, NULL, OPT_EXIT_ZERO},
-		{"exit-non-zero-on-fix", no_argument, NULL, OPT_EXIT_NON_ZERO_ON_FIX},
-		{"no-cache", no_argument, NULL, OPT_NO_CACHE},
-		{"cache-dir", required_argument, NULL, OPT_CACHE_DIR},
-		{"trace-profile", required_argument, NULL, OPT_TRACE_PROFILE},
-		{"color", required_argument, NULL, OPT_COLOR},
-		{"fix-only", no_argument, NULL, OPT_FIX_ONLY},
-		{"show-fixes", no_argument, NULL, OPT_SHOW_FIXES},
-		{"add-noqa", no_argument, NULL, OPT_ADD_NOQA},
-		{"min-executions", required_argument, NULL, OPT_MIN_EXECUTIONS},
-		{"include-tests", no_argument, NULL, OPT_INCLUDE_TESTS},
-		{"no-include-tests", no_argument, NULL, OPT_NO_INCLUDE_TESTS},
-		{"line-length", required_argument, NULL, OPT_LINE_LENGTH},
-		{"target-version", required_argument, NULL, OPT_TARGET_VERSION},
-		{"max-file-size", required_argument, NULL, OPT_MAX_FILE_SIZE},
-		{"max-nesting", required_argument, NULL, OPT_MAX_NESTING},
-		{"jobs", required_argument, NULL, 'j'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"silent", no_argument, NULL, 's'},
-		{"version", no_argument, NULL, OPT_VERSION},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
+	struct cli *cl = &cr->cl;
+	struct options *o = &cr->o;
+	switch (c) {
+	case OPT_DIFF: cr->diff = true; break;
+	case OPT_FIX: cr->fix = true; break;
+	case OPT_UNSAFE: cl->unsafe_fixes = 1; break;
+	case OPT_NO_UNSAFE: cl->unsafe_fixes = 0; break;
+	case OPT_CHECK: cr->check = true; break;
+	case OPT_SELECT:
+		strlist_free(&cl->select);
+		cl->have_select = true;
+		return cli_rule_list("--select", optarg, &cl->select);
+	case OPT_EXTEND_SELECT: return cli_rule_list("--extend-select", optarg, &cl->extend_select);
+	case OPT_IGNORE: return cli_rule_list("--ignore", optarg, &cl->ignore);
+	case OPT_EXCLUDE:
+		cl->have_exclude = true;
+		return strlist_split(&cl->exclude, optarg);
+	case OPT_EXTEND_EXCLUDE: return strlist_split(&cl->extend_exclude, optarg);
+	case OPT_PFI: return add_pfi(cl, optarg);
+	case OPT_FORCE_EXCLUDE: cl->force_exclude = 1; break;
+	case OPT_NO_FORCE_EXCLUDE: cl->force_exclude = 0; break;
+	case OPT_NO_GITIGNORE: cl->respect_gitignore = 0; break;
+	case OPT_INCLUDE_TESTS: cl->include_tests = 1; break;
+	case OPT_NO_INCLUDE_TESTS: cl->include_tests = 0; break;
+	case OPT_LINE_LENGTH: {
+		char *end;
+		long n = strtol(optarg, &end, 10);
+		if (*end || n < 1 || n > 320) {
+			fprintf(stderr, "error: --line-length: expected a number from 1 to 320, got `%s`\n", optarg);
+			return -1;
+		}
+		cl->line_length = (int)n;
+		break;
+	}
+	case OPT_CONFIG: cl->config = optarg; break;
+	case OPT_ISOLATED: cl->isolated = true; break;
+	case OPT_STDIN_FILENAME: o->stdin_filename = optarg; break;
+	case OPT_FORMAT: return (o->format = parse_format(optarg)) ? 0 : -1;
+	case OPT_MAX_FILE_SIZE: return cli_size("--max-file-size", optarg, CLI_MAX_FILE, &o->max_bytes);
+	case OPT_MAX_NESTING: return cli_count("--max-nesting", optarg, 100000, &o->max_nesting);
+	case OPT_TRACE_PROFILE: {
+		if (cr->tp) {
+			fputs("error: --trace-profile given twice\n", stderr);
+			return -1;
+		}
+		char *err = NULL;
+		if (!(cr->tp = trace_profile_load(optarg, &err))) {
+			fprintf(stderr, "error: --trace-profile: %s\n", err ? err : "out of memory");
+			free(err);
+			return -1;
+		}
+		break;
+	}
+	case OPT_DEBUG: return (o->debug = debug_rule(optarg)) ? 0 : -1;
+	case OPT_COLOR: {
+		static const char *const whens[] = {"auto", "always", "never", NULL};
+		return (cr->color = cli_choice("--color", optarg, whens)) < 0 ? -1 : 0;
+	}
+	case OPT_FIX_ONLY: o->fix_only = true; break;
+	case OPT_SHOW_FIXES: o->show_fixes = true; break;
+	case OPT_ADD_NOQA: cr->add_noqa = true; break;
+	case OPT_MIN_EXECUTIONS: {
+		char *end;
+		errno = 0;
+		cr->min_exec = strtoll(optarg, &end, 10);
+		if (errno || *end || end == optarg || cr->min_exec < 0) {
+			fprintf(stderr, "error: --min-executions: expected a number >= 0, got `%s`\n", optarg);
+			return -1;
+		}
+		break;
+	}
+	case OPT_TARGET_VERSION:
+		if ((cl->target_minor = bridge_parse_version(optarg)) < 0) {
+			fprintf(stderr, "error: --target-version: unknown version `%s` (py311, py312, py313)\n", optarg);
+			return -1;
+		}
+		break;
+	case OPT_STATISTICS: o->statistics = true; break;
+	case OPT_EXIT_ZERO: o->exit_zero = true; break;
+	case OPT_EXIT_NON_ZERO_ON_FIX: o->exit_non_zero_on_fix = true; break;
+	case OPT_NO_CACHE: o->no_cache = true; break;
+	case OPT_CACHE_DIR: o->cache_dir = optarg; break;
+	case 'j': {
+		char *end;
+		long j = strtol(optarg, &end, 10);
+		if (*end || j < 1 || j > MAX_WORKERS) {
+			fprintf(stderr, "error: --jobs: expected a number from 1 to %d, got `%s`\n", MAX_WORKERS, optarg);
+			return -1;
+		}
+		o->jobs = (int)j;
+		break;
+	}
+	case 'q': o->quiet = true; break;
+	case 's': o->silent = o->quiet = true; break;
+	case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); cr->answered = true; break;
+	case 'h': usage(stdout); cr->answered = true; break;
+	default: bad_option(c, cr->argv, longopts); return -1;
+	}
+	return 0;
+}
+
+/* The options, then the mode they ask for and the paths (or stdin) it runs on. Returns 0 (with
+ * cr->answered after --help or --version), or -1 after an error message. */
+static int read_command_line(struct check_run *cr)
+{
 	optind = 1;
 	opterr = 0; /* bad_option says what was meant */
-	bool diff = false, fix = false, check = false, add_noqa = false;
-	long long min_exec = -1;
-	int rc = 2, c, color = 0;
-	while ((c = getopt_long(argc, argv, ":qshj:", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_DIFF: diff = true; break;
-		case OPT_FIX: fix = true; break;
-		case OPT_UNSAFE: cl.unsafe_fixes = 1; break;
-		case OPT_NO_UNSAFE: cl.unsafe_fixes = 0; break;
-		case OPT_CHECK: check = true; break;
-		case OPT_SELECT:
-			strlist_free(&cl.select);
-			cl.have_select = true;
-			if (cli_rule_list("--select", optarg, &cl.select) < 0)
-				goto out;
-			break;
-		case OPT_EXTEND_SELECT:
-			if (cli_rule_list("--extend-select", optarg, &cl.extend_select) < 0)
-				goto out;
-			break;
-		case OPT_IGNORE:
-			if (cli_rule_list("--ignore", optarg, &cl.ignore) < 0)
-				goto out;
-			break;
-		case OPT_EXCLUDE:
-			cl.have_exclude = true;
-			if (strlist_split(&cl.exclude, optarg) < 0)
-				goto out;
-			break;
-		case OPT_EXTEND_EXCLUDE:
-			if (strlist_split(&cl.extend_exclude, optarg) < 0)
-				goto out;
-			break;
-		case OPT_PFI:
-			if (add_pfi(&cl, optarg) < 0)
-				goto out;
-			break;
-		case OPT_FORCE_EXCLUDE: cl.force_exclude = 1; break;
-		case OPT_NO_FORCE_EXCLUDE: cl.force_exclude = 0; break;
-		case OPT_NO_GITIGNORE: cl.respect_gitignore = 0; break;
-		case OPT_INCLUDE_TESTS: cl.include_tests = 1; break;
-		case OPT_NO_INCLUDE_TESTS: cl.include_tests = 0; break;
-		case OPT_LINE_LENGTH: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 320) {
-				fprintf(stderr, "error: --line-length: expected a number from 1 to 320, got `%s`\n", optarg);
-				goto out;
-			}
-			cl.line_length = (int)n;
-			break;
-		}
-		case OPT_CONFIG: cl.config = optarg; break;
-		case OPT_ISOLATED: cl.isolated = true; break;
-		case OPT_STDIN_FILENAME: o.stdin_filename = optarg; break;
-		case OPT_FORMAT:
-			if (!(o.format = parse_format(optarg)))
-				goto out;
-			break;
-		case OPT_MAX_FILE_SIZE:
-			if (cli_size("--max-file-size", optarg, CLI_MAX_FILE, &o.max_bytes) < 0)
-				goto out;
-			break;
-		case OPT_MAX_NESTING:
-			if (cli_count("--max-nesting", optarg, 100000, &o.max_nesting) < 0)
-				goto out;
-			break;
-		case OPT_TRACE_PROFILE: {
-			if (tp) {
-				fputs("error: --trace-profile given twice\n", stderr);
-				goto out;
-			}
-			char *err = NULL;
-			if (!(tp = trace_profile_load(optarg, &err))) {
-				fprintf(stderr, "error: --trace-profile: %s\n", err ? err : "out of memory");
-				free(err);
-				goto out;
-			}
-			break;
-		}
-		case OPT_DEBUG:
-			if (!(o.debug = debug_rule(optarg)))
-				goto out;
-			break;
-		case OPT_COLOR: {
-			static const char *const whens[] = {"auto", "always", "never", NULL};
-			if ((color = cli_choice("--color", optarg, whens)) < 0)
-				goto out;
-			break;
-		}
-		case OPT_FIX_ONLY: o.fix_only = true; break;
-		case OPT_SHOW_FIXES: o.show_fixes = true; break;
-		case OPT_ADD_NOQA: add_noqa = true; break;
-		case OPT_MIN_EXECUTIONS: {
-			char *end;
-			errno = 0;
-			min_exec = strtoll(optarg, &end, 10);
-			if (errno || *end || end == optarg || min_exec < 0) {
-				fprintf(stderr, "error: --min-executions: expected a number >= 0, got `%s`\n", optarg);
-				goto out;
-			}
-			break;
-		}
-		case OPT_TARGET_VERSION:
-			if ((cl.target_minor = bridge_parse_version(optarg)) < 0) {
-				fprintf(stderr, "error: --target-version: unknown version `%s` (py311, py312, py313)\n", optarg);
-				goto out;
-			}
-			break;
-		case OPT_STATISTICS: o.statistics = true; break;
-		case OPT_EXIT_ZERO: o.exit_zero = true; break;
-		case OPT_EXIT_NON_ZERO_ON_FIX: o.exit_non_zero_on_fix = true; break;
-		case OPT_NO_CACHE: o.no_cache = true; break;
-		case OPT_CACHE_DIR: o.cache_dir = optarg; break;
-		case 'j': {
-			char *end;
-			long j = strtol(optarg, &end, 10);
-			if (*end || j < 1 || j > 64) {
-				fprintf(stderr, "error: --jobs: expected a number from 1 to 64, got `%s`\n", optarg);
-				goto out;
-			}
-			o.jobs = (int)j;
-			break;
-		}
-		case 'q': o.quiet = true; break;
-		case 's': o.silent = o.quiet = true; break;
-		case OPT_VERSION: printf("spipfix %s\n", SPIPFIX_VERSION); rc = 0; goto out;
-		case 'h': usage(stdout); rc = 0; goto out;
-		default: bad_option(c, argv, longopts); goto out;
-		}
-	}
-	if (o.fix_only && !diff)
-		fix = true; /* --fix-only is --fix that reports nothing else (with --diff: the diff) */
-	if (diff + fix + check > 1) {
+	int c;
+	while (!cr->answered && (c = getopt_long(cr->argc, cr->argv, ":qshj:", longopts, NULL)) != -1)
+		if (take_option(cr, c) < 0)
+			return -1;
+	if (cr->answered)
+		return 0;
+	struct options *o = &cr->o;
+	if (o->fix_only && !cr->diff)
+		cr->fix = true; /* --fix-only is --fix that reports nothing else (with --diff: the diff) */
+	if (cr->diff + cr->fix + cr->check > 1) {
 		fputs("error: --diff, --fix and --check cannot be combined\n", stderr);
-		goto out;
+		return -1;
 	}
-	if (add_noqa && (diff || fix || check)) {
+	if (cr->add_noqa && (cr->diff || cr->fix || cr->check)) {
 		fputs("error: --add-noqa cannot be combined with --fix, --fix-only, --diff or --check\n", stderr);
-		goto out;
+		return -1;
 	}
-	if (min_exec >= 0 && !tp) {
+	if (cr->min_exec >= 0 && !cr->tp) {
 		fputs("error: --min-executions needs --trace-profile (the counts it compares with)\n", stderr);
-		goto out;
+		return -1;
 	}
-	if (cl.config && cl.isolated) {
+	if (cr->cl.config && cr->cl.isolated) {
 		fputs("error: --config and --isolated cannot be combined\n", stderr);
-		goto out;
+		return -1;
 	}
-	o.mode = add_noqa ? MODE_ADD_NOQA : diff ? MODE_DIFF : fix ? MODE_FIX : check ? MODE_CHECK : MODE_REPORT;
-	if (diff)
-		o.fix_only = false;
-	int npaths = argc - optind;
-	char *const *paths = argv + optind;
+	o->mode = cr->add_noqa ? MODE_ADD_NOQA : cr->diff ? MODE_DIFF : cr->fix ? MODE_FIX : cr->check ? MODE_CHECK : MODE_REPORT;
+	if (cr->diff)
+		o->fix_only = false;
+	cr->npaths = cr->argc - optind;
+	cr->paths = cr->argv + optind;
 	/* `-` alone, or no path with --stdin-filename: the buffer comes from stdin */
-	o.use_stdin = (npaths == 1 && !strcmp(paths[0], "-")) || (npaths == 0 && o.stdin_filename);
-	if (!o.use_stdin) {
-		for (int i = 0; i < npaths; i++)
-			if (!strcmp(paths[i], "-")) {
+	o->use_stdin = (cr->npaths == 1 && !strcmp(cr->paths[0], "-")) || (cr->npaths == 0 && o->stdin_filename);
+	if (!o->use_stdin) {
+		for (int i = 0; i < cr->npaths; i++)
+			if (!strcmp(cr->paths[i], "-")) {
 				fputs("error: `-` (standard input) cannot be combined with other paths\n", stderr);
-				goto out;
+				return -1;
 			}
 	}
-	if (add_noqa && o.use_stdin) {
+	if (cr->add_noqa && o->use_stdin) {
 		fputs("error: --add-noqa writes files; it cannot read standard input\n", stderr);
-		goto out;
+		return -1;
 	}
-	if (npaths == 0 && !o.use_stdin) {
+	if (cr->npaths == 0 && !o->use_stdin) {
 		fputs("error: no paths given\nUsage: spipfix [check] [OPTIONS] PATH...\n", stderr);
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* The configuration file, the target version, and the options of the run: the command line and
+ * the configuration merged, the trace's counts, the colours. Returns 0, or -1 after an error
+ * message. */
+static int configure(struct check_run *cr)
+{
+	struct options *o = &cr->o;
 	/* the configuration is read with the tomllib of the version named here, else the default's */
-	if (cl.target_minor && bridge_select(cl.target_minor) < 0)
-		goto out;
-	if (!cl.isolated) {
-		char *start = config_start(&o, paths, npaths);
-		int r = start ? config_load(cl.config, start, &cfg) : 0;
+	if (cr->cl.target_minor && bridge_select(cr->cl.target_minor) < 0)
+		return -1;
+	if (!cr->cl.isolated) {
+		char *start = config_start(o, cr->paths, cr->npaths);
+		int r = start ? config_load(cr->cl.config, start, &cr->cfg) : 0;
 		free(start);
 		if (r < 0)
-			goto out;
+			return -1;
 	}
-	if (choose_target(argc, argv, &cl, &cfg) < 0)
-		goto out;
-	if (options_resolve(&o, &cl, &cfg) < 0)
-		goto out;
+	if (choose_target(cr->argc, cr->argv, &cr->cl, &cr->cfg) < 0)
+		return -1;
+	if (options_resolve(o, &cr->cl, &cr->cfg) < 0)
+		return -1;
 	/* a trace gives each finding its execution count; text diagnostics are held back and
 	 * printed at the end, most executed first: one process, no cache */
-	bool traced = tp != NULL;
-	if (traced) {
-		counts.ctx = tp;
-		o.counts = &counts;
-		o.min_executions = min_exec >= 0 ? min_exec : cfg.min_executions > 0 ? cfg.min_executions : 0;
-		if (o.format == &render_text && !o.silent && !(o.held = held_new()))
-			goto out;
+	if (cr->tp) {
+		cr->counts = (struct engine_counts){trace_lookup, cr->tp};
+		o->counts = &cr->counts;
+		o->min_executions = cr->min_exec >= 0 ? cr->min_exec : cr->cfg.min_executions > 0 ? cr->cfg.min_executions : 0;
+		if (o->format == &render_text && !o->silent && !(o->held = held_new()))
+			return -1;
 	}
-	o.color_out = !o.format->machine && color_wanted(color, STDOUT_FILENO);
-	o.color_err = color_wanted(color, STDERR_FILENO);
-	struct render_run run = {.r = o.format, .traced = traced, .npasses = o.npasses};
-	if (findings_on_stdout(&o) && o.format->begin)
-		o.format->begin(stdout, &run);
+	o->color_out = !o->format->machine && color_wanted(cr->color, STDOUT_FILENO);
+	o->color_err = color_wanted(cr->color, STDERR_FILENO);
+	return 0;
+}
 
-	struct totals t = {0};
-	if (o.use_stdin) {
-		struct file_result r;
-		if (file_result_open(&r) < 0)
-			goto out;
-		/* an excluded name under --force-exclude: analysed as nothing */
-		if (o.force_exclude && o.stdin_filename && path_excluded(&o, o.stdin_filename)) {
-			size_t len;
-			char *buf = o.mode == MODE_FIX ? read_stdin(&len) : NULL;
-			if (buf)
-				fwrite(buf, 1, len, r.outf);
-			free(buf);
-		} else {
-			process_stdin(&o, &r);
-		}
-		file_result_close(&r);
-		emit_result(&out, &o, o.stdin_filename ? o.stdin_filename : "-", &r);
-		totals_add(&t, &r.t);
-		file_result_free(&r);
+/* The buffer read from stdin, through the engine, and its output. Returns 0 / -1. */
+static int run_stdin(struct check_run *cr)
+{
+	const struct options *o = &cr->o;
+	struct file_result r;
+	if (file_result_open(&r) < 0)
+		return -1;
+	/* an excluded name under --force-exclude: analysed as nothing */
+	if (o->force_exclude && o->stdin_filename && path_excluded(o, o->stdin_filename)) {
+		size_t len;
+		char *buf = o->mode == MODE_FIX ? read_stdin(&len) : NULL;
+		if (buf)
+			fwrite(buf, 1, len, r.outf);
+		free(buf);
 	} else {
-		size_t nfiles;
-		off_t *sizes = NULL;
-		char **files = discover(paths, npaths, &o, &nfiles, &t.errors, &sizes);
-		if (!o.no_cache && !o.debug && !traced)
-			o.cache = cache_open(&o);
-		/* --debug writes straight to stderr while analysing: keep it in file order */
-		int jobs = o.debug || traced ? 1 : o.jobs > 0 ? o.jobs : available_cpus();
-		if (run_files(files, sizes, nfiles, &o, jobs, &out, &t, &exiting) < 0) {
-			fputs("error: out of memory\n", stderr);
-			t.errors++;
-		}
-		cache_close(o.cache);
-		o.cache = NULL;
-		run_files_reap(&exiting);
-		files_free(files, nfiles);
-		free(sizes);
+		process_stdin(o, &r);
 	}
-	held_flush(o.held);
-	o.held = NULL;
-	run.findings = out.findings;
-	run.t = &t;
-	if (findings_on_stdout(&o) && o.format->end)
-		o.format->end(stdout, &run);
+	file_result_close(&r);
+	emit_result(&cr->out, o, o->stdin_filename ? o->stdin_filename : "-", &r);
+	totals_add(&cr->t, &r.t);
+	file_result_free(&r);
+	return 0;
+}
+
+/* The files found under the paths, each through the engine (on worker processes, answered from
+ * the cache where it can), their outputs in file order. */
+static void run_paths(struct check_run *cr)
+{
+	struct options *o = &cr->o;
+	bool traced = cr->tp != NULL;
+	size_t nfiles;
+	off_t *sizes = NULL;
+	char **files = discover(cr->paths, cr->npaths, o, &nfiles, &cr->t.errors, &sizes);
+	if (!o->no_cache && !o->debug && !traced)
+		o->cache = cache_open(o);
+	/* --debug writes straight to stderr while analysing: keep it in file order */
+	int jobs = o->debug || traced ? 1 : o->jobs > 0 ? o->jobs : available_cpus();
+	if (run_files(files, sizes, nfiles, o, jobs, &cr->out, &cr->t, &cr->exiting) < 0) {
+		fputs("error: out of memory\n", stderr);
+		cr->t.errors++;
+	}
+	cache_close(o->cache);
+	o->cache = NULL;
+	run_files_reap(&cr->exiting);
+	files_free(files, nfiles);
+	free(sizes);
+}
+
+/* The run: the renderer's beginning, then stdin or the files. Returns 0 / -1. */
+static int run(struct check_run *cr)
+{
+	const struct options *o = &cr->o;
+	cr->run = (struct render_run){.r = o->format, .traced = cr->tp != NULL, .npasses = o->npasses};
+	if (findings_on_stdout(o) && o->format->begin)
+		o->format->begin(stdout, &cr->run);
+	if (o->use_stdin)
+		return run_stdin(cr);
+	run_paths(cr);
+	return 0;
+}
+
+/* The exit status of a run that got to its end. */
+static int exit_status(const struct options *o, const struct totals *t)
+{
+	if (t->errors)
+		return 2;
+	if (o->exit_non_zero_on_fix && t->fixed)
+		return 1;
+	if (o->exit_zero || o->fix_only || o->mode == MODE_ADD_NOQA)
+		return 0;
+	if (o->mode == MODE_DIFF)
+		return t->fixed ? 1 : 0;
+	return t->findings ? 1 : 0;
+}
+
+/* What is printed once the files are done: the held diagnostics, the renderer's end, the
+ * statistics and the summary. Returns the exit status. */
+static int finish(struct check_run *cr)
+{
+	struct options *o = &cr->o;
+	held_flush(o->held);
+	o->held = NULL;
+	cr->run.findings = cr->out.findings;
+	cr->run.t = &cr->t;
+	if (findings_on_stdout(o) && o->format->end)
+		o->format->end(stdout, &cr->run);
 	fflush(stdout);
 	/* with stdin, --fix owns stdout: the summary goes to stderr */
-	FILE *summary_to = o.use_stdin && o.mode == MODE_FIX ? stderr : stdout;
-	if (o.statistics && !o.silent)
-		render_statistics(summary_to, &run, o.format == &render_json || o.format == &render_jsonl);
-	summary(summary_to, summary_to == stdout ? o.color_out : o.color_err, &o, &out, &t);
+	FILE *summary_to = o->use_stdin && o->mode == MODE_FIX ? stderr : stdout;
+	if (o->statistics && !o->silent)
+		render_statistics(summary_to, &cr->run, o->format == &render_json || o->format == &render_jsonl);
+	summary(summary_to, summary_to == stdout ? o->color_out : o->color_err, o, &cr->out, &cr->t);
 	bridge_fini();
-	if (t.errors)
-		rc = 2;
-	else if (o.exit_non_zero_on_fix && t.fixed)
-		rc = 1;
-	else if (o.exit_zero || o.fix_only || o.mode == MODE_ADD_NOQA)
+	return exit_status(o, &cr->t);
+}
+
+int check_main(int argc, char **argv)
+{
+	struct check_run cr = {
+		.argc = argc,
+		.argv = argv,
+		.cl = {.unsafe_fixes = -1, .respect_gitignore = -1, .force_exclude = -1, .include_tests = -1},
+		.min_exec = -1,
+		.o = {.mode = MODE_REPORT, .format = &render_text},
+	};
+	int rc = 2;
+	if (read_command_line(&cr) < 0)
+		goto out;
+	if (cr.answered) {
 		rc = 0;
-	else if (o.mode == MODE_DIFF)
-		rc = t.fixed ? 1 : 0;
-	else
-		rc = t.findings ? 1 : 0;
+		goto out;
+	}
+	if (configure(&cr) < 0 || run(&cr) < 0)
+		goto out;
+	rc = finish(&cr);
 out:
-	held_flush(o.held);
-	trace_profile_free(tp);
-	cli_free(&cl);
-	config_free(&cfg);
-	options_release(&o);
-	emitter_free(&out);
+	held_flush(cr.o.held);
+	trace_profile_free(cr.tp);
+	cli_free(&cr.cl);
+	config_free(&cr.cfg);
+	options_release(&cr.o);
+	emitter_free(&cr.out);
 	return rc;
 }
