@@ -998,6 +998,7 @@ out:
 int bench_main(int argc, char **argv)
 {
 	struct bench_options o = {.rounds = 0, .round_ms = 20};
+	struct engine_counts counts = {0}; /* --trace-profile */
 	enum { OPT_RUN = 256, OPT_ROUND_TIME, OPT_FORMAT, OPT_HTML, OPT_UNSAFE, OPT_SELECT, OPT_KEEP, OPT_TRACE, OPT_PYTHON,
 	       OPT_TARGET };
 	static const struct option longopts[] = {
@@ -1054,8 +1055,9 @@ int bench_main(int argc, char **argv)
 			break;
 		case OPT_KEEP: o.keep = true; break;
 		case OPT_TRACE: /* executions and the estimated saving of each row (trace_file.c) */
-			if (!(o.counts = bench_trace_counts(optarg)))
+			if (bench_trace_counts(optarg, &counts) < 0)
 				goto out;
+			o.counts = &counts;
 			break;
 		case OPT_PYTHON: o.python = optarg; break;
 		case OPT_TARGET: {
@@ -1094,5 +1096,6 @@ int bench_main(int argc, char **argv)
 	}
 out:
 	strlist_free(&select);
+	bench_trace_counts_free(&counts);
 	return status;
 }

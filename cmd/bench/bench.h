@@ -83,9 +83,11 @@ struct bench_run_report {
  * 64 characters ("..." where cut, then how many lines were left out). malloc'd. */
 char *bench_excerpt(const char *text, size_t len, size_t start, size_t end);
 
-/* bench_run.c: the counts of a JSON trace for --trace-profile (kept until exit); NULL after a
- * message on stderr. */
-const struct engine_counts *bench_trace_counts(const char *path);
+/* bench_run.c: the counts of a JSON trace for --trace-profile into *counts (zeroed, or counts
+ * of an earlier trace, which it replaces). Returns 0, or -1 after a message on stderr. */
+int bench_trace_counts(const char *path, struct engine_counts *counts);
+/* The trace that bench_trace_counts loaded, freed. */
+void bench_trace_counts_free(struct engine_counts *counts);
 /* bench_run.c: returns the exit status (0, or 2 after a message) */
 int bench_run(const struct bench_options *o, const char *path);
 void bench_run_report_free(struct bench_run_report *r);

@@ -384,18 +384,24 @@ static long long trace_lookup(void *ctx, const struct unit *u, const struct find
 	return trace_profile_finding(ctx, u, f);
 }
 
-const struct engine_counts *bench_trace_counts(const char *path)
+int bench_trace_counts(const char *path, struct engine_counts *counts)
 {
-	static struct engine_counts counts; /* lives as long as the run: one trace per process */
 	char *err = NULL;
 	struct trace_profile *tp = trace_profile_load(path, &err);
 	if (!tp) {
 		fprintf(stderr, "error: --trace-profile: %s\n", err ? err : "out of memory");
 		free(err);
-		return NULL;
+		return -1;
 	}
-	counts = (struct engine_counts){trace_lookup, tp};
-	return &counts;
+	trace_profile_free(counts->ctx); /* given twice: the last one counts */
+	*counts = (struct engine_counts){trace_lookup, tp};
+	return 0;
+}
+
+void bench_trace_counts_free(struct engine_counts *counts)
+{
+	trace_profile_free(counts->ctx);
+	counts->ctx = NULL;
 }
 
 void bench_run_report_free(struct bench_run_report *r)
