@@ -12,15 +12,22 @@ static int cmp_double(const void *pa, const void *pb)
 	return (a > b) - (a < b);
 }
 
-double bench_median(const double *v, size_t n)
+/* v[0..n) sorted, in a malloc'd copy; NULL when memory runs out */
+static double *sorted_copy(const double *v, size_t n)
 {
-	if (!n)
-		return NAN;
 	double *c = malloc(n * sizeof *c);
 	if (!c)
-		return NAN;
+		return NULL;
 	memcpy(c, v, n * sizeof *c);
 	qsort(c, n, sizeof *c, cmp_double);
+	return c;
+}
+
+double bench_median(const double *v, size_t n)
+{
+	double *c = n ? sorted_copy(v, n) : NULL;
+	if (!c)
+		return NAN;
 	double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
 	free(c);
 	return m;
@@ -43,13 +50,9 @@ double bench_mad(const double *v, size_t n)
 
 bool bench_noise(const double *d, size_t n)
 {
-	if (!n)
-		return true;
-	double *v = malloc(n * sizeof *v);
+	double *v = n ? sorted_copy(d, n) : NULL;
 	if (!v)
 		return true;
-	memcpy(v, d, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmp_double);
 	/* the largest k with 2 P(Bin(n, 1/2) <= k - 1) <= 0.05; k = 1 (the range) when none */
 	size_t k = 1;
 	double tail = 0, c = 1; /* P(X <= j), C(n, j) */
