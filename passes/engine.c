@@ -583,6 +583,13 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 		u->unanalysed = true;
 		return 0;
 	}
+	/* CPython is started before the passes run (a pass may ask for a compile): not first
+	 * from deep inside one */
+	if (bridge_init() < 0) {
+		u->error = "cannot start Python; skipped";
+		u->error_kind = UE_INTERNAL;
+		return -1;
+	}
 	if (unit_parse(u) < 0 ||           /* tree-sitter */
 	    (whole && compile_stage(u) < 0)) /* CPython: the rewrite compiles whole */
 		return -1;
