@@ -6,7 +6,8 @@
 #   bench/fuzz.sh [--build DIR] [--seconds N] [--corpus DIR] [--nice N] [HARNESS...]
 #
 # HARNESS: engine, config, trace_profile, lsp_message (default: all). --seconds is per harness (default 60).
-# --corpus (default $SPIPFIX_FUZZ_CORPUS, else ~/.cache/spipfix-fuzz) holds <harness>/ (the
+# --corpus (default $SPIPFIX_FUZZ_CORPUS, else ~/.cache/spipfix-fuzz; outside the repository or in a
+# folder git ignores, such as a build folder) holds <harness>/ (the
 # corpus, seeded on first use: golden/*/*/input.py and small standard-library files for the
 # engine, tests/fuzz/regressions/<harness>/ for every harness) and artifacts/<harness>/ (crashes,
 # time-outs, out-of-memory inputs). A crash is a failure: copy the input into
@@ -32,7 +33,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(engine config trace_profile lsp_message)
-case $corpus in "$here"/*) echo "the corpus must be outside the repository: $corpus" >&2; exit 2 ;; esac
+# inside the repository only where git ignores it (a build folder): never in a tracked folder
+case $corpus in
+  "$here"/*)
+    if ! git -C "$here" check-ignore -q "$corpus" 2>/dev/null; then
+      echo "the corpus must be outside the repository or in a folder git ignores: $corpus" >&2; exit 2
+    fi ;;
+esac
 
 seed() { # $1 = harness, $2 = corpus folder
   local h=$1 dir=$2
