@@ -564,6 +564,26 @@ static void cold_stage(const struct engine_config *c, struct unit *u, const stru
 
 /* ---- analyse ----------------------------------------------------------------------------------- */
 
+/* A tree with ERROR or MISSING nodes is never fixed from. CPython's message is the clearer one
+ * when it rejects the file too: the file is compiled for it. */
+static int tree_stage(struct unit *u)
+{
+	if (unit_check_tree(u) == 0)
+		return 0;
+	const char *e = u->error;
+	enum unit_error k = u->error_kind;
+	uint32_t row = u->error_row, col = u->error_col;
+	bool pos = u->error_has_pos;
+	if (compile_stage(u) == 0) {
+		u->error = e;
+		u->error_kind = k;
+		u->error_row = row;
+		u->error_col = col;
+		u->error_has_pos = pos;
+	}
+	return -1;
+}
+
 /* The stages, in order, on an initialised unit; `hot`: the first round's hot findings when this
  * is a later round of engine_fix; `whole`: the text is a rewrite (the safety net), compiled whole
  * whatever the passes ask for. Otherwise the file is compiled when a pass first asks for a code
@@ -593,29 +613,15 @@ static int analyse_round(const struct engine_config *c, struct unit *u, const st
 	if (unit_parse(u) < 0 ||           /* tree-sitter */
 	    (whole && compile_stage(u) < 0)) /* CPython: the rewrite compiles whole */
 		return -1;
-	if (unit_check_tree(u) < 0) {      /* never fix from a tree with ERROR or MISSING nodes */
-		/* CPython's message is the clearer one when it rejects the file too */
-		const char *e = u->error;
-		enum unit_error k = u->error_kind;
-		uint32_t row = u->error_row, col = u->error_col;
-		bool pos = u->error_has_pos;
-		if (compile_stage(u) == 0) {
-			u->error = e;
-			u->error_kind = k;
-			u->error_row = row;
-			u->error_col = col;
-			u->error_has_pos = pos;
-		}
-		return -1;
-	}
-	if (unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */
+	if (tree_stage(u) < 0 ||           /* never fix from a tree with ERROR or MISSING nodes */
+	    unit_index(u, select) < 0 ||       /* one walk: scopes, query roots */
 	    unit_run_passes(u, select) < 0)    /* find; compile and check on the bytecode; rewrite */
 		return -1;
 	if (u->compiled < 0) {             /* a pass asked for the code objects: CPython rejects the file */
 		compile_failed(u);
 		return -1;
 	}
-	if (uncompiled_stage(u) < 0 ||     /* no candidate: only newer syntax is an error */
+	if (uncompiled_stage(u) < 0 ||     /* no candidate: only what the tree shows CPython rejects */
 	    unit_suppress(u) < 0)          /* # noqa, # spipfix: ignore[...] */
 		return -1;
 	finish_findings(c, u);             /* edit order; the trace's execution counts */
