@@ -62,7 +62,7 @@ static void usage(FILE *out)
 	      "      --force-exclude          Apply the exclusions to paths named explicitly too\n"
 	      "      --no-force-exclude       Analyse paths named explicitly even when excluded\n"
 	      "      --no-respect-gitignore   Walk files that git ignores too\n"
-	      "      --include-tests          Report test code too (tests/, test/, test_*.py, *_test.py, conftest.py)\n"
+	      "      --include-tests          Analyse test code too (tests/, test/, test_*.py, *_test.py, conftest.py; skipped by default)\n"
 	      "      --no-include-tests       Do not, whatever the configuration says (the default)\n"
 	      "      --line-length N          Fixes write lines up to N characters (default: [tool.black] or [tool.ruff] line-length, else 88)\n"
 	      "      --config FILE            Read [tool.spipfix] from this file instead of the nearest pyproject.toml\n"
