@@ -169,17 +169,6 @@ static struct ins *decode(PyCodeObject *co, size_t *n, uint64_t *units)
 	return r;
 }
 
-static bool backward_jump(int op)
-{
-	/* JUMP_BACKWARD_NO_INTERRUPT closes the await / yield-from loop, not a loop of the source */
-#if PY_AT_LEAST(12)
-	return op == JUMP_BACKWARD;
-#else
-	return op == JUMP_BACKWARD || op == POP_JUMP_BACKWARD_IF_FALSE || op == POP_JUMP_BACKWARD_IF_TRUE ||
-	       op == POP_JUMP_BACKWARD_IF_NONE || op == POP_JUMP_BACKWARD_IF_NOT_NONE;
-#endif
-}
-
 static bool all_const(const struct ins *v, size_t end, size_t n)
 {
 	if (n > end)
@@ -242,7 +231,7 @@ static int count_sequences(PyCodeObject *co, const struct ins *v, size_t n, uint
 	/* global-reload-in-loop: per loop body (a backward jump's [target, jump]), every LOAD_GLOBAL
 	 * of a name an earlier LOAD_GLOBAL of the same body already loaded; each instruction once */
 	for (size_t j = 0; j < n; j++) {
-		if (!backward_jump(v[j].op))
+		if (!py_backward_jump(v[j].op))
 			continue;
 		int target = v[j].offset + 2 + 2 * M.caches[v[j].op] - 2 * v[j].arg;
 		memset(seen, 0, (size_t)nnames + 1);

@@ -462,7 +462,7 @@ static int decode(struct arena *a, struct code_info *ci)
 	return 0;
 }
 
-static bool is_backward_jump(int op)
+bool py_backward_jump(int op)
 {
 #if PY_AT_LEAST(12)
 	return op == JUMP_BACKWARD;
@@ -601,7 +601,7 @@ static bool *loop_marks(const struct code_info *pi, const bool *warm)
 	}
 	for (size_t j = 0; j < pi->ninsns; j++) {
 		const struct insn *jp = &pi->insns[j];
-		if (!is_backward_jump(jp->op))
+		if (!py_backward_jump(jp->op))
 			continue;
 		size_t lo = insn_at_offset(pi, j, jump_target(jp));
 #if PY_AT_LEAST(12)

@@ -27,6 +27,10 @@ struct py_op {
  * as `dis` lists them, EXTENDED_ARG included), or NULL with a Python error or out of memory. */
 struct py_op *py_decode(void *co, size_t *n, uint64_t *units);
 
+/* Does the opcode jump backwards (close a loop of the source)? JUMP_BACKWARD_NO_INTERRUPT is not
+ * one: it closes the await / yield-from loop. */
+bool py_backward_jump(int op);
+
 /* `spipfix profile` (pyrt.h profile_*) */
 int measure_init(char **err);
 int measure_locate(const char *name, char ***roots, size_t *nroots, char **err);
